@@ -1,0 +1,93 @@
+/**
+ * `connect()`: create the enclave's sandboxed iframe, run the handshake and return a typed
+ * {@link Enclave}.
+ */
+import { Enclave } from './enclave';
+import { StrongroomError } from './errors';
+import { handshake } from './handshake';
+import { installThrowHandler } from './throw-handler';
+
+/** Options of {@link connect}. */
+export interface ConnectOptions {
+  /** URL of the enclave page. Must be on another origin than the app (https, or http on loopback). */
+  readonly url: string;
+  /** How long the handshake may take before `HANDSHAKE_TIMEOUT`, in ms. Default 10 000. */
+  readonly timeoutMs?: number;
+  /** Element the hidden iframe is appended to. Default `document.body`. */
+  readonly container?: HTMLElement;
+}
+
+/** Default handshake timeout in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\]|([a-z0-9-]+\.)+localhost)$/;
+
+function enclaveUrl(url: unknown): URL {
+  if (typeof url !== 'string') {
+    throw new StrongroomError('INVALID_ARGUMENT', '"url" expected string');
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url, location.href);
+  } catch {
+    throw new StrongroomError('INVALID_ARGUMENT', '"url" is not a valid URL');
+  }
+  const secure =
+    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK.test(parsed.hostname));
+  if (!secure) {
+    throw new StrongroomError('INVALID_ARGUMENT', '"url" must be https (http only on loopback)');
+  }
+  if (parsed.origin === location.origin) {
+    // allow-scripts + allow-same-origin on a same-origin frame would let it remove its own sandbox.
+    throw new StrongroomError(
+      'INVALID_ARGUMENT',
+      '"url" must be on another origin than the app: a same-origin enclave is no enclave',
+    );
+  }
+  return parsed;
+}
+
+/**
+ * Connect to an enclave: creates a hidden iframe with
+ * `sandbox="allow-scripts allow-same-origin"`, performs the handshake, and resolves with an
+ * {@link Enclave}. Rejects with `HANDSHAKE_TIMEOUT` if the enclave does not answer in time
+ * (the iframe is removed), `ENCLAVE_UNAVAILABLE` if it refuses to start, `INVALID_ARGUMENT`
+ * for a bad or same-origin URL.
+ *
+ * @example
+ * ```ts
+ * import { connect } from '@strongroom/bridge';
+ *
+ * const enclave = await connect({ url: 'https://kms.app.example/', timeoutMs: 5000 });
+ * const info = await enclave.info();
+ * ```
+ */
+export async function connect(options: ConnectOptions): Promise<Enclave> {
+  if (typeof options !== 'object' || options === null) {
+    throw new StrongroomError('INVALID_ARGUMENT', '"options" expected object');
+  }
+  const url = enclaveUrl(options.url);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new StrongroomError('INVALID_ARGUMENT', '"timeoutMs" expected a positive number');
+  }
+  installThrowHandler();
+
+  const iframe = document.createElement('iframe');
+  iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+  iframe.setAttribute('allow', '');
+  iframe.referrerPolicy = 'no-referrer';
+  iframe.title = 'Strongroom enclave';
+  iframe.style.display = 'none';
+  iframe.src = url.href;
+
+  const connected = handshake(iframe, url.origin, timeoutMs);
+  (options.container ?? document.body).append(iframe);
+  try {
+    const port = await connected;
+    return new Enclave(port, iframe);
+  } catch (err) {
+    iframe.remove();
+    throw err;
+  }
+}

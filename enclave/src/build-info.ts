@@ -1,0 +1,18 @@
+/**
+ * Values compiled into the enclave by the build (`build/vite.enclave.config.ts`): the origin
+ * allowlist, the package version and the release digest. They are constants of the bundle,
+ * never read from the URL or the embedding page, so they are covered by the bundle's hashes.
+ */
+
+declare const __STRONGROOM_ALLOWED_ORIGINS__: readonly string[];
+declare const __STRONGROOM_VERSION__: string;
+declare const __STRONGROOM_RELEASE_DIGEST__: string | null;
+
+/** Exact origins allowed to embed and call this enclave. */
+export const ALLOWED_ORIGINS: ReadonlySet<string> = new Set(__STRONGROOM_ALLOWED_ORIGINS__);
+
+/** The enclave's version. */
+export const VERSION: string = __STRONGROOM_VERSION__;
+
+/** The release digest built in by a release build, `null` otherwise. */
+export const RELEASE_DIGEST: string | null = __STRONGROOM_RELEASE_DIGEST__;

@@ -1,0 +1,37 @@
+/**
+ * What every operation receives: the caller's origin bound at the handshake, and the keystore
+ * scoped to that origin. Built once per channel by the key worker.
+ */
+import { StrongroomError } from '@strongroom/bridge/errors';
+import type { Keystore } from './keystore/store';
+
+/** The per-channel context of the operations. */
+export interface OpContext {
+  /** The app origin that completed the handshake; owner of every key made on this channel. */
+  readonly callerOrigin: string;
+  /** The enclave's own origin. */
+  readonly enclaveOrigin: string;
+  /** Whether the caller is on another site than the enclave. */
+  readonly crossSite: boolean;
+  /** The keystore of the caller; throws `STORAGE_UNAVAILABLE` when IndexedDB could not open. */
+  keystore(): Keystore;
+}
+
+/** Build a context; `keystore` is `null` when IndexedDB could not be opened. */
+export function createContext(options: {
+  callerOrigin: string;
+  enclaveOrigin: string;
+  crossSite: boolean;
+  keystore: Keystore | null;
+}): OpContext {
+  const { keystore, ...rest } = options;
+  return {
+    ...rest,
+    keystore() {
+      if (!keystore) {
+        throw new StrongroomError('STORAGE_UNAVAILABLE', 'IndexedDB is not available');
+      }
+      return keystore;
+    },
+  };
+}

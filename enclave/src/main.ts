@@ -1,0 +1,102 @@
+/**
+ * The enclave document's boot: the handshake, exactly as DESIGN describes it.
+ *
+ * 1. Refuse to run at top level or when framed more than once.
+ * 2. Post `ready` to the parent, addressed to allowlisted origins only (never `*`).
+ * 3. Accept the first `connect` whose `event.source` is the parent and whose `event.origin`
+ *    is allowlisted, carrying one `MessagePort`; the guard is set synchronously, before any
+ *    `await`, so a second handshake can never race the first.
+ * 4. Bind the caller's origin to the channel and hand the port to the key worker. From then
+ *    on no window message is accepted.
+ */
+import {
+  type ConnectMessage,
+  PROTOCOL_VERSION,
+  type ReadyMessage,
+  type RefusalReason,
+  type RefusedMessage,
+} from '@strongroom/bridge/protocol';
+import { ALLOWED_ORIGINS } from './build-info';
+import { isCrossSite } from './lib/site';
+import { loadWorker } from './load-worker';
+import type { WorkerInit } from './worker-init';
+
+const NONCE = /^[A-Za-z0-9_-]{22,64}$/;
+
+function setStatus(status: string): void {
+  document.documentElement.dataset.status = status;
+  const el = document.getElementById('status');
+  if (el) el.textContent = status;
+}
+
+/** Post to the parent, addressed to each allowlisted origin (only a matching one delivers). */
+function postToParent(message: ReadyMessage | RefusedMessage): void {
+  // Where the browser tells the parent's origin, address only that one.
+  const parentOrigin = location.ancestorOrigins?.[0];
+  const targets =
+    parentOrigin !== undefined
+      ? ALLOWED_ORIGINS.has(parentOrigin)
+        ? [parentOrigin]
+        : []
+      : [...ALLOWED_ORIGINS];
+  for (const origin of targets) window.parent.postMessage(message, origin);
+}
+
+function refuse(reason: RefusalReason): void {
+  setStatus(`refused: ${reason}`);
+  if (window.parent !== window) {
+    postToParent({ type: 'strongroom:refused', protocol: PROTOCOL_VERSION, reason });
+  }
+}
+
+function isConnectMessage(data: unknown): data is ConnectMessage {
+  if (typeof data !== 'object' || data === null) return false;
+  const m = data as Record<string, unknown>;
+  return (
+    m.type === 'strongroom:connect' &&
+    m.protocol === PROTOCOL_VERSION &&
+    typeof m.nonce === 'string' &&
+    NONCE.test(m.nonce)
+  );
+}
+
+let accepted = false;
+
+function onMessage(event: MessageEvent): void {
+  // Everything here is synchronous until `accepted` is set.
+  if (accepted) return;
+  if (event.source !== window.parent) return;
+  if (!ALLOWED_ORIGINS.has(event.origin)) return;
+  if (!isConnectMessage(event.data)) return;
+  const [port] = event.ports;
+  if (!port || event.ports.length !== 1) return;
+  accepted = true;
+  window.removeEventListener('message', onMessage);
+
+  const init: WorkerInit = {
+    callerOrigin: event.origin,
+    enclaveOrigin: location.origin,
+    crossSite: isCrossSite(event.origin, location.origin),
+    nonce: event.data.nonce,
+  };
+  const worker = loadWorker();
+  worker.postMessage(init, [port]);
+  setStatus('connected');
+}
+
+function boot(): void {
+  if (window.parent === window) {
+    refuse('not-framed');
+    return;
+  }
+  const ancestors = location.ancestorOrigins?.length;
+  if (window.parent !== window.top || (ancestors !== undefined && ancestors > 1)) {
+    refuse('framed-twice');
+    return;
+  }
+  window.addEventListener('message', onMessage);
+  setStatus('ready');
+  postToParent({ type: 'strongroom:ready', protocol: PROTOCOL_VERSION });
+}
+
+boot();

@@ -1,0 +1,44 @@
+/**
+ * `info()`: what the enclave is (version, release digest, algorithms, limits) and what it
+ * knows about this channel (the bound caller origin) and its storage.
+ */
+import {
+  type EnclaveInfo,
+  KEY_ALGORITHMS,
+  LIMITS,
+  PROTOCOL_VERSION,
+} from '@strongroom/bridge/protocol';
+import { RELEASE_DIGEST, VERSION } from '../build-info';
+import type { OpContext } from '../context';
+import { assertArity } from '../lib/validate';
+
+async function persisted(): Promise<boolean | null> {
+  // `persisted()` only reads; `persist()` would prompt (and hangs headless Firefox).
+  const storage = (self.navigator as Navigator | undefined)?.storage;
+  if (!storage || typeof storage.persisted !== 'function') return null;
+  try {
+    return await storage.persisted();
+  } catch {
+    return null;
+  }
+}
+
+/** The `info` operation. */
+export async function info(ctx: OpContext, args: unknown[]): Promise<EnclaveInfo> {
+  assertArity(args, 0, 0);
+  return {
+    name: 'strongroom',
+    version: VERSION,
+    protocol: PROTOCOL_VERSION,
+    releaseDigest: RELEASE_DIGEST,
+    algorithms: [...KEY_ALGORITHMS],
+    origin: ctx.callerOrigin,
+    enclaveOrigin: ctx.enclaveOrigin,
+    storage: {
+      crossSite: ctx.crossSite,
+      partitioned: ctx.crossSite ? true : null,
+      persisted: await persisted(),
+    },
+    limits: { ...LIMITS },
+  };
+}
