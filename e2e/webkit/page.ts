@@ -1,0 +1,79 @@
+/**
+ * {@link BrowserPage} on a WebKitGTK selenium session: `evaluate` runs through WebDriver
+ * `executeAsyncScript` (function source inlined, JSON argument, JSON result), frames through
+ * `switchTo().frame()`.
+ */
+import { By, type WebDriver } from 'selenium-webdriver';
+import {
+  asyncScriptFor,
+  type BrowserFrame,
+  type BrowserPage,
+  decodeEnvelope,
+  encodeArg,
+  type Json,
+  type PageFunction,
+} from './browser-page';
+import { startWebKitSession, type WebKitSession, type WebKitSessionOptions } from './session';
+
+/** A {@link BrowserPage} backed by WebKitGTK, with access to the underlying session. */
+export interface WebKitPage extends BrowserPage {
+  /** The running session (driver, display, timings). */
+  readonly session: WebKitSession;
+}
+
+async function runIn<R>(
+  driver: WebDriver,
+  frames: readonly string[],
+  fn: PageFunction<never, unknown>,
+  arg: unknown,
+): Promise<R> {
+  const argJson = encodeArg(arg);
+  const script = asyncScriptFor(fn);
+  const where = frames.length === 0 ? 'page' : `frame ${frames.join(' > ')}`;
+  // Every call leaves the session on the top-level document (and navigation resets it there),
+  // so no leading defaultContent() round trip is needed.
+  try {
+    for (const selector of frames) {
+      const el = await driver.findElement(By.css(selector));
+      await driver.switchTo().frame(el);
+    }
+    const env: unknown = await driver.executeAsyncScript(script, argJson);
+    return decodeEnvelope<R>(env, where);
+  } finally {
+    if (frames.length > 0) await driver.switchTo().defaultContent();
+  }
+}
+
+/**
+ * Wrap an existing WebKit session as a {@link WebKitPage}. `close()` stops the session.
+ */
+export function webkitPage(session: WebKitSession): WebKitPage {
+  const { driver } = session;
+  // WebDriver is one command at a time per session; serialise so concurrent evaluate() calls
+  // on the page and a frame cannot interleave their switchTo() calls.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(op: () => Promise<T>): Promise<T> => {
+    const next = queue.then(op, op);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const frameOf = (frames: readonly string[]): BrowserFrame => ({
+    evaluate: <R, A extends Json | undefined = undefined>(fn: PageFunction<A, R>, arg?: A) =>
+      serial(() => runIn<R>(driver, frames, fn as PageFunction<never, unknown>, arg)),
+  });
+  const top = frameOf([]);
+  return {
+    session,
+    evaluate: top.evaluate,
+    goto: (url) => serial(() => driver.get(url)),
+    reload: () => serial(() => driver.navigate().refresh()),
+    url: () => serial(() => driver.getCurrentUrl()),
+    frame: (selector) => frameOf(typeof selector === 'string' ? [selector] : [...selector]),
+    close: () => session.stop(),
+  };
+}
+
+/** Start a fresh WebKitGTK session (see {@link startWebKitSession}) and return its page. */
+export async function openWebKitPage(options?: WebKitSessionOptions): Promise<WebKitPage> {
+  return webkitPage(await startWebKitSession(options));
+}
