@@ -1,0 +1,142 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cacheControl, enclaveHeaders } from '../enclave-config';
+import { generateDeployConfigs, writeDeployConfigs } from './generate-deploy-configs';
+
+const ORIGINS = ['https://app.example', 'https://admin.app.example'];
+const SORTED = [...ORIGINS].sort();
+const configs = generateDeployConfigs(ORIGINS, { serverName: 'kms.app.example' });
+
+/** Every header an enclave response must carry for `path`, with its exact value. */
+function expected(path: string): Record<string, string> {
+  return { ...enclaveHeaders(SORTED), 'Cache-Control': cacheControl(path) };
+}
+
+type Headers = Record<string, string>;
+
+/** nginx: `location <prefix> { add_header Name "value" always; … }` → headers per location. */
+function parseNginx(text: string): Map<string, Headers> {
+  const out = new Map<string, Headers>();
+  for (const m of text.matchAll(/location\s+(\S+)\s*\{([^}]*)\}/g)) {
+    const headers: Headers = {};
+    for (const h of (m[2] ?? '').matchAll(/add_header\s+([A-Za-z-]+)\s+"([^"]*)"\s+always;/g)) {
+      headers[h[1] ?? ''] = h[2] ?? '';
+    }
+    out.set(m[1] ?? '', headers);
+  }
+  return out;
+}
+
+/** nginx prefix matching: the longest matching prefix location wins. */
+function nginxFor(locations: Map<string, Headers>, path: string): Headers {
+  const best = [...locations.keys()]
+    .filter((p) => path.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
+  return locations.get(best ?? '') ?? {};
+}
+
+/** Caddy: the `header { … }` block applies to all; `header @m Name "v"` applies where matcher @m matches. */
+function caddyFor(text: string, path: string): Headers {
+  const headers: Headers = {};
+  const block = /\theader \{\n([\s\S]*?)\n\t\}/.exec(text)?.[1] ?? '';
+  for (const line of block.split('\n')) {
+    const m = /^\t\t([A-Za-z-]+) "([^"]*)"$/.exec(line);
+    if (m) headers[m[1] ?? ''] = m[2] ?? '';
+  }
+  const matchers = new Map<string, (p: string) => boolean>();
+  for (const m of text.matchAll(/\t@(\w+) (not )?path (\S+)/g)) {
+    const prefix = (m[3] ?? '').replace(/\*$/, '');
+    const negate = m[2] !== undefined;
+    matchers.set(m[1] ?? '', (p) => p.startsWith(prefix) !== negate);
+  }
+  for (const m of text.matchAll(/\theader @(\w+) ([A-Za-z-]+) "([^"]*)"/g)) {
+    if (matchers.get(m[1] ?? '')?.(path)) headers[m[2] ?? ''] = m[3] ?? '';
+  }
+  return headers;
+}
+
+/** `_headers`: every matching rule applies; a repeated name is joined with ", " (Cloudflare, Netlify). */
+function headersFileFor(text: string, path: string): Headers {
+  const headers: Headers = {};
+  let applies = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    if (!line.startsWith(' ')) {
+      applies = line.endsWith('*') ? path.startsWith(line.slice(0, -1)) : path === line;
+      continue;
+    }
+    const m = /^ {2}([A-Za-z-]+): (.*)$/.exec(line);
+    if (applies && m) {
+      const [name, value] = [m[1] ?? '', m[2] ?? ''];
+      headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+    }
+  }
+  return headers;
+}
+
+const PATHS: [url: string, file: string][] = [
+  ['/', 'index.html'],
+  ['/index.html', 'index.html'],
+  ['/assets/main-3f2a.js', 'assets/main-3f2a.js'],
+  ['/assets/worker-9c1d.js', 'assets/worker-9c1d.js'],
+];
+
+describe('generateDeployConfigs', () => {
+  describe.each(PATHS)('for %s', (url, file) => {
+    it('nginx sends every header with its exact value', () => {
+      expect(nginxFor(parseNginx(configs['nginx.conf']), url)).toEqual(expected(file));
+    });
+    it('Caddy sends every header with its exact value', () => {
+      expect(caddyFor(configs.Caddyfile, url)).toEqual(expected(file));
+    });
+    it('_headers hosts send every header with its exact value', () => {
+      expect(headersFileFor(configs._headers, url)).toEqual(expected(file));
+    });
+  });
+
+  it('sets frame-ancestors to exactly the sorted allowlist, never *', () => {
+    for (const text of Object.values(configs)) {
+      expect(text).toContain(`frame-ancestors ${SORTED.join(' ')};`);
+      expect(text).not.toMatch(/frame-ancestors[^;]*\*/);
+    }
+  });
+
+  it('long-caches assets as immutable and revalidates index.html', () => {
+    expect(cacheControl('assets/a.js')).toContain('immutable');
+    expect(cacheControl('index.html')).toBe('no-cache');
+  });
+
+  describe('when an origin is a wildcard', () => {
+    it('refuses to generate anything', () => {
+      expect(() => generateDeployConfigs(['*'])).toThrow();
+      expect(() => generateDeployConfigs(['https://*.app.example'])).toThrow();
+    });
+  });
+
+  describe('when a placeholder could inject config', () => {
+    it.each([
+      { serverName: 'kms.example; include /etc/passwd' },
+      { root: '/srv/x;\n}' },
+      { root: 'relative/path' },
+    ])('refuses %o', (options) => {
+      expect(() => generateDeployConfigs(ORIGINS, options)).toThrow();
+    });
+  });
+
+  it('writes the three files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strongroom-deploy-'));
+    try {
+      const paths = await writeDeployConfigs(ORIGINS, dir);
+      expect(paths.map((p) => p.slice(dir.length + 1)).sort()).toEqual([
+        'Caddyfile',
+        '_headers',
+        'nginx.conf',
+      ]);
+      expect(await readFile(join(dir, '_headers'), 'utf8')).toBe(configs._headers);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
