@@ -98,13 +98,14 @@ export async function startMockSigstore(): Promise<MockSigstore> {
 
   // One fixed clock, on a whole second, for every service. pkijs writes GeneralizedTime with
   // trailing zeros of the fraction trimmed ("…23.5Z"), which @sigstore/core 3.x refuses ("invalid
-  // time"), so a live clock fails about one timestamp in ten. Fixed times are consistent: the
-  // certificate's validity covers the log and TSA times.
-  const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
+  // time"), so a live clock fails about one timestamp in ten. The mock's root certificates take
+  // `new Date()` as notBefore when created, so the clock is set only after they exist, rounded up.
+  const clock = new Date();
   const ctlog = await initializeCTLog(newKeyPair(), clock);
   const ca = await initializeCA(newKeyPair(), ctlog, clock);
   const tlog = await initializeTLog(base, newKeyPair(), clock);
   const tsa = await initializeTSA(newKeyPair(), clock);
+  clock.setTime(Math.ceil(Date.now() / 1000) * 1000);
   for (const h of [fulcioHandler(ca), rekorHandler(tlog), tsaHandler(tsa)])
     routes.set(h.path, h.fn);
 

@@ -1,0 +1,373 @@
+import { rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type MockSigstore, startMockSigstore } from '../../build/release/mock-sigstore';
+import { signManifest } from '../../build/release/sign';
+import { main } from './main';
+import { bytesOf, type FixtureRelease, makeRelease, p256, serveDir } from './test-fixtures';
+import type { CheckRow, VerifyReport } from './verify-deployment';
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const IDENTITY =
+  'https://github.com/acme/strongroom/.github/workflows/release.yml@refs/tags/v0.1.0';
+
+interface Run {
+  code: number;
+  report: VerifyReport & { verdict: string };
+  stdout: string;
+  stderr: string;
+}
+
+async function run(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main([...args, '--json'], {
+    out: (t) => (stdout += t),
+    err: (t) => (stderr += t),
+  });
+  const report = stdout ? JSON.parse(stdout) : undefined;
+  return { code, report, stdout, stderr };
+}
+
+const failed = (r: Run): CheckRow[] => r.report.rows.filter((row) => !row.ok);
+
+const cleanup: string[] = [];
+afterEach(async () => {
+  for (const dir of cleanup.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function release(options: Parameters<typeof makeRelease>[0] = {}): Promise<FixtureRelease> {
+  const r = await makeRelease(options);
+  cleanup.push(r.root);
+  return r;
+}
+
+async function writeJson(r: FixtureRelease, name: string, value: unknown): Promise<string> {
+  const path = join(r.root, 'release', name);
+  await writeFile(path, JSON.stringify(value));
+  return path;
+}
+
+describe('strongroom-verify, key-based, --dir', () => {
+  const key = p256();
+
+  async function signed(r: FixtureRelease, privateKeyPem = key.privateKeyPem) {
+    const bundle = await signManifest(bytesOf(r), { kind: 'key', privateKeyPem });
+    const keyPath = join(r.root, 'release', 'pub.pem');
+    await writeFile(keyPath, key.publicKeyPem);
+    return {
+      bundle,
+      args: async (b: unknown = bundle) => [
+        '--dir',
+        r.dir,
+        '--manifest',
+        r.manifestPath,
+        '--bundle',
+        await writeJson(r, 'bundle.json', b),
+        '--key',
+        keyPath,
+      ],
+    };
+  }
+
+  describe('when the deployment is exactly the release', () => {
+    it('passes every check and exits 0', async () => {
+      const r = await release();
+      const res = await run(await (await signed(r)).args());
+      expect(failed(res)).toEqual([]);
+      expect(res.code).toBe(0);
+      expect(res.report.verdict).toMatch(/^PASS: /);
+      const checks = new Set(res.report.rows.map((row) => row.check));
+      expect([...checks].sort()).toEqual(['file', 'signature', 'sri']);
+      // Both <link rel=stylesheet> and <script type=module>; the commented-out script is ignored.
+      expect(res.report.rows.filter((row) => row.check === 'sri')).toHaveLength(2);
+    });
+
+    it('prints a table and a verdict without --json', async () => {
+      const r = await release();
+      let stdout = '';
+      const code = await main(await (await signed(r)).args(), { out: (t) => (stdout += t) });
+      expect(code).toBe(0);
+      expect(stdout.split('\n')[0]).toMatch(/^CHECK\s+FILE\s+EXPECTED\s+GOT\s+STATUS$/);
+      expect(stdout.trim().split('\n').at(-1)).toMatch(
+        /^PASS: .* strongroom 0\.1\.0 \(commit 111111111111\)/,
+      );
+    });
+  });
+
+  describe('when a file was changed after release', () => {
+    it('fails that file and exits 1', async () => {
+      const r = await release();
+      const s = await signed(r);
+      await writeFile(join(r.dir, 'assets', 'main-1a2b.js'), 'stealKeys();\n');
+      const res = await run(await s.args());
+      expect(res.code).toBe(1);
+      expect(failed(res).map((row) => [row.check, row.subject])).toEqual([
+        ['file', 'assets/main-1a2b.js'],
+      ]);
+      expect(res.report.verdict).toMatch(/^FAIL: /);
+    });
+  });
+
+  describe('when a listed file is missing', () => {
+    it('reports it missing', async () => {
+      const r = await release();
+      const s = await signed(r);
+      await unlink(join(r.dir, 'assets', 'worker-5e6f.js'));
+      const res = await run(await s.args());
+      expect(res.code).toBe(1);
+      expect(failed(res)).toEqual([
+        expect.objectContaining({
+          check: 'file',
+          subject: 'assets/worker-5e6f.js',
+          got: 'missing',
+        }),
+      ]);
+    });
+  });
+
+  describe('when the folder holds a file the manifest does not list', () => {
+    it('reports the extra file', async () => {
+      const r = await release();
+      const s = await signed(r);
+      await writeFile(join(r.dir, 'assets', 'extra.js'), 'x');
+      const res = await run(await s.args());
+      expect(res.code).toBe(1);
+      expect(failed(res)).toEqual([
+        expect.objectContaining({ check: 'extra', subject: 'assets/extra.js' }),
+      ]);
+    });
+  });
+
+  describe('when the signature bytes are wrong', () => {
+    it('fails the signature with SIGNATURE_INVALID', async () => {
+      const r = await release();
+      const s = await signed(r);
+      const forged = structuredClone(s.bundle);
+      const sig = Buffer.from(forged.messageSignature?.signature ?? '', 'base64');
+      sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 1;
+      if (forged.messageSignature) forged.messageSignature.signature = sig.toString('base64');
+      const res = await run(await s.args(forged));
+      expect(res.code).toBe(1);
+      expect(failed(res)).toEqual([expect.objectContaining({ check: 'signature' })]);
+      expect(failed(res)[0]?.got).toMatch(/^SIGNATURE_INVALID/);
+    });
+  });
+
+  describe('when a valid signature comes from another key', () => {
+    it('fails the signature with IDENTITY_MISMATCH', async () => {
+      const r = await release();
+      const s = await signed(r, p256().privateKeyPem);
+      const res = await run(await s.args());
+      expect(res.code).toBe(1);
+      expect(failed(res)[0]?.got).toMatch(/^IDENTITY_MISMATCH/);
+    });
+  });
+
+  describe('when the manifest and bundle are from another release', () => {
+    it('fails the files that differ, and the pinned version and commit', async () => {
+      const deployed = await release();
+      const other = await release({
+        version: '0.2.0',
+        commit: '2'.repeat(40),
+        script: 'export const main = 2;\n',
+      });
+      const s = await signed(other);
+      const args = (await s.args()).map((a) => (a === other.dir ? deployed.dir : a));
+      const res = await run([
+        ...args,
+        '--expect-version',
+        '0.1.0',
+        '--expect-commit',
+        '1'.repeat(40),
+      ]);
+      expect(res.code).toBe(1);
+      expect(
+        failed(res)
+          .map((row) => row.subject)
+          .sort(),
+      ).toEqual(
+        [
+          '/assets/main-1a2b.js (script)',
+          'assets/main-1a2b.js',
+          'commit',
+          'index.html',
+          'version',
+        ].sort(),
+      );
+    });
+
+    it('fails with DIGEST_MISMATCH when only the manifest is swapped', async () => {
+      const deployed = await release();
+      const other = await release({ version: '0.2.0', commit: '2'.repeat(40) });
+      const s = await signed(deployed);
+      const args = (await s.args()).map((a) =>
+        a === deployed.manifestPath ? other.manifestPath : a,
+      );
+      const res = await run(args);
+      expect(res.code).toBe(1);
+      expect(failed(res).find((row) => row.check === 'signature')?.got).toMatch(/^DIGEST_MISMATCH/);
+    });
+  });
+
+  describe('when the arguments are incomplete or contradictory', () => {
+    it.each([
+      [['--manifest', 'm', '--bundle', 'b', '--key', 'k']],
+      [
+        [
+          '--dir',
+          'd',
+          '--url',
+          'http://127.0.0.1/',
+          '--manifest',
+          'm',
+          '--bundle',
+          'b',
+          '--key',
+          'k',
+        ],
+      ],
+      [['--dir', 'd', '--manifest', 'm', '--bundle', 'b', '--identity', 'x']],
+      [['--dir', 'd', '--manifest', 'm', '--bundle', 'b', '--key', 'k', '--issuer', 'i']],
+      [['--dir', 'd', '--manifest', 'm', '--bundle', 'b', '--key', 'k', '--unknown']],
+    ])('exits 2 for %j', async (args) => {
+      expect((await run(args)).code).toBe(2);
+    });
+  });
+});
+
+describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
+  let mock: MockSigstore;
+  beforeAll(async () => {
+    mock = await startMockSigstore();
+  });
+  afterAll(async () => {
+    await mock.stop();
+  });
+
+  async function deploy(r: FixtureRelease, identity = IDENTITY, headers?: Record<string, string>) {
+    const bundle = await signManifest(bytesOf(r), {
+      kind: 'keyless',
+      identityToken: mock.identityToken(identity, ISSUER),
+      fulcioUrl: mock.fulcioUrl,
+      rekorUrl: mock.rekorUrl,
+      tsaUrl: mock.tsaUrl,
+    });
+    const server = await serveDir(r.dir, headers);
+    const args = [
+      '--url',
+      server.url,
+      '--manifest',
+      r.manifestPath,
+      '--bundle',
+      await writeJson(r, 'bundle.json', bundle),
+      '--identity',
+      IDENTITY,
+      '--issuer',
+      ISSUER,
+      '--trusted-root',
+      await writeJson(r, 'trusted-root.json', mock.trustedRoot),
+    ];
+    return { args, stop: server.stop };
+  }
+
+  describe('when the deployment is exactly the release', () => {
+    it('passes every check, headers included, and exits 0', async () => {
+      const r = await release();
+      const d = await deploy(r);
+      try {
+        const res = await run(d.args);
+        expect(failed(res)).toEqual([]);
+        expect(res.code).toBe(0);
+        expect(res.report.signer).toEqual({ kind: 'keyless', identity: IDENTITY, issuer: ISSUER });
+        expect(
+          res.report.rows.filter((row) => row.check === 'header').map((row) => row.subject),
+        ).toContain('Content-Security-Policy');
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
+  describe('when a valid signature comes from another identity', () => {
+    it('fails with IDENTITY_MISMATCH', async () => {
+      const r = await release();
+      const d = await deploy(
+        r,
+        'https://github.com/evil/strongroom/.github/workflows/release.yml@refs/tags/v0.1.0',
+      );
+      try {
+        const res = await run(d.args);
+        expect(res.code).toBe(1);
+        expect(failed(res)).toEqual([expect.objectContaining({ check: 'signature' })]);
+        expect(failed(res)[0]?.got).toMatch(/^IDENTITY_MISMATCH/);
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
+  describe('when the server changed a file', () => {
+    it('fails that file', async () => {
+      const r = await release();
+      const d = await deploy(r);
+      try {
+        await writeFile(join(r.dir, 'assets', 'style-3c4d.css'), 'body{display:none}');
+        const res = await run(d.args);
+        expect(res.code).toBe(1);
+        expect(failed(res).map((row) => row.subject)).toEqual(['assets/style-3c4d.css']);
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
+  describe('when the server lacks a listed file', () => {
+    it('reports it missing', async () => {
+      const r = await release();
+      const d = await deploy(r);
+      try {
+        await unlink(join(r.dir, 'assets', 'worker-5e6f.js'));
+        const res = await run(d.args);
+        expect(failed(res)).toEqual([
+          expect.objectContaining({ subject: 'assets/worker-5e6f.js', got: 'missing' }),
+        ]);
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
+  describe('when index.html loads a file the manifest does not list', () => {
+    it('reports the extra reference', async () => {
+      const r = await release({ extraReference: '/assets/injected.js' });
+      const d = await deploy(r);
+      try {
+        await writeFile(join(r.dir, 'assets', 'injected.js'), 'stealKeys();');
+        const res = await run(d.args);
+        expect(res.code).toBe(1);
+        expect(failed(res)).toEqual([
+          expect.objectContaining({ check: 'extra', subject: '/assets/injected.js (script)' }),
+        ]);
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
+  describe('when the server does not send the enclave headers', () => {
+    it('fails each missing or different header', async () => {
+      const r = await release();
+      const d = await deploy(r, IDENTITY, { 'Referrer-Policy': 'no-referrer' });
+      try {
+        const res = await run(d.args);
+        expect(res.code).toBe(1);
+        expect(failed(res).every((row) => row.check === 'header')).toBe(true);
+        expect(failed(res).map((row) => row.subject)).toContain('Content-Security-Policy');
+        expect(failed(res).map((row) => row.subject)).not.toContain('Referrer-Policy');
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+});

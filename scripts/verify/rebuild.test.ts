@@ -1,0 +1,136 @@
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { signManifest } from '../../build/release/sign';
+import { main } from './main';
+import type { CommandRunner } from './rebuild';
+import { rebuild } from './rebuild';
+import { bytesOf, type FixtureRelease, makeRelease, p256 } from './test-fixtures';
+
+const COMMIT = '1'.repeat(40);
+const roots: string[] = [];
+afterEach(async () => {
+  const { rm } = await import('node:fs/promises');
+  for (const r of roots.splice(0)) await rm(r, { recursive: true, force: true });
+});
+
+/** A fake toolchain: `npm run build` copies `from` into dist/enclave; records every call. */
+function fakeRunner(from: string, commit = COMMIT) {
+  const calls: string[] = [];
+  const run: CommandRunner = async (command, args, { cwd }) => {
+    calls.push([command, ...args].join(' '));
+    if (command === 'git' && args[0] === 'clone')
+      await mkdir(args.at(-1) ?? '', { recursive: true });
+    if (command === 'git' && args[0] === 'rev-parse') return { stdout: `${commit}\n` };
+    if (command === 'npm' && args.join(' ') === 'run build')
+      await cp(from, join(cwd, 'dist', 'enclave'), { recursive: true });
+    return { stdout: '' };
+  };
+  return { run, calls };
+}
+
+async function release(): Promise<FixtureRelease> {
+  const r = await makeRelease({ commit: COMMIT });
+  roots.push(r.root);
+  return r;
+}
+
+describe('rebuild', () => {
+  it('clones at the ref, installs without scripts, builds, and hashes dist/enclave', async () => {
+    const r = await release();
+    const { run, calls } = fakeRunner(r.dir);
+    const result = await rebuild('v0.1.0', 'https://github.com/acme/strongroom.git', run);
+    expect(calls).toEqual([
+      expect.stringMatching(
+        /^git clone --quiet --no-checkout -- https:\/\/github.com\/acme\/strongroom.git \S+$/,
+      ),
+      'git -c advice.detachedHead=false checkout --quiet --detach v0.1.0',
+      'git rev-parse HEAD',
+      'npm ci --ignore-scripts --no-audit --no-fund',
+      'npm run build',
+    ]);
+    expect(result.commit).toBe(COMMIT);
+    expect(result.files).toEqual(r.manifest.files);
+  });
+
+  describe('when the ref or repository looks like an option', () => {
+    it.each([
+      ['--upload-pack=touch /tmp/pwned', 'https://x'],
+      ['v1', '--upload-pack=evil'],
+      ['v1 ; rm -rf /', '.'],
+    ])('refuses ref %j repo %j without running anything', async (ref, repo) => {
+      const { run, calls } = fakeRunner('/nonexistent');
+      await expect(rebuild(ref, repo, run)).rejects.toThrow('is not allowed');
+      expect(calls).toEqual([]);
+    });
+  });
+});
+
+describe('strongroom-verify --rebuild', () => {
+  async function verify(r: FixtureRelease, builtFrom: string, commit = COMMIT) {
+    const key = p256();
+    const bundlePath = join(r.root, 'release', 'bundle.json');
+    const keyPath = join(r.root, 'release', 'pub.pem');
+    await writeFile(
+      bundlePath,
+      JSON.stringify(
+        await signManifest(bytesOf(r), { kind: 'key', privateKeyPem: key.privateKeyPem }),
+      ),
+    );
+    await writeFile(keyPath, key.publicKeyPem);
+    let stdout = '';
+    const { run } = fakeRunner(builtFrom, commit);
+    const code = await main(
+      [
+        '--dir',
+        r.dir,
+        '--manifest',
+        r.manifestPath,
+        '--bundle',
+        bundlePath,
+        '--key',
+        keyPath,
+        '--rebuild',
+        'v0.1.0',
+        '--json',
+      ],
+      { run, out: (t) => (stdout += t) },
+    );
+    return {
+      code,
+      rows: (JSON.parse(stdout) as { rows: { check: string; subject: string; ok: boolean }[] })
+        .rows,
+    };
+  }
+
+  describe('when the build reproduces the release', () => {
+    it('passes', async () => {
+      const r = await release();
+      const { code, rows } = await verify(r, r.dir);
+      expect(rows.filter((row) => row.check === 'rebuild').every((row) => row.ok)).toBe(true);
+      expect(code).toBe(0);
+    });
+  });
+
+  describe('when the build produces different bytes', () => {
+    it('fails the differing file', async () => {
+      const r = await release();
+      const other = await makeRelease({ commit: COMMIT, script: 'export const main = 3;\n' });
+      roots.push(other.root);
+      const { code, rows } = await verify(r, other.dir);
+      expect(code).toBe(1);
+      expect(rows.filter((row) => !row.ok).map((row) => row.subject)).toEqual(
+        expect.arrayContaining(['assets/main-1a2b.js', 'index.html', 'dist/enclave']),
+      );
+    });
+  });
+
+  describe('when the ref resolves to another commit than the manifest names', () => {
+    it('fails the commit row', async () => {
+      const r = await release();
+      const { code, rows } = await verify(r, r.dir, '2'.repeat(40));
+      expect(code).toBe(1);
+      expect(rows.filter((row) => !row.ok).map((row) => row.subject)).toEqual(['commit of v0.1.0']);
+    });
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Where the deployment under audit comes from: a folder on disk or a live base URL. Both read
+ * only paths that passed the manifest's path check, with a size cap; the URL source follows no
+ * redirects (a redirect to elsewhere would be serving something other than what was asked for).
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isSafeReleasePath, listFiles } from '../../build/release/manifest';
+
+/** The largest file the verifier reads or downloads. */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/** A deployment to audit. */
+export interface DeploymentSource {
+  /** Human-readable location, for the report. */
+  readonly location: string;
+  /** The URL index.html is resolved against (a placeholder origin for folders). */
+  readonly documentUrl: URL;
+  /** Read index.html; `headers` only for live deployments. */
+  readIndex(): Promise<{ bytes: Uint8Array; headers?: Headers }>;
+  /** Read a release path; `undefined` when absent. */
+  read(path: string): Promise<Uint8Array | undefined>;
+  /** Every file present (folders only: a live server cannot be listed). */
+  list?(): Promise<string[]>;
+}
+
+/**
+ * Fetch a URL's body (no redirects, size-capped, 30 s timeout); `undefined` on 404.
+ *
+ * @example
+ * ```ts
+ * const bytes = await fetchBytes(new URL('https://kms.app.example/assets/a.js'));
+ * ```
+ */
+export async function fetchBytes(
+  url: URL,
+): Promise<{ bytes: Uint8Array; headers: Headers } | undefined> {
+  const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(30_000) });
+  if (res.status === 404 || res.status === 410) return undefined;
+  if (!res.ok) throw new Error(`${url.href}: HTTP ${res.status}`);
+  const length = Number(res.headers.get('content-length') ?? '0');
+  if (length > MAX_FILE_BYTES) throw new Error(`${url.href}: larger than ${MAX_FILE_BYTES} bytes`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.byteLength > MAX_FILE_BYTES)
+    throw new Error(`${url.href}: larger than ${MAX_FILE_BYTES} bytes`);
+  return { bytes, headers: res.headers };
+}
+
+/**
+ * A built release folder, e.g. `dist/enclave`.
+ *
+ * @example
+ * ```ts
+ * const source = dirSource('dist/enclave');
+ * ```
+ */
+export function dirSource(dir: string): DeploymentSource {
+  async function read(path: string): Promise<Uint8Array | undefined> {
+    if (!isSafeReleasePath(path))
+      throw new Error(`refusing to read unsafe path ${JSON.stringify(path)}`);
+    const full = join(dir, ...path.split('/'));
+    const info = await lstat(full).catch(() => undefined);
+    if (!info) return undefined;
+    if (!info.isFile()) throw new Error(`${path}: not a regular file`);
+    if (info.size > MAX_FILE_BYTES) throw new Error(`${path}: larger than ${MAX_FILE_BYTES} bytes`);
+    return readFile(full);
+  }
+  return {
+    location: dir,
+    documentUrl: new URL('https://release.invalid/'),
+    async readIndex() {
+      const bytes = await read('index.html');
+      if (!bytes) throw new Error(`${dir}: no index.html`);
+      return { bytes };
+    },
+    read,
+    list: () => listFiles(dir),
+  };
+}
+
+/**
+ * A live deployment. `base` is the URL the enclave is loaded from (`https://kms.app.example/`);
+ * index.html is that URL itself when it ends with `/`.
+ *
+ * @example
+ * ```ts
+ * const source = urlSource('https://kms.app.example/');
+ * ```
+ */
+export function urlSource(base: string): DeploymentSource {
+  const documentUrl = new URL(base);
+  if (
+    documentUrl.protocol !== 'https:' &&
+    documentUrl.hostname !== '127.0.0.1' &&
+    documentUrl.hostname !== 'localhost'
+  ) {
+    throw new Error(`${base}: https required (http only on loopback)`);
+  }
+  const root = new URL('./', documentUrl);
+  return {
+    location: documentUrl.href,
+    documentUrl,
+    async readIndex() {
+      const got = await fetchBytes(documentUrl);
+      if (!got) throw new Error(`${documentUrl.href}: 404`);
+      return got;
+    },
+    async read(path) {
+      if (!isSafeReleasePath(path))
+        throw new Error(`refusing to fetch unsafe path ${JSON.stringify(path)}`);
+      const url = new URL(path.split('/').map(encodeURIComponent).join('/'), root);
+      return (await fetchBytes(url))?.bytes;
+    },
+  };
+}
+
+/**
+ * The release path a URL in index.html points to, or `undefined` when it leaves the deployment
+ * (another origin, or outside the base folder).
+ *
+ * @example
+ * ```ts
+ * releasePath('/assets/a.js', new URL('https://kms.app.example/')); // 'assets/a.js'
+ * ```
+ */
+export function releasePath(ref: string, documentUrl: URL): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(ref, documentUrl);
+  } catch {
+    return undefined;
+  }
+  const root = new URL('./', documentUrl);
+  if (url.origin !== root.origin || !url.pathname.startsWith(root.pathname)) return undefined;
+  try {
+    const path = decodeURIComponent(url.pathname.slice(root.pathname.length));
+    return isSafeReleasePath(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
