@@ -24,7 +24,7 @@ export interface RefusedMessage {
 }
 
 /** Why an enclave refused to start. */
-export type RefusalReason = 'framed-twice' | 'not-framed' | 'storage-unavailable';
+export type RefusalReason = 'framed-twice' | 'not-framed' | 'worker-failed';
 
 /** Parent → enclave, with exactly one transferred `MessagePort`, to the exact enclave origin. */
 export interface ConnectMessage {
@@ -73,6 +73,30 @@ export const LIMITS = {
   maxKeyIdLength: 64,
   /** Most keys one origin may hold in one storage partition. */
   maxKeysPerOrigin: 1000,
+  /** Largest plaintext for `seal` (and envelope for `open`), in bytes (32 MiB). */
+  maxSealBytes: 32 * 1024 * 1024,
+  /** Largest additional authenticated data for `seal`/`open`, in bytes. */
+  maxAadBytes: 64 * 1024,
+  /** Largest JSON of a JWT's claims or extra header (UTF-8 bytes of `JSON.stringify`). */
+  maxJwtJsonBytes: 16 * 1024,
+  /** Deepest nesting of arrays and objects in JWT claims or header. */
+  maxJsonDepth: 16,
+  /** Token lifetime of a key that was created without `maxTokenLifetime`, in seconds (24 h). */
+  defaultTokenLifetime: 24 * 60 * 60,
+  /** Largest `maxTokenLifetime` a key may be created with, in seconds (366 days). */
+  maxTokenLifetime: 366 * 24 * 60 * 60,
+  /** Longest VAPID token lifetime, in seconds (24 h, RFC 8292 §2). */
+  maxVapidLifetime: 24 * 60 * 60,
+  /** Longest VAPID `aud` or `sub`, in characters. */
+  maxVapidUrlLength: 512,
+  /** Largest HKDF `info` or `salt` for `agree`, in bytes. */
+  maxHkdfInputBytes: 1024,
+  /** Largest wrapped key accepted by `unwrapKey`, in bytes. */
+  maxWrappedKeyBytes: 4096,
+  /** Largest plaintext for `encryptJwe`, in bytes (1 MiB). */
+  maxJwePlaintextBytes: 1024 * 1024,
+  /** Longest compact JWE accepted by `decryptJwe`, in characters. */
+  maxJweLength: 1_500_000,
 } as const;
 
 /** The limits as the enclave reports them in {@link EnclaveInfo}. */
@@ -137,6 +161,13 @@ export interface KeyInfo {
   readonly publicJwk: PublicJwk | null;
   /** Always `false`: Strongroom never creates extractable private or secret keys. */
   readonly extractable: false;
+  /**
+   * Whether `wrapKey` may export this key wrapped under a KEK (opted in at creation; the
+   * `CryptoKey` itself stays non-extractable). Keys created without it can never leave.
+   */
+  readonly exportable: boolean;
+  /** Longest lifetime, in seconds, of a token (`signJwt`, `vapidAuth`) this key will sign. */
+  readonly maxTokenLifetime: number;
 }
 
 /** Options of `generateKey`. */
@@ -144,6 +175,100 @@ export interface GenerateKeyOptions {
   readonly alg: KeyAlgorithm;
   /** A label for people, at most {@link LIMITS}.maxLabelLength characters. Default `''`. */
   readonly label?: string;
+  /**
+   * Longest lifetime in seconds of any token this key signs (`ES256`, `EdDSA` only), fixed at
+   * creation and never raised afterwards. Default {@link LIMITS}.defaultTokenLifetime (24 h).
+   */
+  readonly maxTokenLifetime?: number;
+  /**
+   * Opt in to `wrapKey` for this key (secret keys only: `A256GCM`, `A256KW`, `HS256`). Default
+   * `false`: the key can never leave the enclave, and lost key = lost data.
+   */
+  readonly exportable?: boolean;
+}
+
+/** A JSON value (what a JWT's claims and header may contain). */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [name: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { readonly [name: string]: JsonValue };
+
+/** Options of `signJwt`. */
+export interface SignJwtOptions {
+  /**
+   * Extra protected-header members (e.g. `typ`). The enclave sets `alg` and `kid` itself;
+   * `alg`, `kid`, `crit`, `b64`, `enc`, `zip`, `jku`, `jwk`, `x5u`, `x5c`, `x5t` and
+   * `x5t#S256` are refused.
+   */
+  readonly header?: JsonObject;
+  /** The claims. `iat` and `exp` are set by the enclave and refused here. */
+  readonly claims: JsonObject;
+  /** Seconds from now until `exp`: an integer from 1 to the key's `maxTokenLifetime`. */
+  readonly expiresIn: number;
+}
+
+/** Options of `vapidAuth` (RFC 8292). */
+export interface VapidAuthOptions {
+  /** The push service's origin (`https://…`, from the subscription's endpoint). */
+  readonly audience: string;
+  /** A `mailto:` address or an `https:` URL where the push service can reach the sender. */
+  readonly subject: string;
+  /** Seconds from now until `exp`, at most 24 h and the key's `maxTokenLifetime`. Default 12 h. */
+  readonly expiresIn?: number;
+}
+
+/** Options of `seal`, as they cross the wire. */
+export interface SealOptions {
+  /** Additional authenticated data: not stored in the envelope, needed again by `open`. */
+  readonly aad?: Uint8Array;
+}
+
+/** Options of `open`, as they cross the wire. */
+export interface OpenOptions {
+  /** The additional authenticated data given to `seal`. */
+  readonly aad?: Uint8Array;
+  /**
+   * Open with this key instead of the one the envelope names (e.g. the peer's side of an
+   * `agree`d key). The envelope's header stays authenticated either way.
+   */
+  readonly keyId?: string;
+}
+
+/** Options of `unwrapKey`. */
+export interface UnwrapKeyOptions {
+  /** The algorithm of the key inside `wrapped`. */
+  readonly alg: KeyAlgorithm;
+  readonly label?: string;
+  /** As in {@link GenerateKeyOptions}. */
+  readonly maxTokenLifetime?: number;
+  /** As in {@link GenerateKeyOptions}: opt the imported secret key in to `wrapKey`. */
+  readonly exportable?: boolean;
+}
+
+/** Algorithms of the key that `agree` derives. */
+export type AgreedKeyAlgorithm = 'A256GCM' | 'A256KW';
+
+/** Options of `agree`. */
+export interface AgreeOptions {
+  /** HKDF `info` (RFC 5869): binds the derived key to its purpose. A string is UTF-8 encoded. */
+  readonly info: Uint8Array | string;
+  /** HKDF salt. Default: none (a string of zeros, RFC 5869 §2.2). */
+  readonly salt?: Uint8Array;
+  /** The algorithm of the derived key. */
+  readonly alg: AgreedKeyAlgorithm;
+  readonly label?: string;
+}
+
+/** The answer of `decryptJwe`. */
+export interface DecryptJweResult {
+  readonly plaintext: Uint8Array;
+  readonly protectedHeader: JsonObject;
 }
 
 /**
@@ -159,6 +284,15 @@ export interface EnclaveApi {
   sign(keyId: string, data: Uint8Array): Promise<Uint8Array>;
   verify(keyId: string, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
   deleteKey(keyId: string): Promise<void>;
+  signJwt(keyId: string, options: SignJwtOptions): Promise<string>;
+  vapidAuth(keyId: string, options: VapidAuthOptions): Promise<string>;
+  seal(kekId: string, plaintext: Uint8Array, options?: SealOptions): Promise<Uint8Array>;
+  open(envelope: Uint8Array, options?: OpenOptions): Promise<Uint8Array>;
+  wrapKey(kekId: string, keyId: string): Promise<Uint8Array>;
+  unwrapKey(kekId: string, wrapped: Uint8Array, options: UnwrapKeyOptions): Promise<KeyInfo>;
+  agree(keyId: string, peerPublicJwk: PublicJwk, options: AgreeOptions): Promise<KeyInfo>;
+  encryptJwe(recipientPublicJwk: PublicJwk, plaintext: Uint8Array): Promise<string>;
+  decryptJwe(keyId: string, jwe: string): Promise<DecryptJweResult>;
 }
 
 /** The name of an operation. */
@@ -174,6 +308,15 @@ export const OPERATION_NAMES = [
   'sign',
   'verify',
   'deleteKey',
+  'signJwt',
+  'vapidAuth',
+  'seal',
+  'open',
+  'wrapKey',
+  'unwrapKey',
+  'agree',
+  'encryptJwe',
+  'decryptJwe',
 ] as const satisfies readonly OperationName[];
 
 // Compile-time check that OPERATION_NAMES lists every operation of EnclaveApi.

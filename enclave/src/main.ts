@@ -31,14 +31,16 @@ function setStatus(status: string): void {
 
 /** Post to the parent, addressed to each allowlisted origin (only a matching one delivers). */
 function postToParent(message: ReadyMessage | RefusedMessage): void {
-  // Where the browser tells the parent's origin, address only that one.
+  // Where the browser tells the parent's origin, address only that one. It may not tell:
+  // Firefox has no `ancestorOrigins` before 153, and masks it as "null" when the iframe has
+  // `referrerpolicy="no-referrer"` (as the bridge sets it).
   const parentOrigin = location.ancestorOrigins?.[0];
-  const targets =
-    parentOrigin !== undefined
-      ? ALLOWED_ORIGINS.has(parentOrigin)
-        ? [parentOrigin]
-        : []
-      : [...ALLOWED_ORIGINS];
+  const known = parentOrigin !== undefined && parentOrigin !== 'null';
+  const targets = known
+    ? ALLOWED_ORIGINS.has(parentOrigin)
+      ? [parentOrigin]
+      : []
+    : [...ALLOWED_ORIGINS];
   for (const origin of targets) window.parent.postMessage(message, origin);
 }
 
@@ -79,7 +81,15 @@ function onMessage(event: MessageEvent): void {
     crossSite: isCrossSite(event.origin, location.origin),
     nonce: event.data.nonce,
   };
-  const worker = loadWorker();
+  let worker: Worker;
+  try {
+    worker = loadWorker();
+  } catch {
+    refuse('worker-failed');
+    return;
+  }
+  // A worker script that fails to load or evaluate (blocked, tampered) ends the enclave.
+  worker.addEventListener('error', () => refuse('worker-failed'));
   worker.postMessage(init, [port]);
   setStatus('connected');
 }
