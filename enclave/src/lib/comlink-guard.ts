@@ -12,10 +12,21 @@ import type { Endpoint } from 'comlink';
 
 type Listener = (event: MessageEvent) => void;
 
+/** Longest accepted call id (Comlink's ids are about 70 characters). */
+const MAX_ID_LENGTH = 256;
+
 /** Why a message was refused, or `null` if it may pass. */
 export function checkMessage(data: unknown, operations: ReadonlySet<string>): string | null {
   if (typeof data !== 'object' || data === null) return 'message is not an object';
   const message = data as Record<string, unknown>;
+  // Every call must be answerable: an id-less message would run with no one to tell.
+  if (
+    typeof message.id !== 'string' ||
+    message.id.length === 0 ||
+    message.id.length > MAX_ID_LENGTH
+  ) {
+    return 'message has no valid id';
+  }
   if (message.type === 'RELEASE') return null;
   if (message.type !== 'APPLY') return `message type ${String(message.type)} is not allowed`;
   const { path, argumentList } = message;
@@ -56,7 +67,7 @@ export function guardedEndpoint(port: MessagePort, operations: ReadonlySet<strin
           return;
         }
         const id = (event.data as { id?: unknown } | null)?.id;
-        if (typeof id === 'string' && id.length <= 256) {
+        if (typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH) {
           port.postMessage(
             thrownReply(id, serializeError(new StrongroomError('PROTOCOL_VIOLATION', reason))),
           );
