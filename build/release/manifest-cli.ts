@@ -1,19 +1,18 @@
 /**
- * `npm run release:manifest -- --origin https://app.example [--origin …] [--dir dist/enclave]
- * [--commit <sha>] [--out dist/release/manifest.json] [--deploy-dir dist/deploy]`: write the
- * release manifest of the built enclave and the server configurations derived from the same
- * allowlist. Name and version come from the root package.json, the commit from `git rev-parse HEAD`.
+ * `npm run release:manifest -- [--dir dist/enclave] [--commit <sha>]
+ * [--out dist/release/manifest.json] [--deploy-dir dist/deploy]`: write the release manifest of
+ * the built enclave and the server configurations. The allowlist is read exactly as `npm run build`
+ * reads it (strongroom.config.json or STRONGROOM_ALLOWED_ORIGINS), so the manifest lists what was
+ * compiled in; the version is the enclave package's, the commit `git rev-parse HEAD`.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs, promisify } from 'node:util';
+import { readBuildConfig } from '../build';
+import { enclaveVersion, ROOT } from '../vite-enclave';
 import { describeError, isMain } from './cli-util';
 import { DEPLOY_DIR, writeDeployConfigs } from './generate-deploy-configs';
 import { createManifest, MANIFEST_PATH, writeManifest } from './manifest';
-
-const USAGE = `usage: release:manifest -- --origin <https://app.example> [--origin …] [--dir dist/enclave]
-                        [--commit <sha>] [--out ${MANIFEST_PATH}] [--deploy-dir ${DEPLOY_DIR}]
-       (origins may also come from STRONGROOM_ALLOWED_ORIGINS, comma-separated)`;
 
 async function gitHead(): Promise<string> {
   const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD']);
@@ -25,7 +24,7 @@ async function gitHead(): Promise<string> {
  *
  * @example
  * ```ts
- * process.exitCode = await main(['--origin', 'https://app.example']);
+ * process.exitCode = await main(['--commit', '0123…']);
  * ```
  */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -33,7 +32,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { values } = parseArgs({
       args: [...argv],
       options: {
-        origin: { type: 'string', multiple: true },
         dir: { type: 'string', default: 'dist/enclave' },
         commit: { type: 'string' },
         out: { type: 'string', default: MANIFEST_PATH },
@@ -41,21 +39,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
       strict: true,
     });
-    const fromEnv = (process.env.STRONGROOM_ALLOWED_ORIGINS ?? '')
-      .split(',')
-      .filter((o) => o !== '');
-    const allowedOrigins = values.origin ?? fromEnv;
-    if (allowedOrigins.length === 0) throw new Error(`no --origin given\n${USAGE}`);
-    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as {
-      name: string;
-      version: string;
-    };
+    const pkg = JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as { name: string };
     const manifest = await createManifest({
       dir: values.dir,
       name: pkg.name,
-      version: pkg.version,
+      version: enclaveVersion(),
       commit: values.commit ?? (await gitHead()),
-      allowedOrigins,
+      allowedOrigins: readBuildConfig().allowedOrigins,
     });
     const path = await writeManifest(manifest, values.out);
     const configs = await writeDeployConfigs(manifest.allowedOrigins, values['deploy-dir']);
