@@ -25,6 +25,11 @@ export interface BuildEnclaveOptions extends EnclaveBuildConfig {
   readonly outDir: string;
   /** Release digest to build in; `null` for non-release builds. */
   readonly releaseDigest?: string | null;
+  /**
+   * Development/test build: allows loopback `http:` VAPID audiences and dev-only test seams
+   * (see `enclave/src/build-info.ts`). Default `false`; never set for a release.
+   */
+  readonly dev?: boolean;
 }
 
 /** The Vite configuration of the enclave build. */
@@ -39,6 +44,7 @@ export function enclaveViteConfig(options: BuildEnclaveOptions): InlineConfig {
       __STRONGROOM_ALLOWED_ORIGINS__: JSON.stringify(allowedOrigins),
       __STRONGROOM_VERSION__: JSON.stringify(enclaveVersion()),
       __STRONGROOM_RELEASE_DIGEST__: JSON.stringify(options.releaseDigest ?? null),
+      __STRONGROOM_DEV__: JSON.stringify(options.dev === true),
     },
     build: {
       outDir: options.outDir,

@@ -7,6 +7,7 @@
 declare const __STRONGROOM_ALLOWED_ORIGINS__: readonly string[];
 declare const __STRONGROOM_VERSION__: string;
 declare const __STRONGROOM_RELEASE_DIGEST__: string | null;
+declare const __STRONGROOM_DEV__: boolean;
 
 /** Exact origins allowed to embed and call this enclave. */
 export const ALLOWED_ORIGINS: ReadonlySet<string> = new Set(__STRONGROOM_ALLOWED_ORIGINS__);
@@ -16,3 +17,10 @@ export const VERSION: string = __STRONGROOM_VERSION__;
 
 /** The release digest built in by a release build, `null` otherwise. */
 export const RELEASE_DIGEST: string | null = __STRONGROOM_RELEASE_DIGEST__;
+
+/**
+ * `true` only in development and test builds: loopback `http:` VAPID audiences and the
+ * dev-only test seams are compiled in. Release builds set it `false` and the bundler drops
+ * every branch guarded by it.
+ */
+export const DEV: boolean = __STRONGROOM_DEV__;
