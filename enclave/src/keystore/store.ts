@@ -6,24 +6,57 @@
  * the other enclave workers of this partition when a key is deleted, so their caches follow.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
-import { LIMITS } from '@strongroom/bridge/protocol';
-import { type IDBPDatabase, openDB } from 'idb';
-import { DB_NAME, DB_VERSION, type KeyRecord, type StrongroomDB } from './schema';
+import { type KeyAlgorithm, LIMITS } from '@strongroom/bridge/protocol';
+import { type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
+import { algorithm } from '../lib/algorithms';
+import { loadStorageKey, probeAtRest, unwrapFromStorage } from './at-rest';
+import {
+  DB_NAME,
+  DB_VERSION,
+  type KeyRecord,
+  type StoredKeyRecord,
+  type StrongroomDB,
+} from './schema';
 
 const INVALIDATION_CHANNEL = 'strongroom-keystore';
 /** Usage counters are written at most this often per key, so signing does not wait on disk. */
 const USAGE_FLUSH_MS = 1000;
 
+/**
+ * v1 → v2: add the `meta` store; give every key record the v2 fields with the values a v1 key
+ * had in effect (24 h token lifetime, never exportable, material held as a `CryptoKey`).
+ */
+async function migrateToV2(
+  db: IDBPDatabase<StrongroomDB>,
+  tx: IDBPTransaction<StrongroomDB, ArrayLike<StoreNames<StrongroomDB>>, 'versionchange'>,
+): Promise<void> {
+  db.createObjectStore('meta', { keyPath: 'name' });
+  let cursor = await tx.objectStore('keys').openCursor();
+  while (cursor) {
+    const record = cursor.value as Partial<StoredKeyRecord> & StoredKeyRecord;
+    await cursor.update({
+      ...record,
+      maxTokenLifetime: record.maxTokenLifetime ?? LIMITS.defaultTokenLifetime,
+      exportable: record.exportable ?? false,
+      exportMaterial: record.exportMaterial ?? null,
+      atRest: record.atRest ?? null,
+    });
+    cursor = await cursor.continue();
+  }
+}
+
 /** Open (and migrate) the keystore database. Throws `STORAGE_UNAVAILABLE` when it can't. */
 export async function openKeystoreDb(): Promise<IDBPDatabase<StrongroomDB>> {
   try {
     return await openDB<StrongroomDB>(DB_NAME, DB_VERSION, {
-      upgrade(db, oldVersion) {
-        // Migrations run in order from the version found on disk.
+      async upgrade(db, oldVersion, _newVersion, tx) {
+        // Migrations run in order from the version found on disk. Nothing but the upgrade
+        // transaction's own requests may be awaited here (it would commit early).
         if (oldVersion < 1) {
           const keys = db.createObjectStore('keys', { keyPath: 'id' });
           keys.createIndex('byOwner', 'owner');
         }
+        if (oldVersion < 2) await migrateToV2(db, tx);
       },
     });
   } catch (cause) {
@@ -43,10 +76,15 @@ export class Keystore {
   readonly #dirty = new Set<string>();
   readonly #channel: BroadcastChannel;
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Algorithms kept wrapped at rest in this browser: the start-up probe's answer. */
+  readonly #wrapAtRest: Promise<ReadonlySet<KeyAlgorithm>>;
+  #storageKey: Promise<CryptoKey> | null = null;
 
   constructor(db: IDBPDatabase<StrongroomDB>, owner: string) {
     this.#db = db;
     this.#owner = owner;
+    // Started now, awaited only when a key is stored: reads need no probe.
+    this.#wrapAtRest = probeAtRest(db).catch(() => new Set<KeyAlgorithm>());
     this.#channel = new BroadcastChannel(INVALIDATION_CHANNEL);
     this.#channel.onmessage = (event: MessageEvent<unknown>) => {
       if (typeof event.data === 'string') this.#cache.delete(event.data);
@@ -58,18 +96,47 @@ export class Keystore {
     return this.#owner;
   }
 
+  /** Whether keys of `alg` must be kept wrapped at rest in this browser (start-up probe). */
+  async needsWrapAtRest(alg: KeyAlgorithm): Promise<boolean> {
+    return (await this.#wrapAtRest).has(alg);
+  }
+
+  /** The partition's non-extractable AES-KW storage key (created on first use). */
+  storageKey(): Promise<CryptoKey> {
+    this.#storageKey ??= loadStorageKey(this.#db).catch((cause: unknown) => {
+      this.#storageKey = null;
+      throw cause instanceof StrongroomError
+        ? cause
+        : new StrongroomError('STORAGE_UNAVAILABLE', 'IndexedDB is not available', { cause });
+    });
+    return this.#storageKey;
+  }
+
   /** Get a key of this owner, or throw `KEY_NOT_FOUND`. */
   async get(id: string): Promise<KeyRecord> {
     const cached = this.#cache.get(id);
     if (cached) return cached;
-    const record = await this.#db.get('keys', id);
-    if (!record || record.owner !== this.#owner || record.state === 'destroyed') throw notFound();
+    const stored = await this.#db.get('keys', id);
+    if (!stored || stored.owner !== this.#owner || stored.state === 'destroyed') throw notFound();
+    const record = await this.#materialize(stored);
     this.#cache.set(id, record);
     return record;
   }
 
-  /** Every key of this owner, oldest first. */
-  async list(): Promise<KeyRecord[]> {
+  /** A stored record with its `CryptoKey`: unwrapped (non-extractable) if kept at rest. */
+  async #materialize(stored: StoredKeyRecord): Promise<KeyRecord> {
+    if (stored.key) return stored as KeyRecord;
+    if (!stored.atRest) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
+    const key = await unwrapFromStorage(
+      await this.storageKey(),
+      algorithm(stored.alg),
+      stored.atRest,
+    );
+    return { ...stored, key };
+  }
+
+  /** Every key of this owner, oldest first (as stored: the key material is not loaded). */
+  async list(): Promise<StoredKeyRecord[]> {
     const records = await this.#db.getAllFromIndex('keys', 'byOwner', this.#owner);
     return records
       .filter((r) => r.state !== 'destroyed')
@@ -89,7 +156,8 @@ export class Keystore {
         `an origin may hold at most ${LIMITS.maxKeysPerOrigin} keys`,
       );
     }
-    await tx.store.add(record);
+    // Material kept at rest is stored wrapped only: the `CryptoKey` would not survive.
+    await tx.store.add(record.atRest ? { ...record, key: null } : record);
     await tx.done;
     this.#cache.set(record.id, record);
   }

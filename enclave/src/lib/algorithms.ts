@@ -5,7 +5,25 @@
 import type { KeyAlgorithm } from '@strongroom/bridge/protocol';
 
 /** What a key of an algorithm can be used for, in Strongroom's terms. */
-export type Capability = 'sign' | 'verify' | 'agree' | 'seal' | 'wrap';
+export type Capability =
+  | 'sign'
+  | 'verify'
+  | 'agree'
+  | 'seal'
+  | 'wrap'
+  /** `signJwt`: the JOSE `alg` is the key's own. */
+  | 'jwt'
+  /** `vapidAuth` (RFC 8292 requires ES256). */
+  | 'vapid'
+  /** `decryptJwe` with `ECDH-ES+A256KW` / `A256GCM`. */
+  | 'jwe';
+
+/** How a KEK wraps: the mechanism and its id byte in envelopes (see docs/formats.md). */
+export interface KekMechanism {
+  /** The byte that names the mechanism in an envelope. */
+  readonly id: number;
+  readonly name: 'AES-KW' | 'AES-GCM';
+}
 
 /** Everything the enclave knows about one algorithm. */
 export interface AlgorithmSpec {
@@ -33,6 +51,20 @@ export interface AlgorithmSpec {
   /** Byte length of a valid signature, for algorithms that sign. */
   readonly signatureBytes?: number;
   readonly capabilities: ReadonlySet<Capability>;
+  /** Parameters of `crypto.subtle.importKey` for the private or secret key material. */
+  readonly importParams: AlgorithmIdentifier | EcKeyImportParams | HmacImportParams;
+  /** Usages of the private or secret key (what the record's `key` may do). */
+  readonly keyUsages: readonly KeyUsage[];
+  /** The format in which the private or secret material is wrapped and unwrapped. */
+  readonly materialFormat: 'raw' | 'pkcs8';
+  /** Allowed byte lengths of raw secret material (secret keys only). */
+  readonly secretBytes?: { readonly min: number; readonly max: number };
+  /** `kty` and `crv` of the public JWK (pairs only). */
+  readonly publicJwkShape?: { readonly kty: 'EC' | 'OKP'; readonly crv: string };
+  /** Length in bits of the ECDH shared secret (agreement keys only). */
+  readonly agreeBits?: number;
+  /** The KEK mechanism, for keys that can be a KEK (`seal`, `wrapKey`, `unwrapKey`). */
+  readonly kek?: KekMechanism;
 }
 
 const EC_MEMBERS = ['crv', 'kty', 'x', 'y'] as const;
@@ -50,7 +82,11 @@ const TABLE: { readonly [A in KeyAlgorithm]: AlgorithmSpec } = {
     thumbprintMembers: EC_MEMBERS,
     jwkAlg: 'ES256',
     signatureBytes: 64,
-    capabilities: new Set(['sign', 'verify']),
+    capabilities: new Set(['sign', 'verify', 'jwt', 'vapid']),
+    importParams: { name: 'ECDSA', namedCurve: 'P-256' },
+    keyUsages: ['sign'],
+    materialFormat: 'pkcs8',
+    publicJwkShape: { kty: 'EC', crv: 'P-256' },
   },
   EdDSA: {
     alg: 'EdDSA',
@@ -63,7 +99,11 @@ const TABLE: { readonly [A in KeyAlgorithm]: AlgorithmSpec } = {
     thumbprintMembers: OKP_MEMBERS,
     jwkAlg: 'EdDSA',
     signatureBytes: 64,
-    capabilities: new Set(['sign', 'verify']),
+    capabilities: new Set(['sign', 'verify', 'jwt']),
+    importParams: { name: 'Ed25519' },
+    keyUsages: ['sign'],
+    materialFormat: 'pkcs8',
+    publicJwkShape: { kty: 'OKP', crv: 'Ed25519' },
   },
   X25519: {
     alg: 'X25519',
@@ -73,7 +113,12 @@ const TABLE: { readonly [A in KeyAlgorithm]: AlgorithmSpec } = {
     importPublicParams: { name: 'X25519' },
     publicUsages: [],
     thumbprintMembers: OKP_MEMBERS,
-    capabilities: new Set(['agree']),
+    capabilities: new Set(['agree', 'jwe']),
+    importParams: { name: 'X25519' },
+    keyUsages: ['deriveBits'],
+    materialFormat: 'pkcs8',
+    publicJwkShape: { kty: 'OKP', crv: 'X25519' },
+    agreeBits: 256,
   },
   'ECDH-ES': {
     alg: 'ECDH-ES',
@@ -83,14 +128,24 @@ const TABLE: { readonly [A in KeyAlgorithm]: AlgorithmSpec } = {
     importPublicParams: { name: 'ECDH', namedCurve: 'P-256' },
     publicUsages: [],
     thumbprintMembers: EC_MEMBERS,
-    capabilities: new Set(['agree']),
+    capabilities: new Set(['agree', 'jwe']),
+    importParams: { name: 'ECDH', namedCurve: 'P-256' },
+    keyUsages: ['deriveBits'],
+    materialFormat: 'pkcs8',
+    publicJwkShape: { kty: 'EC', crv: 'P-256' },
+    agreeBits: 256,
   },
   A256GCM: {
     alg: 'A256GCM',
     kind: 'secret',
     generateParams: { name: 'AES-GCM', length: 256 },
     generateUsages: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'],
-    capabilities: new Set(['seal']),
+    capabilities: new Set(['seal', 'wrap']),
+    importParams: { name: 'AES-GCM' },
+    keyUsages: ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'],
+    materialFormat: 'raw',
+    secretBytes: { min: 32, max: 32 },
+    kek: { id: 2, name: 'AES-GCM' },
   },
   A256KW: {
     alg: 'A256KW',
@@ -98,6 +153,11 @@ const TABLE: { readonly [A in KeyAlgorithm]: AlgorithmSpec } = {
     generateParams: { name: 'AES-KW', length: 256 },
     generateUsages: ['wrapKey', 'unwrapKey'],
     capabilities: new Set(['seal', 'wrap']),
+    importParams: { name: 'AES-KW' },
+    keyUsages: ['wrapKey', 'unwrapKey'],
+    materialFormat: 'raw',
+    secretBytes: { min: 32, max: 32 },
+    kek: { id: 1, name: 'AES-KW' },
   },
   HS256: {
     alg: 'HS256',
@@ -107,12 +167,22 @@ const TABLE: { readonly [A in KeyAlgorithm]: AlgorithmSpec } = {
     signParams: { name: 'HMAC' },
     signatureBytes: 32,
     capabilities: new Set(['sign', 'verify']),
+    importParams: { name: 'HMAC', hash: 'SHA-256' },
+    keyUsages: ['sign', 'verify'],
+    materialFormat: 'raw',
+    // RFC 7518 §3.2: at least 256 bits; at most one SHA-256 block (64 bytes).
+    secretBytes: { min: 32, max: 64 },
   },
 };
 
 /** The spec of an algorithm id that has already been validated as a {@link KeyAlgorithm}. */
 export function algorithm(alg: KeyAlgorithm): AlgorithmSpec {
   return TABLE[alg];
+}
+
+/** Every algorithm of the table, in a stable order. */
+export function allAlgorithms(): readonly AlgorithmSpec[] {
+  return Object.values(TABLE);
 }
 
 /** True when `value` names an algorithm of the table. */

@@ -2,10 +2,10 @@
  * The public view of a key record: what `generateKey`, `getKey` and `listKeys` return.
  */
 import type { KeyInfo } from '@strongroom/bridge/protocol';
-import type { KeyRecord } from '../keystore/schema';
+import type { KeyRecordMeta } from '../keystore/schema';
 
 /** Describe a record without any key material. */
-export function toKeyInfo(record: KeyRecord): KeyInfo {
+export function toKeyInfo(record: KeyRecordMeta): KeyInfo {
   return {
     id: record.id,
     kid: record.kid,
@@ -18,5 +18,7 @@ export function toKeyInfo(record: KeyRecord): KeyInfo {
     usage: { ...record.usage },
     publicJwk: record.publicJwk ? { ...record.publicJwk } : null,
     extractable: false,
+    exportable: record.exportable,
+    maxTokenLifetime: record.maxTokenLifetime,
   };
 }

@@ -1,0 +1,143 @@
+/**
+ * Key material at rest, where IndexedDB cannot keep a `CryptoKey`, and exportable material.
+ *
+ * Some engines cannot store every key type in IndexedDB (WebKit loses X25519 `CryptoKey`s).
+ * A probe at start-up stores one key of each algorithm, reads it back and uses it; for an
+ * algorithm that does not survive, records keep the PKCS #8 private key wrapped (RFC 3394
+ * AES-KW) under a non-extractable storage key, and the key is unwrapped non-extractable on
+ * load. The decision comes from what the browser does, never from its user-agent string.
+ *
+ * The same storage key holds the raw material of keys created `exportable` (secret keys only),
+ * so that `wrapKey` can rewrap them under a caller's KEK without the bytes entering JS.
+ */
+import { StrongroomError } from '@strongroom/bridge/errors';
+import type { KeyAlgorithm } from '@strongroom/bridge/protocol';
+import type { IDBPDatabase } from 'idb';
+import { DEV } from '../build-info';
+import type { AlgorithmSpec } from '../lib/algorithms';
+import { allAlgorithms } from '../lib/algorithms';
+import type { StrongroomDB } from './schema';
+
+/** The `meta` entry of the storage key. */
+const STORAGE_KEY_NAME = 'storage-key';
+/** Dev builds only: the `meta` entry that lists algorithms to treat as not surviving. */
+export const DEV_FORCE_WRAP_NAME = 'dev:force-wrap-at-rest';
+
+const AES_KW = 'AES-KW';
+
+/**
+ * Load the partition's storage key, creating it on first use. Two workers may race to create
+ * it: `add` fails for the second, which then reads the winner's key.
+ */
+export async function loadStorageKey(db: IDBPDatabase<StrongroomDB>): Promise<CryptoKey> {
+  const existing = await db.get('meta', STORAGE_KEY_NAME);
+  if (existing?.key) return existing.key;
+  const key = await crypto.subtle.generateKey({ name: AES_KW, length: 256 }, false, [
+    'wrapKey',
+    'unwrapKey',
+  ]);
+  try {
+    await db.add('meta', { name: STORAGE_KEY_NAME, key });
+    return key;
+  } catch {
+    const winner = await db.get('meta', STORAGE_KEY_NAME);
+    if (winner?.key) return winner.key;
+    throw new StrongroomError('STORAGE_UNAVAILABLE', 'IndexedDB is not available');
+  }
+}
+
+/** Wrap an extractable key's private or secret material under the storage key. */
+export async function wrapForStorage(
+  storageKey: CryptoKey,
+  spec: AlgorithmSpec,
+  key: CryptoKey,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await crypto.subtle.wrapKey(spec.materialFormat, key, storageKey, AES_KW));
+}
+
+/** Unwrap material kept under the storage key, non-extractable unless `extractable`. */
+export function unwrapFromStorage(
+  storageKey: CryptoKey,
+  spec: AlgorithmSpec,
+  wrapped: Uint8Array,
+  extractable = false,
+): Promise<CryptoKey> {
+  return crypto.subtle.unwrapKey(
+    spec.materialFormat,
+    wrapped as Uint8Array<ArrayBuffer>,
+    storageKey,
+    AES_KW,
+    spec.importParams,
+    extractable,
+    [...spec.keyUsages],
+  );
+}
+
+/** Generate a probe key of `spec`, or `null` where this browser cannot generate one. */
+async function probeKey(spec: AlgorithmSpec): Promise<CryptoKeyPair | CryptoKey | null> {
+  try {
+    return await crypto.subtle.generateKey(spec.generateParams, false, [...spec.generateUsages]);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `loaded` is the probe key back from IndexedDB, intact and usable. */
+async function usable(
+  spec: AlgorithmSpec,
+  original: CryptoKeyPair | CryptoKey,
+  loaded: unknown,
+): Promise<boolean> {
+  const key = 'privateKey' in original ? original.privateKey : original;
+  if (!(loaded instanceof CryptoKey)) return false;
+  if (loaded.type !== key.type || loaded.algorithm.name !== key.algorithm.name) return false;
+  if ([...loaded.usages].sort().join() !== [...key.usages].sort().join()) return false;
+  try {
+    if (spec.signParams && spec.capabilities.has('sign')) {
+      await crypto.subtle.sign(spec.signParams, loaded, new Uint8Array(1));
+    } else if (spec.agreeBits && 'publicKey' in original) {
+      await crypto.subtle.deriveBits(
+        { name: loaded.algorithm.name, public: original.publicKey } as EcdhKeyDeriveParams,
+        loaded,
+        spec.agreeBits,
+      );
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The start-up probe: the algorithms whose `CryptoKey`s do not survive an IndexedDB round
+ * trip in this browser. Each algorithm is probed in its own transactions, since a refused
+ * `put` (DataCloneError) aborts its transaction. An algorithm the browser cannot generate at
+ * all is left out: generating it fails anyway.
+ */
+export async function probeAtRest(db: IDBPDatabase<StrongroomDB>): Promise<Set<KeyAlgorithm>> {
+  const wrapped = new Set<KeyAlgorithm>();
+  await Promise.all(
+    allAlgorithms().map(async (spec) => {
+      const original = await probeKey(spec);
+      if (!original) return;
+      const name = `probe:${spec.alg}`;
+      const key = 'privateKey' in original ? original.privateKey : original;
+      try {
+        await db.put('meta', { name, key });
+        const loaded = await db.get('meta', name);
+        if (!(await usable(spec, original, loaded?.key))) wrapped.add(spec.alg);
+      } catch {
+        wrapped.add(spec.alg);
+      } finally {
+        await db.delete('meta', name).catch(() => undefined);
+      }
+    }),
+  );
+  if (DEV) {
+    // Test seam, compiled out of release builds: e2e tests simulate an engine that loses a
+    // key type by listing it here, to exercise the wrapped-at-rest path in every browser.
+    const forced = await db.get('meta', DEV_FORCE_WRAP_NAME).catch(() => undefined);
+    for (const alg of forced?.algorithms ?? []) wrapped.add(alg);
+  }
+  return wrapped;
+}

@@ -1,0 +1,115 @@
+/**
+ * Building new key records: from freshly generated, unwrapped or derived material to a
+ * {@link KeyRecord} whose `CryptoKey` is non-extractable, with the material wrapped under the
+ * storage key where the key is exportable or this browser cannot keep it in IndexedDB.
+ */
+import { StrongroomError } from '@strongroom/bridge/errors';
+import type { PublicJwk } from '@strongroom/bridge/protocol';
+import type { AlgorithmSpec } from '../lib/algorithms';
+import { randomId } from '../lib/encoding';
+import { jwkThumbprint } from '../lib/thumbprint';
+import { unwrapFromStorage, wrapForStorage } from './at-rest';
+import type { KeyRecord } from './schema';
+import type { Keystore } from './store';
+
+/** The options every new key takes, already validated. */
+export interface NewKeyOptions {
+  readonly label: string;
+  readonly maxTokenLifetime: number;
+  readonly exportable: boolean;
+}
+
+/** The private or secret half of new material, as the record will hold it. */
+export interface StoredMaterial {
+  readonly key: CryptoKey;
+  readonly exportMaterial: Uint8Array | null;
+  readonly atRest: Uint8Array | null;
+}
+
+/** The public half of new material (pairs), or nulls (secret keys). */
+export interface PublicMaterial {
+  readonly publicKey: CryptoKey | null;
+  readonly publicJwk: PublicJwk | null;
+  readonly kid: string | null;
+}
+
+/** The public JWK of a pair: only the thumbprint members, plus `kid` and the JOSE `alg`. */
+export async function describePublic(
+  spec: AlgorithmSpec,
+  publicKey: CryptoKey,
+): Promise<PublicMaterial> {
+  const exported = (await crypto.subtle.exportKey('jwk', publicKey)) as Record<string, unknown>;
+  const members = spec.thumbprintMembers ?? [];
+  const out: Record<string, string> = {};
+  for (const name of members) {
+    const value = exported[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  const kid = await jwkThumbprint(out, members);
+  const publicJwk: PublicJwk = { ...out, kid, ...(spec.jwkAlg ? { alg: spec.jwkAlg } : {}) };
+  return { publicKey, publicJwk, kid };
+}
+
+/**
+ * Turn a transient extractable private or secret key into what the record stores: the
+ * material wrapped under the storage key (RFC 3394; the bytes never enter JS) and a
+ * non-extractable key unwrapped from it. The caller drops the extractable handle.
+ */
+export async function fromExtractable(
+  keystore: Keystore,
+  spec: AlgorithmSpec,
+  extractable: CryptoKey,
+  options: { exportable: boolean; atRest: boolean },
+): Promise<StoredMaterial> {
+  const storageKey = await keystore.storageKey();
+  let wrapped: Uint8Array;
+  try {
+    wrapped = await wrapForStorage(storageKey, spec, extractable);
+  } catch (cause) {
+    // AES-KW takes multiples of 8 bytes: P-256 PKCS #8 is not one in every engine.
+    throw new StrongroomError(
+      'UNSUPPORTED_ALGORITHM',
+      `this browser cannot store ${spec.alg} keys`,
+      {
+        cause,
+      },
+    );
+  }
+  const key = await unwrapFromStorage(storageKey, spec, wrapped);
+  return {
+    key,
+    exportMaterial: options.exportable ? wrapped : null,
+    atRest: options.atRest ? wrapped : null,
+  };
+}
+
+/** Assemble a new, active record of the keystore's owner and add it. */
+export async function addNewKey(
+  keystore: Keystore,
+  spec: AlgorithmSpec,
+  material: StoredMaterial & PublicMaterial,
+  options: NewKeyOptions,
+): Promise<KeyRecord> {
+  if (material.key.extractable) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
+  const id = randomId();
+  const record: KeyRecord = {
+    id,
+    kid: material.kid ?? id,
+    alg: spec.alg,
+    label: options.label,
+    owner: keystore.owner,
+    createdAt: Date.now(),
+    version: 1,
+    state: 'active',
+    usage: { count: 0, lastUsedAt: null },
+    key: material.key,
+    publicKey: material.publicKey,
+    publicJwk: material.publicJwk,
+    maxTokenLifetime: options.maxTokenLifetime,
+    exportable: options.exportable,
+    exportMaterial: material.exportMaterial,
+    atRest: material.atRest,
+  };
+  await keystore.add(record);
+  return record;
+}
