@@ -5,13 +5,20 @@
 import { type Remote, releaseProxy, transfer, wrap } from 'comlink';
 import { StrongroomError } from './errors';
 import type {
+  AgreeOptions,
+  DecryptJweResult,
   EnclaveApi,
   EnclaveInfo,
   GenerateKeyOptions,
   KeyInfo,
+  OpenOptions,
   OperationName,
   PublicJwk,
   PublicKeyFormat,
+  SealOptions,
+  SignJwtOptions,
+  UnwrapKeyOptions,
+  VapidAuthOptions,
 } from './protocol';
 
 /**
@@ -22,6 +29,30 @@ function exactBytes(value: Uint8Array): Uint8Array {
   if (!(value instanceof Uint8Array)) return value;
   if (value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) return value;
   return value.slice();
+}
+
+/** Bridge-side options of `seal` and `open` that never cross the wire. */
+export interface TransferOption {
+  /**
+   * Transfer the input's buffer to the enclave instead of copying it: faster for large data,
+   * but the caller's `Uint8Array` is detached (empty) afterwards. Only for a `Uint8Array`
+   * that spans its whole `ArrayBuffer`; anything else is copied. Default `false`.
+   */
+  readonly transfer?: boolean;
+}
+
+/** The input as it crosses, and what to transfer with it. */
+function outgoing(value: Uint8Array, move: boolean | undefined): [Uint8Array, Transferable[]] {
+  const exact = exactBytes(value);
+  return move === true && exact === value && value.buffer instanceof ArrayBuffer
+    ? [exact, [value.buffer]]
+    : [exact, []];
+}
+
+/** Options without the bridge-only `transfer` member. */
+function wireOptions<T extends object>(options: (T & TransferOption) | undefined): T {
+  const { transfer: _transfer, ...rest } = options ?? ({} as T & TransferOption);
+  return rest as T;
 }
 
 /**
@@ -66,8 +97,13 @@ export class Enclave {
       const onDispose = (err: StrongroomError) => reject(err);
       this.#pending.add(onDispose);
       const fn = this.#remote[name] as unknown as (...a: unknown[]) => Promise<T>;
+      // Comlink sends a value's transfer list with the whole message; attach it to the first
+      // object argument (a WeakMap key), since the first argument may be a key id string.
+      const at = args.findIndex((a) => typeof a === 'object' && a !== null);
       const argList =
-        transfers.length > 0 ? [transfer(args[0], transfers), ...args.slice(1)] : args;
+        transfers.length > 0 && at >= 0
+          ? args.map((a, i) => (i === at ? transfer(a, transfers) : a))
+          : args;
       fn(...argList).then(
         (value) => {
           this.#pending.delete(onDispose);
@@ -141,6 +177,149 @@ export class Enclave {
   /** Delete a key now. Data it protected cannot be recovered. */
   deleteKey(keyId: string): Promise<void> {
     return this.#call('deleteKey', [keyId]);
+  }
+
+  /**
+   * Sign a JWT (compact JWS) with an `ES256` or `EdDSA` key. The enclave sets `alg`, `kid`,
+   * `iat` (its clock) and `exp = iat + expiresIn`; `expiresIn` beyond the key's
+   * `maxTokenLifetime` (default 24 h, fixed at creation) is refused with
+   * `OPERATION_NOT_ALLOWED` and nothing is signed.
+   * @example
+   * ```ts
+   * const key = await enclave.generateKey({ alg: 'EdDSA', maxTokenLifetime: 3600 });
+   * const jwt = await enclave.signJwt(key.id, {
+   *   header: { typ: 'JWT' },
+   *   claims: { iss: 'https://app.example', sub: 'user-42', aud: 'https://relay.example' },
+   *   expiresIn: 600,
+   * });
+   * ```
+   */
+  signJwt(keyId: string, options: SignJwtOptions): Promise<string> {
+    return this.#call('signJwt', [keyId, options]);
+  }
+
+  /**
+   * The RFC 8292 `Authorization` header value (`vapid t=…, k=…`) for a push message, signed
+   * with an `ES256` key. `audience` is the push service's https origin, `subject` a `mailto:`
+   * or https contact, `expiresIn` at most 24 h (default 12 h).
+   * @example
+   * ```ts
+   * const vapid = await enclave.generateKey({ alg: 'ES256', label: 'vapid' });
+   * const applicationServerKey = await enclave.publicKey(vapid.id, 'raw'); // 65 bytes
+   * const sub = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
+   * const authorization = await enclave.vapidAuth(vapid.id, {
+   *   audience: new URL(sub.endpoint).origin,
+   *   subject: 'mailto:ops@app.example',
+   * });
+   * ```
+   */
+  vapidAuth(keyId: string, options: VapidAuthOptions): Promise<string> {
+    return this.#call('vapidAuth', [keyId, options]);
+  }
+
+  /**
+   * Envelope-encrypt `plaintext` under an `A256KW` or `A256GCM` KEK: a fresh AES-256-GCM key
+   * per message, wrapped under the KEK. Returns a self-describing envelope (docs/formats.md)
+   * that `open` decrypts. `aad` is authenticated, not stored: pass it again to `open`.
+   * @example
+   * ```ts
+   * const kek = await enclave.generateKey({ alg: 'A256KW', label: 'notes' });
+   * const envelope = await enclave.seal(kek.id, new TextEncoder().encode('secret'), {
+   *   aad: new TextEncoder().encode('note:42'),
+   * });
+   * ```
+   */
+  seal(
+    kekId: string,
+    plaintext: Uint8Array,
+    options?: SealOptions & TransferOption,
+  ): Promise<Uint8Array> {
+    const [data, transfers] = outgoing(plaintext, options?.transfer);
+    const wire = wireOptions<SealOptions>(options);
+    if (wire.aad) (wire as { aad: Uint8Array }).aad = exactBytes(wire.aad);
+    return this.#call('seal', [kekId, data, wire], transfers);
+  }
+
+  /**
+   * Decrypt an envelope made by `seal`. Any change to the envelope, a wrong `aad` or a wrong
+   * key gives `DECRYPTION_FAILED`, and nothing else about why.
+   * @example
+   * ```ts
+   * const plaintext = await enclave.open(envelope, { aad: new TextEncoder().encode('note:42') });
+   * ```
+   */
+  open(envelope: Uint8Array, options?: OpenOptions & TransferOption): Promise<Uint8Array> {
+    const [data, transfers] = outgoing(envelope, options?.transfer);
+    const wire = wireOptions<OpenOptions>(options);
+    if (wire.aad) (wire as { aad: Uint8Array }).aad = exactBytes(wire.aad);
+    return this.#call('open', [data, wire], transfers);
+  }
+
+  /**
+   * Export a key wrapped under a KEK (`A256KW`: RFC 3394; `A256GCM`: docs/formats.md). Only
+   * keys created with `exportable: true` can leave; others give `OPERATION_NOT_ALLOWED`.
+   * @example
+   * ```ts
+   * const dataKey = await enclave.generateKey({ alg: 'A256GCM', exportable: true });
+   * const wrapped = await enclave.wrapKey(kek.id, dataKey.id);
+   * ```
+   */
+  wrapKey(kekId: string, keyId: string): Promise<Uint8Array> {
+    return this.#call('wrapKey', [kekId, keyId]);
+  }
+
+  /**
+   * Import a wrapped key into the enclave as a new non-extractable key; returns its
+   * description. The key material never comes back to the app.
+   * @example
+   * ```ts
+   * const imported = await enclave.unwrapKey(kek.id, wrapped, { alg: 'A256GCM', label: 'restored' });
+   * ```
+   */
+  unwrapKey(kekId: string, wrapped: Uint8Array, options: UnwrapKeyOptions): Promise<KeyInfo> {
+    return this.#call('unwrapKey', [kekId, exactBytes(wrapped), options]);
+  }
+
+  /**
+   * ECDH with an `X25519` or `ECDH-ES` key and a peer's public JWK, then HKDF-SHA-256 into a
+   * new non-extractable `A256GCM` or `A256KW` key kept in the enclave; returns its
+   * description. The shared secret is never returned.
+   * @example
+   * ```ts
+   * const mine = await enclave.generateKey({ alg: 'X25519' });
+   * const shared = await enclave.agree(mine.id, peerJwk, { info: 'chat v1', alg: 'A256GCM' });
+   * const envelope = await enclave.seal(shared.id, message);
+   * ```
+   */
+  agree(keyId: string, peerPublicJwk: PublicJwk, options: AgreeOptions): Promise<KeyInfo> {
+    const wire =
+      options?.info instanceof Uint8Array
+        ? { ...options, info: exactBytes(options.info) }
+        : options;
+    return this.#call('agree', [keyId, peerPublicJwk, wire]);
+  }
+
+  /**
+   * Encrypt to a P-256 or X25519 public JWK as a compact JWE (`ECDH-ES+A256KW`, `A256GCM`).
+   * @example
+   * ```ts
+   * const jwe = await enclave.encryptJwe(recipientJwk, new TextEncoder().encode('hi'));
+   * ```
+   */
+  encryptJwe(recipientPublicJwk: PublicJwk, plaintext: Uint8Array): Promise<string> {
+    return this.#call('encryptJwe', [recipientPublicJwk, exactBytes(plaintext)]);
+  }
+
+  /**
+   * Decrypt a compact JWE (`ECDH-ES+A256KW`, `A256GCM`) made for an `X25519` or `ECDH-ES` key
+   * of this origin. Any failure gives `DECRYPTION_FAILED`.
+   * @example
+   * ```ts
+   * const { plaintext, protectedHeader } = await enclave.decryptJwe(key.id, jwe);
+   * ```
+   */
+  decryptJwe(keyId: string, jwe: string): Promise<DecryptJweResult> {
+    return this.#call('decryptJwe', [keyId, jwe]);
   }
 
   /** Close the channel, remove the iframe and reject every pending call with `ENCLAVE_UNAVAILABLE`. */

@@ -5,14 +5,23 @@
  */
 import { OPERATION_NAMES, type OperationName } from '@strongroom/bridge/protocol';
 import type { OpContext } from '../context';
+import { agree } from './agree';
+import { decryptJwe } from './decrypt-jwe';
 import { deleteKey } from './delete-key';
+import { encryptJwe } from './encrypt-jwe';
 import { generateKey } from './generate-key';
 import { getKey } from './get-key';
 import { info } from './info';
 import { listKeys } from './list-keys';
+import { open } from './open';
 import { publicKey } from './public-key';
+import { seal } from './seal';
 import { sign } from './sign';
+import { signJwt } from './sign-jwt';
+import { unwrapKey } from './unwrap-key';
+import { vapidAuth } from './vapid-auth';
 import { verify } from './verify';
+import { wrapKey } from './wrap-key';
 
 /** An operation: validates its own arguments, which are untrusted. */
 export type Operation = (ctx: OpContext, args: unknown[]) => Promise<unknown>;
@@ -26,6 +35,15 @@ const OPERATIONS: { readonly [K in OperationName]: Operation } = {
   sign,
   verify,
   deleteKey,
+  signJwt,
+  vapidAuth,
+  seal,
+  open,
+  wrapKey,
+  unwrapKey,
+  agree,
+  encryptJwe,
+  decryptJwe,
 };
 
 /** The exposed API object: `api[name](...args)` runs the operation in `ctx`. */

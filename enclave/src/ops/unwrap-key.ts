@@ -1,0 +1,173 @@
+/**
+ * `unwrapKey(kekId, wrapped, { alg, label?, maxTokenLifetime?, exportable? })`: import a key
+ * wrapped under a KEK of the caller into the enclave, as a new non-extractable key of the
+ * caller; returns its description. Key material never goes back to the app.
+ *
+ * Under an `A256KW` KEK, `wrapped` is RFC 3394 output over a raw secret (`A256GCM`, `A256KW`,
+ * `HS256`); under an `A256GCM` KEK, the version 1 form of `lib/wrapped-key.ts` over a raw
+ * secret or a PKCS #8 private key (`ES256`, `EdDSA`, `X25519`, `ECDH-ES`). A wrong KEK or any
+ * change to `wrapped` gives `DECRYPTION_FAILED`.
+ */
+import { DECRYPTION_FAILED_MESSAGE, StrongroomError } from '@strongroom/bridge/errors';
+import { type KeyInfo, LIMITS } from '@strongroom/bridge/protocol';
+import type { OpContext } from '../context';
+import {
+  addNewKey,
+  describePublic,
+  fromExtractable,
+  type PublicMaterial,
+  type StoredMaterial,
+} from '../keystore/material';
+import type { Keystore } from '../keystore/store';
+import { type AlgorithmSpec, algorithm, isKeyAlgorithm } from '../lib/algorithms';
+import { newKeyOptions } from '../lib/key-options';
+import { assertArity, assertBytes, assertKeyId, assertPlainObject } from '../lib/validate';
+import { parseGcmWrapped, wrappedKeyAad } from '../lib/wrapped-key';
+import { toKeyInfo } from './key-info';
+import { CREATE, usableKey } from './usable-key';
+
+function failed(cause?: unknown): StrongroomError {
+  return new StrongroomError('DECRYPTION_FAILED', DECRYPTION_FAILED_MESSAGE, { cause });
+}
+
+/** Unwrap into a CryptoKey of `spec` (extractable only when it must be rewrapped). */
+async function unwrapWith(
+  kekRecordKey: CryptoKey,
+  mechanism: 'AES-KW' | 'AES-GCM',
+  spec: AlgorithmSpec,
+  wrapped: Uint8Array<ArrayBuffer>,
+  extractable: boolean,
+): Promise<CryptoKey> {
+  if (mechanism === 'AES-KW') {
+    const bytes = wrapped.length - 8;
+    if (spec.kind !== 'secret') {
+      throw new StrongroomError(
+        'UNSUPPORTED_ALGORITHM',
+        'an A256KW KEK unwraps secret keys only; wrap key pairs under an A256GCM KEK',
+      );
+    }
+    if (!spec.secretBytes || bytes % 8 !== 0 || bytes < spec.secretBytes.min) throw failed();
+    if (bytes > spec.secretBytes.max) throw failed();
+    try {
+      return await crypto.subtle.unwrapKey(
+        'raw',
+        wrapped,
+        kekRecordKey,
+        'AES-KW',
+        spec.importParams,
+        extractable,
+        [...spec.keyUsages],
+      );
+    } catch (cause) {
+      throw failed(cause);
+    }
+  }
+  const parsed = parseGcmWrapped(wrapped);
+  if (!parsed) throw failed();
+  try {
+    return await crypto.subtle.unwrapKey(
+      spec.materialFormat,
+      parsed.ciphertext,
+      kekRecordKey,
+      { name: 'AES-GCM', iv: parsed.iv, additionalData: wrappedKeyAad(spec.alg) },
+      spec.importParams,
+      extractable,
+      [...spec.keyUsages],
+    );
+  } catch (cause) {
+    throw failed(cause);
+  }
+}
+
+/** Check the length of an unwrapped secret against the algorithm's bounds. */
+function assertSecretLength(spec: AlgorithmSpec, key: CryptoKey): void {
+  const bits = (key.algorithm as { length?: number }).length;
+  const bounds = spec.secretBytes;
+  if (!bounds || typeof bits !== 'number' || bits % 8 !== 0) throw failed();
+  if (bits / 8 < bounds.min || bits / 8 > bounds.max) {
+    throw new StrongroomError(
+      'INVALID_ARGUMENT',
+      `a ${spec.alg} key has ${bounds.min === bounds.max ? bounds.min : `${bounds.min}–${bounds.max}`} bytes`,
+    );
+  }
+}
+
+/** Public half and non-extractable private half of an unwrapped (extractable) private key. */
+async function finishPair(
+  keystore: Keystore,
+  spec: AlgorithmSpec,
+  transient: CryptoKey,
+): Promise<StoredMaterial & PublicMaterial> {
+  const jwk = await crypto.subtle.exportKey('jwk', transient);
+  const publicJwk: JsonWebKey = {};
+  for (const name of spec.thumbprintMembers ?? []) {
+    (publicJwk as Record<string, unknown>)[name] = (jwk as Record<string, unknown>)[name];
+  }
+  // The private `d` exists as a JS string only here; strings cannot be zeroed.
+  jwk.d = undefined;
+  if (!spec.importPublicParams) throw new Error('pair without public import parameters');
+  const publicKey = await crypto.subtle.importKey(
+    'jwk',
+    { ...publicJwk, ext: true },
+    spec.importPublicParams,
+    true,
+    [...(spec.publicUsages ?? [])],
+  );
+  // Where IndexedDB cannot keep this key type, wrap it under the storage key (AES-KW); else
+  // re-import the PKCS #8 bytes non-extractable and zero them.
+  const stored = (await keystore.needsWrapAtRest(spec.alg))
+    ? await fromExtractable(keystore, spec, transient, { exportable: false, atRest: true })
+    : await reimport(spec, transient);
+  return { ...stored, ...(await describePublic(spec, publicKey)) };
+}
+
+/** A non-extractable copy of an extractable private key, via its PKCS #8 bytes (zeroed). */
+async function reimport(spec: AlgorithmSpec, transient: CryptoKey): Promise<StoredMaterial> {
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', transient));
+  try {
+    const key = await crypto.subtle.importKey('pkcs8', pkcs8, spec.importParams, false, [
+      ...spec.keyUsages,
+    ]);
+    return { key, exportMaterial: null, atRest: null };
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+/** The `unwrapKey` operation. */
+export async function unwrapKey(ctx: OpContext, args: unknown[]): Promise<KeyInfo> {
+  assertArity(args, 3, 3);
+  const [kekId, wrapped, options] = args;
+  assertKeyId(kekId, 'kekId');
+  assertBytes(wrapped, 'wrapped', LIMITS.maxWrappedKeyBytes);
+  assertPlainObject(options, 'options', ['alg', 'label', 'maxTokenLifetime', 'exportable']);
+  if (!isKeyAlgorithm(options.alg)) {
+    throw new StrongroomError(
+      'UNSUPPORTED_ALGORITHM',
+      `"options.alg" is not a supported algorithm`,
+    );
+  }
+  const spec = algorithm(options.alg);
+  const keyOptions = newKeyOptions(spec, options, 'options');
+  const keystore = ctx.keystore();
+  const kekRecord = await usableKey(ctx, kekId, 'wrap', CREATE, 'unwrap keys');
+  const kek = algorithm(kekRecord.alg).kek;
+  if (!kek) throw new Error('wrap capability without a KEK mechanism');
+
+  let material: StoredMaterial & PublicMaterial;
+  if (spec.kind === 'pair') {
+    const transient = await unwrapWith(kekRecord.key, kek.name, spec, wrapped, true);
+    material = await finishPair(keystore, spec, transient);
+  } else {
+    const atRest = await keystore.needsWrapAtRest(spec.alg);
+    const rewrap = keyOptions.exportable || atRest;
+    const key = await unwrapWith(kekRecord.key, kek.name, spec, wrapped, rewrap);
+    assertSecretLength(spec, key);
+    const stored = rewrap
+      ? await fromExtractable(keystore, spec, key, { exportable: keyOptions.exportable, atRest })
+      : { key, exportMaterial: null, atRest: null };
+    material = { ...stored, publicKey: null, publicJwk: null, kid: null };
+  }
+  keystore.recordUse(kekRecord);
+  return toKeyInfo(await addNewKey(keystore, spec, material, keyOptions));
+}

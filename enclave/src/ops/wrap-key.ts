@@ -1,0 +1,59 @@
+/**
+ * `wrapKey(kekId, keyId)`: export a key wrapped under a KEK of the caller. Only keys created
+ * `exportable` (opt-in at creation; secret keys only) can leave, and only wrapped: their
+ * material is unwrapped from the storage key into a transient extractable `CryptoKey` and
+ * rewrapped at once, so the raw bytes never enter JS. Any other key: `OPERATION_NOT_ALLOWED`.
+ *
+ * Formats (docs/formats.md): under `A256KW` exactly RFC 3394; under `A256GCM` the version 1
+ * form `0x01 ‖ IV ‖ ciphertext ‖ tag` with the AAD of `lib/wrapped-key.ts`.
+ */
+import { StrongroomError } from '@strongroom/bridge/errors';
+import type { OpContext } from '../context';
+import { unwrapFromStorage } from '../keystore/at-rest';
+import { algorithm } from '../lib/algorithms';
+import { GCM_IV_BYTES } from '../lib/envelope';
+import { assertArity, assertKeyId } from '../lib/validate';
+import { encodeGcmWrapped, wrappedKeyAad } from '../lib/wrapped-key';
+import { CREATE, READ, usableKey } from './usable-key';
+
+/** The `wrapKey` operation. */
+export async function wrapKey(ctx: OpContext, args: unknown[]): Promise<Uint8Array> {
+  assertArity(args, 2, 2);
+  const [kekId, keyId] = args;
+  assertKeyId(kekId, 'kekId');
+  assertKeyId(keyId, 'keyId');
+  const keystore = ctx.keystore();
+  const kekRecord = await usableKey(ctx, kekId, 'wrap', CREATE, 'wrap keys');
+  const target = await keystore.get(keyId);
+  if (!target.exportable || !target.exportMaterial || !READ.includes(target.state)) {
+    throw new StrongroomError(
+      'OPERATION_NOT_ALLOWED',
+      'this key was not created exportable and can never leave the enclave',
+    );
+  }
+  const kek = algorithm(kekRecord.alg).kek;
+  if (!kek) throw new Error('wrap capability without a KEK mechanism');
+  const spec = algorithm(target.alg);
+  const transient = await unwrapFromStorage(
+    await keystore.storageKey(),
+    spec,
+    target.exportMaterial,
+    true,
+  );
+  let out: Uint8Array;
+  if (kek.name === 'AES-KW') {
+    out = new Uint8Array(
+      await crypto.subtle.wrapKey(spec.materialFormat, transient, kekRecord.key, 'AES-KW'),
+    );
+  } else {
+    const iv = crypto.getRandomValues(new Uint8Array(GCM_IV_BYTES));
+    const ciphertext = await crypto.subtle.wrapKey(spec.materialFormat, transient, kekRecord.key, {
+      name: 'AES-GCM',
+      iv,
+      additionalData: wrappedKeyAad(spec.alg),
+    });
+    out = encodeGcmWrapped(iv, new Uint8Array(ciphertext));
+  }
+  keystore.recordUse(kekRecord);
+  return out;
+}
