@@ -1,9 +1,9 @@
 /**
- * Digests used by the release manifest: sha256 as lowercase hex (what `sha256sum` prints) and
- * sha384 in Subresource Integrity form (`sha384-` + base64, what browsers check), plus a
- * constant-time comparison for digests.
+ * Digests used by the release tooling: sha256 as lowercase hex (what `sha256sum` prints), sha384
+ * in Subresource Integrity form (`sha384-` + base64, what browsers check), the public-key hint of
+ * key-signed bundles, and a constant-time comparison for digests.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 /**
  * sha256 of `data` as 64 lowercase hex characters.
@@ -41,4 +41,17 @@ export function digestEquals(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The public-key hint of key-based bundles: sha256 (hex) of the key's DER SubjectPublicKeyInfo
+ * (`openssl pkey -pubin -in pub.pem -outform DER | sha256sum`).
+ *
+ * @example
+ * ```ts
+ * publicKeyHint(createPublicKey(pem)); // '0d24e7ee…'
+ * ```
+ */
+export function publicKeyHint(publicKey: KeyObject): string {
+  return sha256Hex(publicKey.export({ format: 'der', type: 'spki' }));
 }

@@ -25,7 +25,7 @@ import {
   TSAWitness,
   type Witness,
 } from '@sigstore/sign';
-import { sha256Hex } from './digest';
+import { publicKeyHint } from './digest';
 import { ReleaseVerificationError } from './errors';
 
 /** How to sign: see the module comment. */
@@ -40,18 +40,6 @@ export type SignOptions =
       /** A timestamp authority; none by default (Rekor's integrated time stands in). */
       readonly tsaUrl?: string;
     };
-
-/**
- * The public-key hint written into key-based bundles: sha256 (hex) of the key's DER SPKI.
- *
- * @example
- * ```ts
- * publicKeyHint(createPublicKey(pem)); // '9f86d0…'
- * ```
- */
-export function publicKeyHint(publicKey: KeyObject): string {
-  return sha256Hex(publicKey.export({ format: 'der', type: 'spki' }));
-}
 
 function keySigner(privateKeyPem: string): Signer {
   let privateKey: KeyObject;

@@ -25,9 +25,8 @@ import {
   Verifier,
 } from '@sigstore/verify';
 import { createVerifier } from 'sigstore';
-import { digestEquals, sha256Hex } from './digest';
+import { digestEquals, publicKeyHint, sha256Hex } from './digest';
 import { ReleaseVerificationError } from './errors';
-import { publicKeyHint } from './sign';
 
 /** Who must have signed. */
 export type SignerPolicy =

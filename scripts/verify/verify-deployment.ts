@@ -6,8 +6,8 @@
  * Returns one row per check; nothing here prints or exits.
  */
 import { enclaveHeaders } from '../../build/enclave-config';
+import { describeError } from '../../build/release/cli-util';
 import { digestEquals, sha256Hex, sha384Sri } from '../../build/release/digest';
-import { ReleaseVerificationError } from '../../build/release/errors';
 import {
   describeFile,
   type Manifest,
@@ -77,12 +77,6 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
   const rows: CheckRow[] = [];
   const row = (check: CheckKind, subject: string, expected: string, got: string, ok: boolean) =>
     rows.push({ check, subject, expected, got, ok });
-  const failure = (err: unknown) =>
-    err instanceof ReleaseVerificationError
-      ? `${err.code}: ${err.message}`
-      : err instanceof Error
-        ? err.message
-        : String(err);
 
   // 1. Signature and signer, over the exact bytes we were given.
   let signer: VerifiedSigner | undefined;
@@ -100,7 +94,7 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
       true,
     );
   } catch (err) {
-    row('signature', 'manifest.json', wanted, failure(err), false);
+    row('signature', 'manifest.json', wanted, describeError(err), false);
   }
 
   // 2. The manifest: parsed and validated even when the signature failed, to show what differs.
@@ -108,7 +102,7 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
   try {
     manifest = parseManifest(options.manifestBytes);
   } catch (err) {
-    row('release', 'manifest.json', 'a valid manifest', failure(err), false);
+    row('release', 'manifest.json', 'a valid manifest', describeError(err), false);
     return { ok: false, location: options.source.location, rows, ...(signer ? { signer } : {}) };
   }
   if (options.expectVersion !== undefined) {
@@ -140,7 +134,7 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
           row('extra', path, 'not present', 'present, not in the manifest', false);
       }
     } catch (err) {
-      row('extra', options.source.location, 'plain files only', failure(err), false);
+      row('extra', options.source.location, 'plain files only', describeError(err), false);
     }
   }
   if (options.rebuild) {
@@ -156,7 +150,7 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
       );
       compareRebuild(manifest.files, built.files, row);
     } catch (err) {
-      row('rebuild', options.rebuild.ref, 'a successful build', failure(err), false);
+      row('rebuild', options.rebuild.ref, 'a successful build', describeError(err), false);
     }
   }
   const release = { name: manifest.name, version: manifest.version, commit: manifest.commit };
@@ -184,7 +178,7 @@ async function checkFiles(source: DeploymentSource, manifest: Manifest, row: Row
     try {
       bytes = await source.read(file.path);
     } catch (err) {
-      row('file', file.path, file.sha256, err instanceof Error ? err.message : String(err), false);
+      row('file', file.path, file.sha256, describeError(err), false);
       continue;
     }
     if (!bytes) {
@@ -205,13 +199,7 @@ async function checkIndex(source: DeploymentSource, manifest: Manifest, row: Row
   try {
     index = await source.readIndex();
   } catch (err) {
-    row(
-      'file',
-      'index.html',
-      manifest.indexHtml.sha256,
-      err instanceof Error ? err.message : String(err),
-      false,
-    );
+    row('file', 'index.html', manifest.indexHtml.sha256, describeError(err), false);
     return;
   }
   const sha256 = sha256Hex(index.bytes);
@@ -225,13 +213,7 @@ async function checkIndex(source: DeploymentSource, manifest: Manifest, row: Row
   try {
     resources = extractResources(new TextDecoder().decode(index.bytes));
   } catch (err) {
-    row(
-      'sri',
-      'index.html',
-      'parsable subresources',
-      err instanceof Error ? err.message : String(err),
-      false,
-    );
+    row('sri', 'index.html', 'parsable subresources', describeError(err), false);
     return;
   }
   for (const res of resources) {
