@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assertOrigin,
+  cacheControl,
+  contentSecurityPolicy,
+  enclaveHeaders,
+  normalizeConfig,
+} from './enclave-config';
+
+describe('the allowlist', () => {
+  it('accepts https origins and http on loopback only', () => {
+    for (const ok of [
+      'https://app.example',
+      'http://127.0.0.1:8080',
+      'http://app.strongroom.localhost:1',
+    ]) {
+      expect(() => assertOrigin(ok)).not.toThrow();
+    }
+  });
+
+  it.each([
+    ['a wildcard', 'https://*.example.com'],
+    ['a path', 'https://app.example/path'],
+    ['a trailing slash', 'https://app.example/'],
+    ['plain http off loopback', 'http://app.example'],
+    ['not a URL', 'app.example'],
+    ['the literal *', '*'],
+  ])('refuses %s', (_, origin) => {
+    expect(() => assertOrigin(origin)).toThrow();
+  });
+
+  it('refuses an empty allowlist and deduplicates and sorts', () => {
+    expect(() => normalizeConfig({ allowedOrigins: [] })).toThrow();
+    expect(
+      normalizeConfig({
+        allowedOrigins: ['https://b.example', 'https://a.example', 'https://b.example'],
+      }),
+    ).toEqual({
+      allowedOrigins: ['https://a.example', 'https://b.example'],
+    });
+  });
+});
+
+describe('the headers', () => {
+  it('carry the CSP of DESIGN with frame-ancestors set to the allowlist', () => {
+    const csp = contentSecurityPolicy(['https://a.example', 'https://b.example']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("worker-src 'self' blob:");
+    expect(csp).toContain('frame-ancestors https://a.example https://b.example');
+    expect(csp).toContain("require-trusted-types-for 'script'");
+    expect(csp).not.toContain('unsafe');
+    expect(csp).not.toMatch(/\*/);
+  });
+
+  it('set CORP, COOP, Referrer-Policy and deny every feature', () => {
+    const h = enclaveHeaders(['https://a.example']);
+    expect(h['Cross-Origin-Resource-Policy']).toBe('same-origin');
+    expect(h['Cross-Origin-Opener-Policy']).toBe('same-origin');
+    expect(h['Referrer-Policy']).toBe('no-referrer');
+    expect(h['Permissions-Policy']).toContain('camera=()');
+    expect(h['Permissions-Policy']).not.toMatch(/=\*|\(self\)/);
+  });
+
+  it('cache content-addressed assets forever and revalidate the rest', () => {
+    expect(cacheControl('assets/index-abc.js')).toContain('immutable');
+    expect(cacheControl('index.html')).toBe('no-cache');
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * `npm test`: every check and every suite, in order, and one summary line at the end —
+ * `N passed, N failed` (`, N skipped` when any) summed over all of them.
+ *
+ * 1. lint and format (Biome), 2. typecheck (tsc), 3. unit tests (Vitest),
+ * 4. e2e in Chromium and Firefox (Playwright, both topologies), 5. e2e in WebKitGTK
+ * (Vitest + selenium-webdriver). A suite that crashes before reporting counts as one failure.
+ * `STRONGROOM_TEST_ONLY=unit,e2e,…` runs a subset.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+const results: { name: string; counts: Counts }[] = [];
+const only = process.env.STRONGROOM_TEST_ONLY?.split(',').map((s) => s.trim());
+
+function run(command: string, args: string[]): number {
+  const child = spawnSync(command, args, { stdio: 'inherit', env: process.env });
+  return child.status ?? 1;
+}
+
+function check(name: string, command: string, args: string[]): void {
+  if (only && !only.includes(name)) return;
+  console.log(`\n── ${name}: ${command} ${args.join(' ')}`);
+  const ok = run(command, args) === 0;
+  results.push({ name, counts: { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 } });
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Run Vitest with a JSON report and count its tests. */
+function vitest(name: string, extraArgs: string[]): void {
+  if (only && !only.includes(name)) return;
+  const out = `test-results/${name}.json`;
+  rmSync(out, { force: true });
+  console.log(`\n── ${name}: vitest ${extraArgs.join(' ')}`);
+  const status = run('npx', [
+    'vitest',
+    'run',
+    ...extraArgs,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]);
+  const report = readJson(out) as {
+    numPassedTests?: number;
+    numFailedTests?: number;
+    numPendingTests?: number;
+    numTodoTests?: number;
+  } | null;
+  if (!report || typeof report.numPassedTests !== 'number') {
+    results.push({ name, counts: { passed: 0, failed: 1, skipped: 0 } });
+    return;
+  }
+  const failed = report.numFailedTests ?? 0;
+  results.push({
+    name,
+    counts: {
+      passed: report.numPassedTests,
+      // A non-zero exit without a failed test (a crashed file, an unhandled error) is a failure.
+      failed: failed === 0 && status !== 0 ? 1 : failed,
+      skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
+    },
+  });
+}
+
+/** Build the e2e bundles and run Playwright with a JSON report. */
+function playwright(name: string): void {
+  if (only && !only.includes(name)) return;
+  console.log(`\n── ${name}: build the test bundles, then playwright test`);
+  if (run('npx', ['tsx', 'scripts/build-test.ts']) !== 0) {
+    results.push({ name, counts: { passed: 0, failed: 1, skipped: 0 } });
+    return;
+  }
+  const out = 'test-results/e2e.json';
+  rmSync(out, { force: true });
+  const status = run('npx', ['playwright', 'test']);
+  const report = readJson(out) as {
+    stats?: { expected?: number; unexpected?: number; flaky?: number; skipped?: number };
+  } | null;
+  const stats = report?.stats;
+  if (!stats) {
+    results.push({ name, counts: { passed: 0, failed: 1, skipped: 0 } });
+    return;
+  }
+  const failed = stats.unexpected ?? 0;
+  results.push({
+    name,
+    counts: {
+      passed: (stats.expected ?? 0) + (stats.flaky ?? 0),
+      failed: failed === 0 && status !== 0 ? 1 : failed,
+      skipped: stats.skipped ?? 0,
+    },
+  });
+}
+
+mkdirSync('test-results', { recursive: true });
+check('lint', 'npx', ['biome', 'check', '--error-on-warnings', '.']);
+check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json']);
+vitest('unit', []);
+playwright('e2e');
+if (existsSync('e2e/webkit/vitest.config.ts'))
+  vitest('webkit', ['--config', 'e2e/webkit/vitest.config.ts']);
+
+const total = results.reduce(
+  (sum, r) => ({
+    passed: sum.passed + r.counts.passed,
+    failed: sum.failed + r.counts.failed,
+    skipped: sum.skipped + r.counts.skipped,
+  }),
+  { passed: 0, failed: 0, skipped: 0 },
+);
+console.log('\n── summary');
+for (const r of results) {
+  const { passed, failed, skipped } = r.counts;
+  console.log(
+    `  ${r.name.padEnd(10)} ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+  );
+}
+console.log(
+  `${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`,
+);
+process.exitCode = total.failed === 0 && results.length > 0 ? 0 : 1;
