@@ -20,6 +20,18 @@ export async function encryptJwe(_ctx: OpContext, args: unknown[]): Promise<stri
   const [recipientPublicJwk, plaintext] = args;
   assertPublicJwk(recipientPublicJwk, 'recipientPublicJwk');
   assertBytes(plaintext, 'plaintext', LIMITS.maxJwePlaintextBytes);
+  // A key meant for something else (an ES256 signing key, `use: "sig"`) is not an encryption
+  // key, even where the curve is the same: one key, one purpose.
+  const { alg, use } = recipientPublicJwk as { alg?: unknown; use?: unknown };
+  if (use !== undefined && use !== 'enc') {
+    throw new StrongroomError('INVALID_ARGUMENT', '"recipientPublicJwk.use" must be "enc"');
+  }
+  if (alg !== undefined && alg !== JWE_ALG) {
+    throw new StrongroomError(
+      'UNSUPPORTED_ALGORITHM',
+      `"recipientPublicJwk.alg" must be absent or "${JWE_ALG}"`,
+    );
+  }
   const spec = specForPublicJwk(recipientPublicJwk, 'jwe');
   const key = await importPublic(spec, recipientPublicJwk, 'recipientPublicJwk');
   const { kid } = recipientPublicJwk;
