@@ -1,12 +1,28 @@
 /**
- * The enclave's Vite build: compiles the allowlist, version and release digest in as
- * constants, emits content-addressed files, no source maps and no inline assets, so the
- * output depends only on the sources and this configuration (reproducible).
+ * The enclave's Vite build, in two phases so that every file name stays content-addressed and
+ * nothing is patched after hashing:
+ *
+ * 1. the key worker alone, as one self-contained file `assets/worker-[hash].js` (no imports:
+ *    it runs from a blob URL, which has no base to resolve them against);
+ * 2. the page, with the worker's path and sha384 compiled in as constants (the page fetches it
+ *    with `fetch(url, { integrity })`), and every script and stylesheet of `index.html` pinned
+ *    with sha384 SRI by {@link sriPlugin}.
+ *
+ * The allowlist, version and dev flag are compiled in as constants; no source maps, no inline
+ * assets, so the output depends only on the sources and this configuration (reproducible).
+ * Finally {@link checkEnclaveBundle} re-reads the output and fails the build on `eval`,
+ * `new Function`, a `*` origin, or any file that would run without an integrity check.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type InlineConfig } from 'vite';
+import { build, type InlineConfig, type Rolldown } from 'vite';
+import { type CheckedBundle, checkEnclaveBundle } from './bundle-check';
 import { type EnclaveBuildConfig, normalizeConfig } from './enclave-config';
+import { sha384Sri } from './release/digest';
+import { releaseDigest } from './release/release-digest';
+import { sriPlugin } from './sri';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,43 +39,143 @@ export function enclaveVersion(): string {
 export interface BuildEnclaveOptions extends EnclaveBuildConfig {
   /** Output folder (absolute). */
   readonly outDir: string;
-  /** Release digest to build in; `null` for non-release builds. */
-  readonly releaseDigest?: string | null;
   /**
    * Development/test build: allows loopback `http:` VAPID audiences and dev-only test seams
    * (see `enclave/src/build-info.ts`). Default `false`; never set for a release.
    */
   readonly dev?: boolean;
+  /**
+   * TEST ONLY: another enclave source folder (with `index.html` and `src/worker.ts`), used by
+   * the build check's tests to build bundles that must fail. Default `enclave/`.
+   */
+  readonly sourceRoot?: string;
 }
 
-/** The Vite configuration of the enclave build. */
-export function enclaveViteConfig(options: BuildEnclaveOptions): InlineConfig {
+/** What {@link buildEnclave} produced. */
+export interface BuiltEnclave extends CheckedBundle {
+  /** Release path of the key worker, e.g. `assets/worker-3f2a.js`. */
+  readonly workerPath: string;
+  /** The release digest the enclave reports in `info()` (see `release/release-digest.ts`). */
+  readonly releaseDigest: string;
+}
+
+const COMMON_BUILD = {
+  target: 'es2022',
+  sourcemap: false,
+  assetsInlineLimit: 0,
+  modulePreload: { polyfill: false },
+  reportCompressedSize: false,
+  copyPublicDir: false,
+} as const;
+
+function defines(options: BuildEnclaveOptions): Record<string, string> {
   const { allowedOrigins } = normalizeConfig(options);
   return {
-    configFile: false,
-    root: `${ROOT}enclave`,
-    base: './',
-    logLevel: 'warn',
-    define: {
-      __STRONGROOM_ALLOWED_ORIGINS__: JSON.stringify(allowedOrigins),
-      __STRONGROOM_VERSION__: JSON.stringify(enclaveVersion()),
-      __STRONGROOM_RELEASE_DIGEST__: JSON.stringify(options.releaseDigest ?? null),
-      __STRONGROOM_DEV__: JSON.stringify(options.dev === true),
-    },
-    build: {
-      outDir: options.outDir,
-      emptyOutDir: true,
-      target: 'es2022',
-      sourcemap: false,
-      assetsInlineLimit: 0,
-      modulePreload: { polyfill: false },
-      reportCompressedSize: false,
-    },
-    worker: { format: 'es' },
+    __STRONGROOM_ALLOWED_ORIGINS__: JSON.stringify(allowedOrigins),
+    __STRONGROOM_VERSION__: JSON.stringify(enclaveVersion()),
+    __STRONGROOM_DEV__: JSON.stringify(options.dev === true),
   };
 }
 
-/** Build the enclave into `options.outDir`. */
-export async function buildEnclave(options: BuildEnclaveOptions): Promise<void> {
-  await build(enclaveViteConfig(options));
+function chunksOf(output: Awaited<ReturnType<typeof build>>): {
+  chunks: Rolldown.OutputChunk[];
+  assets: number;
+} {
+  const outputs = (Array.isArray(output) ? output : [output]) as Rolldown.RolldownOutput[];
+  const all = outputs.flatMap((o) => o.output);
+  const chunks = all.filter((f): f is Rolldown.OutputChunk => f.type === 'chunk');
+  return { chunks, assets: all.length - chunks.length };
+}
+
+/** Phase 1: the worker alone, one file with no imports. Returns its release path. */
+async function buildWorker(options: BuildEnclaveOptions, root: string): Promise<string> {
+  const config: InlineConfig = {
+    configFile: false,
+    root,
+    base: './',
+    logLevel: 'warn',
+    define: defines(options),
+    build: {
+      ...COMMON_BUILD,
+      outDir: options.outDir,
+      emptyOutDir: true,
+      rolldownOptions: {
+        input: join(root, 'src/worker.ts'),
+        output: {
+          format: 'es',
+          entryFileNames: 'assets/worker-[hash].js',
+          codeSplitting: false,
+        },
+      },
+    },
+  };
+  const { chunks, assets } = chunksOf(await build(config));
+  const [worker] = chunks;
+  // A blob-URL worker cannot resolve imports, and nothing it imported would be integrity-checked.
+  if (!worker || chunks.length !== 1 || assets !== 0) {
+    throw new Error(
+      `the key worker must build to exactly one file (got ${chunks.length + assets})`,
+    );
+  }
+  if (
+    worker.imports.length + worker.dynamicImports.length > 0 ||
+    /\bimport\.meta\b/.test(worker.code)
+  ) {
+    throw new Error(
+      `the key worker ${worker.fileName} must not import anything or use import.meta`,
+    );
+  }
+  return worker.fileName;
+}
+
+/** Phase 2: the page, with the worker's path and integrity compiled in. */
+async function buildPage(
+  options: BuildEnclaveOptions,
+  root: string,
+  workerPath: string,
+): Promise<void> {
+  const workerBytes = await readFile(join(options.outDir, workerPath));
+  const config: InlineConfig = {
+    configFile: false,
+    root,
+    base: './',
+    logLevel: 'warn',
+    define: {
+      ...defines(options),
+      __STRONGROOM_WORKER_PATH__: JSON.stringify(workerPath),
+      __STRONGROOM_WORKER_INTEGRITY__: JSON.stringify(sha384Sri(workerBytes)),
+    },
+    plugins: [sriPlugin()],
+    build: {
+      ...COMMON_BUILD,
+      outDir: options.outDir,
+      emptyOutDir: false,
+      rolldownOptions: { output: { codeSplitting: false } },
+    },
+  };
+  const { chunks } = chunksOf(await build(config));
+  // Static imports between chunks would be fetched without SRI; dynamic ones too (no import map).
+  for (const chunk of chunks) {
+    if (chunk.imports.length + chunk.dynamicImports.length > 0) {
+      throw new Error(`${chunk.fileName} imports other chunks, which SRI would not cover`);
+    }
+  }
+}
+
+/**
+ * Build the enclave into `options.outDir` (emptied first) and check the result; throws when the
+ * build or the check fails.
+ *
+ * @example
+ * ```ts
+ * const built = await buildEnclave({ allowedOrigins: ['https://app.example'], outDir: '/abs/dist/enclave' });
+ * built.releaseDigest; // what info().releaseDigest will report
+ * ```
+ */
+export async function buildEnclave(options: BuildEnclaveOptions): Promise<BuiltEnclave> {
+  const root = options.sourceRoot ?? `${ROOT}enclave`;
+  const workerPath = await buildWorker(options, root);
+  await buildPage(options, root, workerPath);
+  const checked = await checkEnclaveBundle(options.outDir, workerPath);
+  return { ...checked, workerPath, releaseDigest: releaseDigest(checked.files) };
 }

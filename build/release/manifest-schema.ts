@@ -5,6 +5,7 @@
  * any path that could leave the release folder.
  */
 import { ReleaseVerificationError } from './errors';
+import { releaseDigest } from './release-digest';
 
 /** The digests of one released file. */
 export interface ManifestFile {
@@ -35,6 +36,12 @@ export interface Manifest {
     readonly sha256: string;
     readonly sha384: string;
   };
+  /**
+   * The release digest the enclave reports in `info()`: sha256 (hex) of the canonical JSON of
+   * the sorted `[{ path, sha384 }]` of every file except index.html (`release-digest.ts`).
+   * Derived from `files`; the validator recomputes it.
+   */
+  readonly releaseDigest: string;
   /** Every file of the release folder, sorted by path (index.html included). */
   readonly files: readonly ManifestFile[];
 }
@@ -115,6 +122,7 @@ export function assertManifest(v: unknown): asserts v is Manifest {
     'commit',
     'allowedOrigins',
     'indexHtml',
+    'releaseDigest',
     'files',
   ]);
   if (v.schemaVersion !== 1) fail('schemaVersion', '1', v.schemaVersion);
@@ -148,5 +156,9 @@ export function assertManifest(v: unknown): asserts v is Manifest {
   const listed = (v.files as ManifestFile[]).find((f) => f.path === 'index.html');
   if (!listed || listed.sha256 !== index.sha256 || listed.sha384 !== index.sha384) {
     fail('indexHtml', 'the digests of the files entry "index.html"', 'a different value');
+  }
+  str(v.releaseDigest, 'releaseDigest', SHA256_HEX);
+  if (v.releaseDigest !== releaseDigest(v.files as ManifestFile[])) {
+    fail('releaseDigest', 'the release digest of "files"', v.releaseDigest);
   }
 }

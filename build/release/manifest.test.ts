@@ -11,6 +11,7 @@ import {
   parseManifest,
   writeManifest,
 } from './manifest';
+import { releaseDigest } from './release-digest';
 
 const COMMIT = 'a'.repeat(40);
 // FIPS 180-2 B.1 / D.1: "abc".
@@ -68,6 +69,7 @@ describe('createManifest', () => {
     expect(m.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(m.indexHtml.path).toBe('index.html');
     expect(m.indexHtml.sha256).toBe(m.files[3]?.sha256);
+    expect(m.releaseDigest).toBe(releaseDigest(m.files));
   });
 
   it('is reproducible: the same folder gives the same bytes', async () => {
@@ -149,6 +151,12 @@ describe('assertManifest', () => {
         'an indexHtml digest that differs from its files entry',
         () => edit({ indexHtml: { ...good.indexHtml, sha256: ABC_SHA256 } }),
         'indexHtml',
+      ],
+      ['a malformed releaseDigest', () => edit({ releaseDigest: 'abc' }), 'releaseDigest'],
+      [
+        'a releaseDigest of other files',
+        () => edit({ releaseDigest: ABC_SHA256 }),
+        'releaseDigest',
       ],
     ])('%s', (_name, value, field) => {
       expectMalformed(value(), field);

@@ -1,6 +1,6 @@
 /**
  * Create and write the release manifest: walks the built enclave folder in sorted order, hashes
- * every file (sha256 hex, sha384 SRI) and writes canonical JSON to `dist/release/manifest.json`,
+ * every file (sha256 hex, sha384 SRI), derives the release digest, and writes canonical JSON to `dist/release/manifest.json`,
  * the exact bytes that get signed.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { normalizeConfig } from '../enclave-config';
 import { canonicalJson } from './canonical-json';
 import { sha256Hex, sha384Sri } from './digest';
 import { assertManifest, type Manifest, type ManifestFile } from './manifest-schema';
+import { releaseDigest } from './release-digest';
 
 export type { Manifest, ManifestFile } from './manifest-schema';
 export { assertManifest, isSafeReleasePath } from './manifest-schema';
@@ -84,6 +85,7 @@ export async function createManifest(options: CreateManifestOptions): Promise<Ma
     commit: options.commit,
     allowedOrigins,
     indexHtml: { path: 'index.html', sha256: index.sha256, sha384: index.sha384 },
+    releaseDigest: releaseDigest(files),
     files,
   };
   assertManifest(manifest);

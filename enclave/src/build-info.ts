@@ -1,12 +1,11 @@
 /**
- * Values compiled into the enclave by the build (`build/vite.enclave.config.ts`): the origin
- * allowlist, the package version and the release digest. They are constants of the bundle,
+ * Values compiled into the enclave by the build (`build/vite-enclave.ts`): the origin
+ * allowlist, the package version and the dev flag. They are constants of the bundle,
  * never read from the URL or the embedding page, so they are covered by the bundle's hashes.
  */
 
 declare const __STRONGROOM_ALLOWED_ORIGINS__: readonly string[];
 declare const __STRONGROOM_VERSION__: string;
-declare const __STRONGROOM_RELEASE_DIGEST__: string | null;
 declare const __STRONGROOM_DEV__: boolean;
 
 /** Exact origins allowed to embed and call this enclave. */
@@ -14,9 +13,6 @@ export const ALLOWED_ORIGINS: ReadonlySet<string> = new Set(__STRONGROOM_ALLOWED
 
 /** The enclave's version. */
 export const VERSION: string = __STRONGROOM_VERSION__;
-
-/** The release digest built in by a release build, `null` otherwise. */
-export const RELEASE_DIGEST: string | null = __STRONGROOM_RELEASE_DIGEST__;
 
 /**
  * `true` only in development and test builds: loopback `http:` VAPID audiences and the

@@ -13,6 +13,8 @@ export interface OpContext {
   readonly enclaveOrigin: string;
   /** Whether the caller is on another site than the enclave. */
   readonly crossSite: boolean;
+  /** The release digest of the running code (see `release-digest.ts`), reported by `info()`. */
+  readonly releaseDigest: string | null;
   /** The keystore of the caller; throws `STORAGE_UNAVAILABLE` when IndexedDB could not open. */
   keystore(): Keystore;
 }
@@ -22,6 +24,7 @@ export function createContext(options: {
   callerOrigin: string;
   enclaveOrigin: string;
   crossSite: boolean;
+  releaseDigest: string | null;
   keystore: Keystore | null;
 }): OpContext {
   const { keystore, ...rest } = options;

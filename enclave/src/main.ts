@@ -8,6 +8,11 @@
  *    `await`, so a second handshake can never race the first.
  * 4. Bind the caller's origin to the channel and hand the port to the key worker. From then
  *    on no window message is accepted.
+ *
+ * Before `ready`, every integrity check has passed or the enclave refuses: the stylesheets
+ * pinned by SRI applied (`integrity-failed` otherwise), and the key worker's script was fetched
+ * with its integrity (`worker-failed` otherwise). The release digest reported by `info()` is
+ * computed here from those pins (`release-digest.ts`) and handed to the worker.
  */
 import {
   type ConnectMessage,
@@ -18,7 +23,8 @@ import {
 } from '@strongroom/bridge/protocol';
 import { ALLOWED_ORIGINS } from './build-info';
 import { isCrossSite } from './lib/site';
-import { loadWorker } from './load-worker';
+import { fetchWorkerScript, startWorker, WORKER_INTEGRITY, WORKER_PATH } from './load-worker';
+import { documentFiles, releaseDigestOf } from './release-digest';
 import type { WorkerInit } from './worker-init';
 
 const NONCE = /^[A-Za-z0-9_-]{22,64}$/;
@@ -63,6 +69,8 @@ function isConnectMessage(data: unknown): data is ConnectMessage {
 }
 
 let accepted = false;
+/** Set once the worker script is verified: its blob URL and the release digest. */
+let verified: { readonly workerUrl: string; readonly releaseDigest: string | null } | null = null;
 
 function onMessage(event: MessageEvent): void {
   // Everything here is synchronous until `accepted` is set.
@@ -75,15 +83,17 @@ function onMessage(event: MessageEvent): void {
   accepted = true;
   window.removeEventListener('message', onMessage);
 
+  if (!verified) return;
   const init: WorkerInit = {
     callerOrigin: event.origin,
     enclaveOrigin: location.origin,
     crossSite: isCrossSite(event.origin, location.origin),
     nonce: event.data.nonce,
+    releaseDigest: verified.releaseDigest,
   };
   let worker: Worker;
   try {
-    worker = loadWorker();
+    worker = startWorker(verified.workerUrl);
   } catch {
     refuse('worker-failed');
     return;
@@ -94,7 +104,19 @@ function onMessage(event: MessageEvent): void {
   setStatus('connected');
 }
 
-function boot(): void {
+/** Resolves once every stylesheet has loaded or failed (the window's `load` event). */
+function loaded(): Promise<void> {
+  if (document.readyState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => window.addEventListener('load', () => resolve(), { once: true }));
+}
+
+/** After `load`: a stylesheet refused by SRI (or missing) has no `sheet`. */
+function stylesheetsApplied(): boolean {
+  const links = document.querySelectorAll<HTMLLinkElement>('link[rel~="stylesheet"]');
+  return Array.from(links).every((link) => link.sheet !== null);
+}
+
+async function boot(): Promise<void> {
   if (window.parent === window) {
     refuse('not-framed');
     return;
@@ -104,9 +126,28 @@ function boot(): void {
     refuse('framed-twice');
     return;
   }
+  const workerScript = fetchWorkerScript();
+  workerScript.catch(() => undefined); // handled below, after the stylesheets
+  await loaded();
+  if (!stylesheetsApplied()) {
+    refuse('integrity-failed');
+    return;
+  }
+  let workerUrl: string;
+  try {
+    workerUrl = await workerScript;
+  } catch {
+    refuse('worker-failed');
+    return;
+  }
+  const files = documentFiles(document);
+  const releaseDigest = files
+    ? await releaseDigestOf([...files, { path: WORKER_PATH, sha384: WORKER_INTEGRITY }])
+    : null;
+  verified = { workerUrl, releaseDigest };
   window.addEventListener('message', onMessage);
   setStatus('ready');
   postToParent({ type: 'strongroom:ready', protocol: PROTOCOL_VERSION });
 }
 
-boot();
+void boot();

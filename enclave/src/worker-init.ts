@@ -9,4 +9,9 @@ export interface WorkerInit {
   readonly crossSite: boolean;
   /** The handshake nonce, echoed to the bridge in the `accepted` message. */
   readonly nonce: string;
+  /**
+   * The release digest of the running code, computed by the page from the integrity pins it
+   * enforced (`release-digest.ts`); `null` when something was loaded without a sha384 pin.
+   */
+  readonly releaseDigest: string | null;
 }

@@ -8,7 +8,7 @@ import {
   LIMITS,
   PROTOCOL_VERSION,
 } from '@strongroom/bridge/protocol';
-import { RELEASE_DIGEST, VERSION } from '../build-info';
+import { VERSION } from '../build-info';
 import type { OpContext } from '../context';
 import { assertArity } from '../lib/validate';
 
@@ -30,7 +30,7 @@ export async function info(ctx: OpContext, args: unknown[]): Promise<EnclaveInfo
     name: 'strongroom',
     version: VERSION,
     protocol: PROTOCOL_VERSION,
-    releaseDigest: RELEASE_DIGEST,
+    releaseDigest: ctx.releaseDigest,
     algorithms: [...KEY_ALGORITHMS],
     origin: ctx.callerOrigin,
     enclaveOrigin: ctx.enclaveOrigin,

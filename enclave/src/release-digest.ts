@@ -1,0 +1,61 @@
+/**
+ * The release digest, computed at run time from what the browser actually enforced: the
+ * `integrity` of every `<script src>` and `<link href>` of this document (the browser refused
+ * to run or apply anything that did not match) and the integrity the key worker was fetched
+ * with. It equals `build/release/release-digest.ts` over the release's files, so `info()`
+ * names the code that is running, not a claim written into a file. `index.html` itself is not
+ * covered: no page can hash the document it is parsed from; its sha256 is in the signed manifest.
+ */
+
+/** What the digest covers of one loaded file. */
+export interface LoadedFile {
+  /** Path relative to the enclave's folder, e.g. `assets/index-3f2a.js` (a full URL if outside). */
+  readonly path: string;
+  readonly sha384: string;
+}
+
+const SHA384_SRI = /^sha384-[A-Za-z0-9+/]{64}$/;
+
+/** The release path of `url` relative to the folder of `base`, or the absolute URL outside it. */
+export function releasePathOf(url: string, base: string): string {
+  const resolved = new URL(url, base);
+  const root = new URL('./', base);
+  return resolved.origin === root.origin && resolved.pathname.startsWith(root.pathname)
+    ? resolved.pathname.slice(root.pathname.length)
+    : resolved.href;
+}
+
+/**
+ * The pinned subresources of `doc`, or `null` when one of them is not pinned by exactly one
+ * sha384 (then no digest can honestly be reported).
+ */
+export function documentFiles(doc: Document): LoadedFile[] | null {
+  const out: LoadedFile[] = [];
+  for (const el of doc.querySelectorAll<HTMLScriptElement | HTMLLinkElement>(
+    'script[src], link[href]',
+  )) {
+    const url = el instanceof HTMLScriptElement ? el.src : el.href;
+    const integrity = el.getAttribute('integrity') ?? '';
+    if (!SHA384_SRI.test(integrity)) return null;
+    out.push({ path: releasePathOf(url, doc.baseURI), sha384: integrity });
+  }
+  return out;
+}
+
+/**
+ * sha256 (hex) of the JSON of the files sorted by path, each as `{"path","sha384"}` (the
+ * canonical JSON the release tooling hashes).
+ *
+ * @example
+ * ```ts
+ * await releaseDigestOf([{ path: 'assets/a.js', sha384: 'sha384-…' }]); // '3f9c…'
+ * ```
+ */
+export async function releaseDigestOf(files: readonly LoadedFile[]): Promise<string> {
+  const sorted = files
+    .map((f) => ({ path: f.path, sha384: f.sha384 }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const bytes = new TextEncoder().encode(JSON.stringify(sorted));
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('');
+}
