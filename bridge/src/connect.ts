@@ -15,10 +15,23 @@ export interface ConnectOptions {
   readonly timeoutMs?: number;
   /** Element the hidden iframe is appended to. Default `document.body`. */
   readonly container?: HTMLElement;
+  /**
+   * Pin a release: the release digest (64 lowercase hex characters, the manifest's
+   * `releaseDigest`) the enclave must report in `info()`. After the handshake `connect()` asks,
+   * and on any other value (or `null`) disposes of the enclave and rejects with
+   * `DIGEST_MISMATCH`. This guards against a deployment serving other code than the release you
+   * audited (a stale or partial deploy, a file swapped under the same `index.html`); it cannot
+   * stop a server that replaces the enclave's code wholesale, since that code could report any
+   * value. Auditing the deployment against the signed manifest covers that case
+   * (docs/verification.md).
+   */
+  readonly expectDigest?: string;
 }
 
 /** Default handshake timeout in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+const DIGEST = /^[0-9a-f]{64}$/;
 
 const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\]|([a-z0-9-]+\.)+localhost)$/;
 
@@ -51,8 +64,9 @@ function enclaveUrl(url: unknown): URL {
  * Connect to an enclave: creates a hidden iframe with
  * `sandbox="allow-scripts allow-same-origin"`, performs the handshake, and resolves with an
  * {@link Enclave}. Rejects with `HANDSHAKE_TIMEOUT` if the enclave does not answer in time
- * (the iframe is removed), `ENCLAVE_UNAVAILABLE` if it refuses to start, `INVALID_ARGUMENT`
- * for a bad or same-origin URL.
+ * (the iframe is removed), `ENCLAVE_UNAVAILABLE` if it refuses to start (for example because
+ * one of its files failed its integrity check), `DIGEST_MISMATCH` if `expectDigest` is set and
+ * the enclave reports another release digest, `INVALID_ARGUMENT` for a bad or same-origin URL.
  *
  * @example
  * ```ts
@@ -60,6 +74,9 @@ function enclaveUrl(url: unknown): URL {
  *
  * const enclave = await connect({ url: 'https://kms.app.example/', timeoutMs: 5000 });
  * const info = await enclave.info();
+ *
+ * // Pinned to an audited release (the manifest's releaseDigest):
+ * const pinned = await connect({ url: 'https://kms.app.example/', expectDigest: '3f9c…' });
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Enclave> {
@@ -70,6 +87,16 @@ export async function connect(options: ConnectOptions): Promise<Enclave> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new StrongroomError('INVALID_ARGUMENT', '"timeoutMs" expected a positive number');
+  }
+  const { expectDigest } = options;
+  if (
+    expectDigest !== undefined &&
+    (typeof expectDigest !== 'string' || !DIGEST.test(expectDigest))
+  ) {
+    throw new StrongroomError(
+      'INVALID_ARGUMENT',
+      '"expectDigest" expected 64 lowercase hex characters',
+    );
   }
   installThrowHandler();
 
@@ -83,11 +110,38 @@ export async function connect(options: ConnectOptions): Promise<Enclave> {
 
   const connected = handshake(iframe, url.origin, timeoutMs);
   (options.container ?? document.body).append(iframe);
+  let enclave: Enclave;
   try {
-    const port = await connected;
-    return new Enclave(port, iframe);
+    enclave = new Enclave(await connected, iframe);
   } catch (err) {
     iframe.remove();
     throw err;
+  }
+  if (expectDigest !== undefined) await checkDigest(enclave, expectDigest, timeoutMs);
+  return enclave;
+}
+
+/**
+ * Ask the enclave for its release digest; dispose of it and reject unless it is `expected`.
+ * An enclave that does not answer within `timeoutMs` is disposed (`ENCLAVE_UNAVAILABLE`).
+ */
+async function checkDigest(enclave: Enclave, expected: string, timeoutMs: number): Promise<void> {
+  let reported: unknown;
+  const timer = setTimeout(() => enclave.dispose(), timeoutMs);
+  try {
+    reported = (await enclave.info()).releaseDigest;
+  } catch (err) {
+    enclave.dispose();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (reported !== expected) {
+    enclave.dispose();
+    const got = typeof reported === 'string' ? reported.slice(0, 64) : String(reported);
+    throw new StrongroomError(
+      'DIGEST_MISMATCH',
+      `the enclave reports release digest ${got}, expected ${expected}`,
+    );
   }
 }

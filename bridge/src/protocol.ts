@@ -24,7 +24,13 @@ export interface RefusedMessage {
 }
 
 /** Why an enclave refused to start. */
-export type RefusalReason = 'framed-twice' | 'not-framed' | 'worker-failed';
+export type RefusalReason =
+  | 'framed-twice'
+  | 'not-framed'
+  /** The key worker's script failed its integrity check, did not load, or did not start. */
+  | 'worker-failed'
+  /** A stylesheet of the enclave page was refused by its SRI check (or did not load). */
+  | 'integrity-failed';
 
 /** Parent → enclave, with exactly one transferred `MessagePort`, to the exact enclave origin. */
 export interface ConnectMessage {
@@ -123,8 +129,14 @@ export interface EnclaveInfo {
   readonly version: string;
   readonly protocol: typeof PROTOCOL_VERSION;
   /**
-   * sha256 (hex) of the released `index.html`, built in by the verifiable-release build;
-   * `null` in builds that are not releases (development and test builds).
+   * The release digest of the code this enclave runs: sha256 (hex) of the canonical JSON of
+   * the sorted `[{ path, sha384 }]` of every file except `index.html`, computed by the enclave
+   * from the integrity pins the browser enforced. Every build reports it (release, test and
+   * `npm start` builds alike; they differ in their allowlist, so in their digest); the release
+   * manifest records it as `releaseDigest`. `null` only if the page loaded something without a
+   * sha384 pin. It names the code, not `index.html`: an altered index.html that still loads the
+   * same files reports the same digest (the manifest's `indexHtml.sha256` catches that), and
+   * one that loads other code can report anything. Pin it with `connect({ expectDigest })`.
    */
   readonly releaseDigest: string | null;
   readonly algorithms: readonly KeyAlgorithm[];
