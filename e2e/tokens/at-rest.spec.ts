@@ -1,0 +1,194 @@
+/**
+ * Keys at rest: the keystore's v1 → v2 migration (a database written by the v1 schema opens,
+ * and its keys keep working with the v2 defaults), and the wrapped-at-rest path that the
+ * start-up probe chooses where IndexedDB cannot keep a key type (WebKit and X25519). Chromium
+ * and Firefox keep every type, so the probe's verdict is overridden through a dev-build-only
+ * seam (`dev:force-wrap-at-rest` in the `meta` store, compiled out of release builds).
+ */
+import type { Frame, Page } from '@playwright/test';
+import { importJWK, jwtVerify } from 'jose';
+import {
+  call,
+  callError,
+  connectHarness,
+  enclaveFrame,
+  expect,
+  openHarness,
+  test,
+} from '../support/test';
+import { isCode, type KeyView, storedKeys } from '../support/tokens';
+
+const te = new TextEncoder();
+const td = new TextDecoder();
+
+/** Frame the enclave page without connecting (its worker, and so the keystore, never start). */
+async function bareEnclave(page: Page, enclaveUrl: string): Promise<Frame> {
+  await page.evaluate((src) => {
+    const iframe = document.createElement('iframe');
+    iframe.id = 'bare';
+    iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+    iframe.src = src;
+    document.body.append(iframe);
+  }, enclaveUrl);
+  const frame = await enclaveFrame(page, enclaveUrl);
+  await frame.waitForLoadState();
+  return frame;
+}
+
+async function reconnect(page: Page): Promise<void> {
+  await page.reload();
+  await page.waitForFunction(() => document.documentElement.dataset.harness === 'ready');
+  await connectHarness(page);
+}
+
+test.describe('when a v1 keystore is opened by this version', () => {
+  test('it is migrated to v2 and its keys keep working with the v1 defaults', async ({
+    page,
+    urls,
+  }) => {
+    await openHarness(page, urls.app);
+    const frame = await bareEnclave(page, urls.enclave);
+    const seeded = await frame.evaluate(
+      (owner) =>
+        new Promise<{ id: string; publicJwk: JsonWebKey }>((resolve, reject) => {
+          const req = indexedDB.open('strongroom', 1);
+          req.onupgradeneeded = () => {
+            const keys = req.result.createObjectStore('keys', { keyPath: 'id' });
+            keys.createIndex('byOwner', 'owner');
+          };
+          req.onerror = () => reject(req.error);
+          req.onsuccess = async () => {
+            const db = req.result;
+            const pair = await crypto.subtle.generateKey(
+              { name: 'ECDSA', namedCurve: 'P-256' },
+              false,
+              ['sign', 'verify'],
+            );
+            const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+            const publicJwk = { kty, crv, x, y, kid: 'v1-kid', alg: 'ES256' };
+            // Exactly the v1 record shape: no maxTokenLifetime, exportable, atRest …
+            const record = {
+              id: 'v1AAAAAAAAAAAAAAAAAAAA',
+              kid: 'v1-kid',
+              alg: 'ES256',
+              label: 'from v1',
+              owner,
+              createdAt: Date.now(),
+              version: 1,
+              state: 'active',
+              usage: { count: 3, lastUsedAt: null },
+              key: pair.privateKey,
+              publicKey: pair.publicKey,
+              publicJwk,
+            };
+            const tx = db.transaction('keys', 'readwrite');
+            tx.objectStore('keys').put(record);
+            tx.oncomplete = () => {
+              db.close();
+              resolve({ id: record.id, publicJwk });
+            };
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+      urls.app,
+    );
+    await page.evaluate(() => document.getElementById('bare')?.remove());
+
+    await connectHarness(page);
+    const key = await call<KeyView>(page, 'getKey', seeded.id);
+    expect(key).toMatchObject({
+      label: 'from v1',
+      maxTokenLifetime: 86400,
+      exportable: false,
+      usage: { count: 3 },
+    });
+    const token = await call<string>(page, 'signJwt', seeded.id, { claims: {}, expiresIn: 60 });
+    const { kty, crv, x, y } = seeded.publicJwk;
+    await jwtVerify(token, await importJWK({ kty, crv, x, y } as never, 'ES256'));
+    const tooLong = await callError(page, 'signJwt', seeded.id, { claims: {}, expiresIn: 86401 });
+    expect(isCode(tooLong, 'OPERATION_NOT_ALLOWED')).toBe(true);
+
+    // The database is at v2, with the meta store, and the record has the v2 fields.
+    const enclave = await enclaveFrame(page, urls.enclave);
+    const shape = await enclave.evaluate(
+      (id) =>
+        new Promise<{ version: number; stores: string[]; fields: string[] }>((resolve) => {
+          const req = indexedDB.open('strongroom');
+          req.onsuccess = () => {
+            const db = req.result;
+            const get = db.transaction('keys').objectStore('keys').get(id);
+            get.onsuccess = () => {
+              resolve({
+                version: db.version,
+                stores: [...db.objectStoreNames].sort(),
+                fields: Object.keys(get.result).sort(),
+              });
+              db.close();
+            };
+          };
+        }),
+      seeded.id,
+    );
+    expect(shape.version).toBe(2);
+    expect(shape.stores).toEqual(['keys', 'meta']);
+    expect(shape.fields).toEqual(
+      expect.arrayContaining(['atRest', 'exportMaterial', 'exportable', 'maxTokenLifetime']),
+    );
+  });
+});
+
+test.describe('when the probe finds that IndexedDB cannot keep a key type', () => {
+  test('X25519 and Ed25519 keys are stored wrapped and unwrapped non-extractable on load', async ({
+    page,
+    urls,
+  }) => {
+    await openHarness(page, urls.app);
+    await connectHarness(page);
+    // Tell the next worker's probe to treat these types as lost (dev builds only).
+    const enclave = await enclaveFrame(page, urls.enclave);
+    await enclave.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const req = indexedDB.open('strongroom');
+          req.onsuccess = () => {
+            const tx = req.result.transaction('meta', 'readwrite');
+            tx.objectStore('meta').put({
+              name: 'dev:force-wrap-at-rest',
+              algorithms: ['X25519', 'EdDSA'],
+            });
+            tx.oncomplete = () => {
+              req.result.close();
+              resolve();
+            };
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+    );
+    await reconnect(page);
+
+    const a = await call<KeyView>(page, 'generateKey', { alg: 'X25519' });
+    const b = await call<KeyView>(page, 'generateKey', { alg: 'X25519' });
+    const ed = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA' });
+    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
+    const stored = await storedKeys(await enclaveFrame(page, urls.enclave));
+    const byId = new Map(stored.map((s) => [s.id, s]));
+    for (const key of [a, b, ed]) {
+      expect(byId.get(key.id)).toMatchObject({ hasCryptoKey: false, atRest: true });
+    }
+    expect(byId.get(es.id)).toMatchObject({ hasCryptoKey: true, atRest: false });
+    expect(stored.filter((s) => s.exported || s.extractable)).toEqual([]);
+
+    // After a reload the keys come back from their wrapped form and work.
+    await reconnect(page);
+    const options = { info: 'at rest', alg: 'A256GCM' };
+    const ka = await call<KeyView>(page, 'agree', a.id, b.publicJwk, options);
+    const kb = await call<KeyView>(page, 'agree', b.id, a.publicJwk, options);
+    const env = await call<Uint8Array>(page, 'seal', ka.id, te.encode('still here'));
+    expect(td.decode(await call(page, 'open', env, { keyId: kb.id }))).toBe('still here');
+    const jwe = await call<string>(page, 'encryptJwe', a.publicJwk, te.encode('jwe'));
+    const out = await call<{ plaintext: Uint8Array }>(page, 'decryptJwe', a.id, jwe);
+    expect(td.decode(out.plaintext)).toBe('jwe');
+    const token = await call<string>(page, 'signJwt', ed.id, { claims: {}, expiresIn: 60 });
+    await jwtVerify(token, await importJWK(ed.publicJwk as never, 'EdDSA'));
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * The dev-only seams (loopback http VAPID audiences, the `dev:force-wrap-at-rest` probe
+ * override) must not exist in a release build: build the enclave both ways and look.
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildEnclave } from '../../build/vite-enclave';
+
+const dirs: string[] = [];
+
+async function bundleText(dev: boolean): Promise<string> {
+  const outDir = await mkdtemp(join(tmpdir(), 'strongroom-seams-'));
+  dirs.push(outDir);
+  await buildEnclave({ allowedOrigins: ['https://app.example'], outDir, dev });
+  const assets = await readdir(join(outDir, 'assets'));
+  const texts = await Promise.all(
+    assets.filter((f) => f.endsWith('.js')).map((f) => readFile(join(outDir, 'assets', f), 'utf8')),
+  );
+  return texts.join('\n');
+}
+
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe('dev-only seams', () => {
+  describe('when the enclave is built for release (dev: false)', () => {
+    it('contains no probe override and no dev build flag', { timeout: 120_000 }, async () => {
+      const release = await bundleText(false);
+      expect(release).not.toContain('dev:force-wrap-at-rest');
+      const dev = await bundleText(true);
+      // The control: the seam is there in a dev build, so the check above means something.
+      expect(dev).toContain('dev:force-wrap-at-rest');
+    });
+  });
+});
