@@ -10,16 +10,55 @@ import { parseArgs } from 'node:util';
 import { cacheControl, enclaveHeaders } from '../build/enclave-config';
 import { buildEnclave, ROOT } from '../build/vite-enclave';
 import { buildPages } from '../build/vite-host';
-import { serveSites } from './serve';
-import { appOrigin, enclaveUrlFor, type Topology } from './topology';
+import { type Served, serveSites } from './serve';
+import { appOrigin, enclaveUrl, enclaveUrlFor, type Topology } from './topology';
 
-const { values } = parseArgs({
-  options: {
-    'host-port': { type: 'string', default: process.env.STRONGROOM_HOST_PORT ?? '8080' },
-    'enclave-port': { type: 'string', default: process.env.STRONGROOM_ENCLAVE_PORT ?? '8081' },
-    'same-site': { type: 'boolean', default: process.env.STRONGROOM_TOPOLOGY === 'same-site' },
-  },
-});
+/** Options of {@link start}. */
+export interface StartOptions {
+  readonly hostPort: number;
+  readonly enclavePort: number;
+  readonly topology: Topology;
+  /** Where progress and the URLs are printed. Default `console.log`. */
+  readonly log?: (line: string) => void;
+}
+
+/** Build and serve; resolves once both servers listen. */
+export async function start(options: StartOptions): Promise<Served> {
+  const { hostPort, enclavePort, topology, log = console.log } = options;
+  const origin = appOrigin(topology, hostPort);
+  const allowedOrigins = [origin];
+
+  log('building the enclave and the demo host…');
+  await buildEnclave({ allowedOrigins, outDir: `${ROOT}dist/start/enclave` });
+  await buildPages('host-demo', `${ROOT}dist/start/host`);
+
+  const headers = enclaveHeaders(allowedOrigins);
+  const served = await serveSites([
+    {
+      port: hostPort,
+      root: `${ROOT}dist/start/host`,
+      routes: {
+        '/strongroom-config.json': (req) => ({
+          type: 'application/json',
+          body: JSON.stringify({ enclaveUrl: enclaveUrlFor(req, enclavePort) }),
+        }),
+      },
+    },
+    {
+      port: enclavePort,
+      root: `${ROOT}dist/start/enclave`,
+      headers: (path) => ({ ...headers, 'Cache-Control': cacheControl(path) }),
+    },
+  ]);
+
+  log(`\nStrongroom (${topology})`);
+  log(`  app:     ${origin}/`);
+  log(
+    `  enclave: ${enclaveUrl(topology, enclavePort)}   (allowlist: ${allowedOrigins.join(', ')})`,
+  );
+  log('\nOpen the app URL in a browser. Ctrl-C stops.');
+  return served;
+}
 
 function port(value: string, name: string): number {
   const n = Number(value);
@@ -28,40 +67,17 @@ function port(value: string, name: string): number {
   return n;
 }
 
-const hostPort = port(values['host-port'], 'host-port');
-const enclavePort = port(values['enclave-port'], 'enclave-port');
-const topology: Topology = values['same-site'] ? 'same-site' : 'cross-site';
-const origin = appOrigin(topology, hostPort);
-const allowedOrigins = [origin];
-
-console.log('building the enclave and the demo host…');
-await buildEnclave({ allowedOrigins, outDir: `${ROOT}dist/start/enclave` });
-await buildPages('host-demo', `${ROOT}dist/start/host`);
-
-const headers = enclaveHeaders(allowedOrigins);
-await serveSites([
-  {
-    port: hostPort,
-    root: `${ROOT}dist/start/host`,
-    routes: {
-      '/strongroom-config.json': (req) => ({
-        type: 'application/json',
-        body: JSON.stringify({ enclaveUrl: enclaveUrlFor(req, enclavePort) }),
-      }),
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      'host-port': { type: 'string', default: process.env.STRONGROOM_HOST_PORT ?? '8080' },
+      'enclave-port': { type: 'string', default: process.env.STRONGROOM_ENCLAVE_PORT ?? '8081' },
+      'same-site': { type: 'boolean', default: process.env.STRONGROOM_TOPOLOGY === 'same-site' },
     },
-  },
-  {
-    port: enclavePort,
-    root: `${ROOT}dist/start/enclave`,
-    headers: (path) => ({ ...headers, 'Cache-Control': cacheControl(path) }),
-  },
-]);
-
-const enclaveUrl =
-  topology === 'same-site'
-    ? `http://kms.strongroom.localhost:${enclavePort}/`
-    : `http://localhost:${enclavePort}/`;
-console.log(`\nStrongroom (${topology})`);
-console.log(`  app:     ${origin}/`);
-console.log(`  enclave: ${enclaveUrl}   (allowlist: ${allowedOrigins.join(', ')})`);
-console.log('\nOpen the app URL in a browser. Ctrl-C stops.');
+  });
+  await start({
+    hostPort: port(values['host-port'], 'host-port'),
+    enclavePort: port(values['enclave-port'], 'enclave-port'),
+    topology: values['same-site'] ? 'same-site' : 'cross-site',
+  });
+}

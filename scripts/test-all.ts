@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 interface Counts {
   passed: number;
@@ -42,7 +43,8 @@ function readJson(path: string): unknown {
 /** Run Vitest with a JSON report and count its tests. */
 function vitest(name: string, extraArgs: string[]): void {
   if (only && !only.includes(name)) return;
-  const out = `test-results/${name}.json`;
+  // Absolute: Vitest resolves the output file against the config's root.
+  const out = resolve(`test-results/${name}.json`);
   rmSync(out, { force: true });
   console.log(`\n── ${name}: vitest ${extraArgs.join(' ')}`);
   const status = run('npx', [
