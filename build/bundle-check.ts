@@ -42,7 +42,7 @@ const STAR = '(?:\'\\*\'|"\\*"|`\\*`)';
 const QUOTE = '[\'"`]';
 /** Forbidden code patterns, named as the finding reports them. */
 const FORBIDDEN: readonly { readonly name: string; readonly pattern: RegExp }[] = [
-  { name: 'eval(', pattern: /(?<![\w$])eval\s*\(/ },
+  { name: 'eval(', pattern: /(?<![\w$])eval\s*\(/ }, // also obj.eval(
   { name: 'indirect eval', pattern: /[(,]\s*eval\s*\)/ },
   { name: 'new Function', pattern: /\bnew\s+Function\b/ },
   { name: 'Function(', pattern: /(?<![\w$.])Function\s*\(/ },
