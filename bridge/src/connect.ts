@@ -16,14 +16,13 @@ export interface ConnectOptions {
   /** Element the hidden iframe is appended to. Default `document.body`. */
   readonly container?: HTMLElement;
   /**
-   * Pin a release: the release digest (64 lowercase hex characters, the manifest's
+   * Pin a release: the release digest (64 lowercase hex characters, the signed manifest's
    * `releaseDigest`) the enclave must report in `info()`. After the handshake `connect()` asks,
    * and on any other value (or `null`) disposes of the enclave and rejects with
-   * `DIGEST_MISMATCH`. This guards against a deployment serving other code than the release you
-   * audited (a stale or partial deploy, a file swapped under the same `index.html`); it cannot
-   * stop a server that replaces the enclave's code wholesale, since that code could report any
-   * value. Auditing the deployment against the signed manifest covers that case
-   * (docs/verification.md).
+   * `DIGEST_MISMATCH`. This catches a deployment that serves other files than the release you
+   * audited — a stale or partial deploy, one altered file or `index.html` — but not a server
+   * bent on deceiving you, whose code could report any value; auditing the deployment against
+   * the signed manifest covers that (docs/verification.md).
    */
   readonly expectDigest?: string;
 }

@@ -129,14 +129,14 @@ export interface EnclaveInfo {
   readonly version: string;
   readonly protocol: typeof PROTOCOL_VERSION;
   /**
-   * The release digest of the code this enclave runs: sha256 (hex) of the canonical JSON of
-   * the sorted `[{ path, sha384 }]` of every file except `index.html`, computed by the enclave
-   * from the integrity pins the browser enforced. Every build reports it (release, test and
-   * `npm start` builds alike; they differ in their allowlist, so in their digest); the release
-   * manifest records it as `releaseDigest`. `null` only if the page loaded something without a
-   * sha384 pin. It names the code, not `index.html`: an altered index.html that still loads the
-   * same files reports the same digest (the manifest's `indexHtml.sha256` catches that), and
-   * one that loads other code can report anything. Pin it with `connect({ expectDigest })`.
+   * The release digest of what this enclave runs: sha256 (hex) of the canonical JSON of the
+   * sorted `[{ path, sha384 }]` of every file of the release, `index.html` included — the
+   * manifest's `releaseDigest`. The enclave computes it from the integrity pins the browser
+   * enforced and a second fetch of its own `index.html`; every build reports it (release, test
+   * and `npm start` builds alike; their allowlists differ, so their digests do). `null` if the
+   * page loaded something without a sha384 pin or could not re-read its index.html. It is a
+   * consistency check, not proof: a server that serves other code can make it report any
+   * value (audit against the signed manifest for that). Pin it with `connect({ expectDigest })`.
    */
   readonly releaseDigest: string | null;
   readonly algorithms: readonly KeyAlgorithm[];

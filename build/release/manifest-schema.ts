@@ -38,7 +38,7 @@ export interface Manifest {
   };
   /**
    * The release digest the enclave reports in `info()`: sha256 (hex) of the canonical JSON of
-   * the sorted `[{ path, sha384 }]` of every file except index.html (`release-digest.ts`).
+   * the sorted `[{ path, sha384 }]` of every file, index.html included (`release-digest.ts`).
    * Derived from `files`; the validator recomputes it.
    */
   readonly releaseDigest: string;

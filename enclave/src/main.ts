@@ -12,7 +12,8 @@
  * Before `ready`, every integrity check has passed or the enclave refuses: the stylesheets
  * pinned by SRI applied (`integrity-failed` otherwise), and the key worker's script was fetched
  * with its integrity (`worker-failed` otherwise). The release digest reported by `info()` is
- * computed here from those pins (`release-digest.ts`) and handed to the worker.
+ * computed here from those pins and the page's own `index.html` (`release-digest.ts`) and
+ * handed to the worker.
  */
 import {
   type ConnectMessage,
@@ -24,7 +25,7 @@ import {
 import { ALLOWED_ORIGINS } from './build-info';
 import { isCrossSite } from './lib/site';
 import { fetchWorkerScript, startWorker, WORKER_INTEGRITY, WORKER_PATH } from './load-worker';
-import { documentFiles, releaseDigestOf } from './release-digest';
+import { documentFiles, fetchDocumentPin, releaseDigestOf } from './release-digest';
 import type { WorkerInit } from './worker-init';
 
 const NONCE = /^[A-Za-z0-9_-]{22,64}$/;
@@ -128,6 +129,7 @@ async function boot(): Promise<void> {
   }
   const workerScript = fetchWorkerScript();
   workerScript.catch(() => undefined); // handled below, after the stylesheets
+  const documentPin = fetchDocumentPin();
   await loaded();
   if (!stylesheetsApplied()) {
     refuse('integrity-failed');
@@ -141,9 +143,11 @@ async function boot(): Promise<void> {
     return;
   }
   const files = documentFiles(document);
-  const releaseDigest = files
-    ? await releaseDigestOf([...files, { path: WORKER_PATH, sha384: WORKER_INTEGRITY }])
-    : null;
+  const index = await documentPin;
+  const releaseDigest =
+    files && index
+      ? await releaseDigestOf([...files, { path: WORKER_PATH, sha384: WORKER_INTEGRITY }, index])
+      : null;
   verified = { workerUrl, releaseDigest };
   window.addEventListener('message', onMessage);
   setStatus('ready');

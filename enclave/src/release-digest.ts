@@ -1,10 +1,16 @@
 /**
- * The release digest, computed at run time from what the browser actually enforced: the
- * `integrity` of every `<script src>` and `<link href>` of this document (the browser refused
- * to run or apply anything that did not match) and the integrity the key worker was fetched
- * with. It equals `build/release/release-digest.ts` over the release's files, so `info()`
- * names the code that is running, not a claim written into a file. `index.html` itself is not
- * covered: no page can hash the document it is parsed from; its sha256 is in the signed manifest.
+ * The release digest, computed at run time by the enclave page: the `integrity` of every
+ * `<script src>` and `<link href>` of this document (the browser refused to run or apply
+ * anything that did not match), the integrity the key worker was fetched with, and the sha384
+ * of `index.html` as fetched once more from the document's own URL. It equals
+ * `build/release/release-digest.ts` over the release's files, so `info()` names what is
+ * running rather than a value written into a file.
+ *
+ * Limits, stated plainly: the `index.html` entry hashes a second response, not the bytes the
+ * browser parsed (no page can read those), so a server that answers the two requests
+ * differently is not caught; and a modified page that loads other code can report any value.
+ * This is a consistency check for honest-but-wrong deployments; the auditor's check is the
+ * signed manifest (docs/verification.md).
  */
 
 /** What the digest covers of one loaded file. */
@@ -40,6 +46,27 @@ export function documentFiles(doc: Document): LoadedFile[] | null {
     out.push({ path: releasePathOf(url, doc.baseURI), sha384: integrity });
   }
   return out;
+}
+
+/**
+ * sha384 SRI of this document's `index.html`, fetched again from its URL (same origin, no
+ * redirects, revalidated), or `null` when it cannot be fetched.
+ */
+export async function fetchDocumentPin(): Promise<LoadedFile | null> {
+  try {
+    const res = await fetch(location.href, {
+      cache: 'no-cache',
+      credentials: 'same-origin',
+      redirect: 'error',
+    });
+    if (!res.ok) return null;
+    const hash = new Uint8Array(await crypto.subtle.digest('SHA-384', await res.arrayBuffer()));
+    let binary = '';
+    for (const b of hash) binary += String.fromCharCode(b);
+    return { path: 'index.html', sha384: `sha384-${btoa(binary)}` };
+  } catch {
+    return null;
+  }
 }
 
 /**
