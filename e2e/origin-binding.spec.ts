@@ -4,60 +4,8 @@
  * as for a key that does not exist. The control reads the shared IndexedDB directly to show
  * the key is physically there, so only the owner check hides it.
  */
-import { dumpKeystore } from './support/keystore-dump';
-import {
-  call,
-  callError,
-  connectHarness,
-  enclaveFrame,
-  expect,
-  openHarness,
-  test,
-} from './support/test';
+import { ORIGIN_BINDING } from './core/origin-binding';
+import { registerCore } from './support/test';
 
-test.describe('when a second allowlisted origin uses the same enclave', () => {
-  test("it cannot see or use the first origin's keys", async ({ context, urls }) => {
-    const first = await context.newPage();
-    await openHarness(first, urls.app);
-    await connectHarness(first);
-    const key = await call<{ id: string }>(first, 'generateKey', { alg: 'ES256', label: 'first' });
-    const data = new TextEncoder().encode('owned by the first origin');
-    const signature = await call<Uint8Array>(first, 'sign', key.id, data);
-
-    const second = await context.newPage();
-    await openHarness(second, urls.secondApp);
-    await connectHarness(second);
-    expect(await call<{ origin: string }>(second, 'info')).toMatchObject({
-      origin: urls.secondApp,
-    });
-
-    // Control: the record is in the storage the second origin's enclave reads.
-    const stored = await dumpKeystore(await enclaveFrame(second, urls.enclave));
-    expect(stored.find((k) => k.id === key.id)).toMatchObject({ owner: urls.app });
-
-    const missing = await callError(second, 'getKey', 'AAAAAAAAAAAAAAAAAAAAAA');
-    expect(missing).toMatchObject({ code: 'KEY_NOT_FOUND', isStrongroomError: true });
-    expect((await call<{ id: string }[]>(second, 'listKeys')).map((k) => k.id)).not.toContain(
-      key.id,
-    );
-    for (const [op, args] of [
-      ['getKey', [key.id]],
-      ['publicKey', [key.id, 'jwk']],
-      ['sign', [key.id, data]],
-      ['verify', [key.id, data, signature]],
-      ['deleteKey', [key.id]],
-    ] as const) {
-      // Indistinguishable from a key that does not exist.
-      expect(await callError(second, op, ...args), op).toEqual(missing);
-    }
-
-    // The first origin's key is untouched and still works.
-    expect(await call(first, 'verify', key.id, data, signature)).toBe(true);
-    expect(
-      (await dumpKeystore(await enclaveFrame(first, urls.enclave))).find((k) => k.id === key.id),
-    ).toMatchObject({
-      owner: urls.app,
-      state: 'active',
-    });
-  });
-});
+// The bodies live in e2e/core/origin-binding.ts and run in WebKitGTK too (e2e/webkit/core.test.ts).
+registerCore(ORIGIN_BINDING);

@@ -4,46 +4,8 @@
  * engine (the top-level visit does not see the key); a same-site embedding shares first-party
  * storage in Chromium and Firefox (it does) and is partitioned in WebKit (it does not).
  */
-import { dumpKeystore } from './support/keystore-dump';
-import { call, connectHarness, enclaveFrame, expect, openHarness, test } from './support/test';
+import { PARTITIONING } from './core/partitioning';
+import { registerCore } from './support/test';
 
-/** Whether an engine shares a same-site iframe's storage with the top-level site. */
-const SAME_SITE_SHARED: Record<string, boolean> = { chromium: true, firefox: true, webkit: false };
-
-test.describe('when an embedded enclave makes a key', () => {
-  test('the top-level enclave origin sees it only where storage is not partitioned', async ({
-    context,
-    urls,
-    topology,
-    browserName,
-  }) => {
-    const app = await context.newPage();
-    await openHarness(app, urls.app);
-    await connectHarness(app);
-    const key = await call<{ id: string }>(app, 'generateKey', {
-      alg: 'EdDSA',
-      label: 'partition probe',
-    });
-    const info = await call<{ storage: Record<string, unknown> }>(app, 'info');
-    // The key is in the embedded enclave's storage.
-    expect((await dumpKeystore(await enclaveFrame(app, urls.enclave))).map((k) => k.id)).toContain(
-      key.id,
-    );
-
-    // The enclave's origin at top level: first-party storage.
-    const top = await context.newPage();
-    await top.goto(urls.enclave);
-    await expect
-      .poll(() => top.evaluate(() => document.documentElement.dataset.status))
-      .toBe('refused: not-framed');
-    const visible = (await dumpKeystore(top.mainFrame())).some((k) => k.id === key.id);
-
-    if (topology === 'cross-site') {
-      expect(info.storage).toMatchObject({ crossSite: true, partitioned: true });
-      expect(visible, `${browserName}: a cross-site embedding is partitioned`).toBe(false);
-    } else {
-      expect(info.storage).toMatchObject({ crossSite: false, partitioned: null });
-      expect(visible, `${browserName}: same-site sharing`).toBe(SAME_SITE_SHARED[browserName]);
-    }
-  });
-});
+// The bodies live in e2e/core/partitioning.ts and run in WebKitGTK too (e2e/webkit/core.test.ts).
+registerCore(PARTITIONING);

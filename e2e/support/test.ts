@@ -1,37 +1,21 @@
 /**
- * The Playwright `test` of the e2e suites: adds the `topology` option (set per project) and
- * the origins that go with it, plus helpers to drive the harness page.
+ * The Playwright `test` of the e2e suites: adds the `topology` option (set per project), the
+ * origins that go with it, and the `core` context of the shared suites (`e2e/core/`), plus
+ * helpers to drive the harness page through a Playwright `Page` or `Frame`.
  */
 import { test as base, type Frame, type Page } from '@playwright/test';
 import type { Topology } from '../../scripts/topology';
-import { decode, encode, type Json } from '../fixtures/src/wire-json';
+import { type CoreContext, type ErrorView, HarnessError, unwrap } from '../core/harness';
+import type { CoreSuite } from '../core/suite';
+import { encode, type Json } from '../fixtures/src/wire-json';
+import { playwrightPage } from '../webkit/playwright-page';
 import { origins } from './ports';
+
+export { type ErrorView, HarnessError } from '../core/harness';
 
 /** The per-project option. */
 export interface TopologyOptions {
   topology: Topology;
-}
-
-/** An error as the harness reports it. */
-export interface ErrorView {
-  name: string;
-  code: string | null;
-  message: string;
-  isStrongroomError: boolean;
-}
-
-/** Thrown on the Node side when a harness call failed; carries the page-side error. */
-export class HarnessError extends Error {
-  constructor(readonly view: ErrorView) {
-    super(`${view.code}: ${view.message}`);
-  }
-}
-
-function unwrap(result: Json): unknown {
-  if (result && typeof result === 'object' && !Array.isArray(result) && '$error' in result) {
-    throw new HarnessError(result.$error as unknown as ErrorView);
-  }
-  return decode(result);
 }
 
 /** Open the harness page on `origin` (default: the topology's app origin). */
@@ -87,12 +71,32 @@ export async function enclaveFrame(page: Page, enclaveUrl: string): Promise<Fram
   throw new Error(`no enclave frame for ${enclaveUrl}`);
 }
 
-/** The `test` with the topology option and its origins. */
-export const test = base.extend<TopologyOptions & { urls: ReturnType<typeof origins> }>({
+/** The `test` with the topology option, its origins, and the shared suites' context. */
+export const test = base.extend<
+  TopologyOptions & { urls: ReturnType<typeof origins>; core: CoreContext }
+>({
   topology: ['cross-site', { option: true }],
   urls: async ({ topology }, use) => {
     await use(origins(topology));
   },
+  core: async ({ page, context, urls, topology, browserName }, use) => {
+    await use({
+      browserName,
+      topology,
+      urls,
+      page: playwrightPage(page),
+      newPage: async () => playwrightPage(await context.newPage()),
+    });
+  },
 });
+
+/** Register shared suites (`e2e/core/`) as Playwright tests of the current project. */
+export function registerCore(suites: readonly CoreSuite[]): void {
+  for (const suite of suites) {
+    test.describe(suite.describe, () => {
+      for (const t of suite.tests) test(t.name, ({ core }) => t.run(core));
+    });
+  }
+}
 
 export { expect } from '@playwright/test';

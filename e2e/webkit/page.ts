@@ -19,6 +19,11 @@ import { startWebKitSession, type WebKitSession, type WebKitSessionOptions } fro
 export interface WebKitPage extends BrowserPage {
   /** The running session (driver, display, timings). */
   readonly session: WebKitSession;
+  /**
+   * Open another tab in the same browser (same in-memory storage, like a second Playwright page
+   * in one context). Its `close()` closes only that tab; the first page's `close()` stops all.
+   */
+  newPage(): Promise<WebKitPage>;
 }
 
 async function runIn<R>(
@@ -50,27 +55,61 @@ async function runIn<R>(
 export function webkitPage(session: WebKitSession): WebKitPage {
   const { driver } = session;
   // WebDriver is one command at a time per session; serialise so concurrent evaluate() calls
-  // on the page and a frame cannot interleave their switchTo() calls.
+  // on the page, a frame or another tab cannot interleave their switchTo() calls.
   let queue: Promise<unknown> = Promise.resolve();
+  /** The window WebDriver is on; `null` when unknown (after a tab was closed). */
+  let current: string | null = null;
+  /** The first tab's window handle, read when a second tab is opened. */
+  let firstHandle: string | null = null;
   const serial = <T>(op: () => Promise<T>): Promise<T> => {
     const next = queue.then(op, op);
     queue = next.catch(() => undefined);
     return next;
   };
-  const frameOf = (frames: readonly string[]): BrowserFrame => ({
-    evaluate: <R, A extends Json | undefined = undefined>(fn: PageFunction<A, R>, arg?: A) =>
-      serial(() => runIn<R>(driver, frames, fn as PageFunction<never, unknown>, arg)),
-  });
-  const top = frameOf([]);
-  return {
-    session,
-    evaluate: top.evaluate,
-    goto: (url) => serial(() => driver.get(url)),
-    reload: () => serial(() => driver.navigate().refresh()),
-    url: () => serial(() => driver.getCurrentUrl()),
-    frame: (selector) => frameOf(typeof selector === 'string' ? [selector] : [...selector]),
-    close: () => session.stop(),
+  const tab = (handle: string | null, closeTab: () => Promise<void>): WebKitPage => {
+    /** Run `op` with this tab's window current (only switching when another tab was used). */
+    const inTab = <T>(op: () => Promise<T>): Promise<T> =>
+      serial(async () => {
+        const target = handle ?? firstHandle;
+        if (target !== null && current !== target) {
+          await driver.switchTo().window(target);
+          current = target;
+        }
+        return op();
+      });
+    const frameOf = (frames: readonly string[]): BrowserFrame => ({
+      evaluate: <R, A extends Json | undefined = undefined>(fn: PageFunction<A, R>, arg?: A) =>
+        inTab(() => runIn<R>(driver, frames, fn as PageFunction<never, unknown>, arg)),
+    });
+    const top = frameOf([]);
+    return {
+      session,
+      evaluate: top.evaluate,
+      goto: (url) => inTab(() => driver.get(url)),
+      reload: () => inTab(() => driver.navigate().refresh()),
+      url: () => inTab(() => driver.getCurrentUrl()),
+      frame: (selector) => frameOf(typeof selector === 'string' ? [selector] : [...selector]),
+      newPage: () =>
+        serial(async () => {
+          if (firstHandle === null) {
+            firstHandle = await driver.getWindowHandle();
+            current = firstHandle;
+          }
+          await driver.switchTo().newWindow('tab');
+          const created = await driver.getWindowHandle();
+          current = created;
+          return tab(created, () =>
+            inTab(async () => {
+              await driver.close();
+              current = null;
+            }),
+          );
+        }),
+      close: closeTab,
+    };
   };
+  const first = tab(null, () => session.stop());
+  return first;
 }
 
 /** Start a fresh WebKitGTK session (see {@link startWebKitSession}) and return its page. */
