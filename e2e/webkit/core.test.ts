@@ -1,0 +1,54 @@
+/**
+ * The core e2e suites (`e2e/core/`: handshake and its refusals, keys per algorithm with
+ * persistence across a reload, sign/verify, seal/open, the hostile client, origin binding,
+ * partitioning) in WebKitGTK, in both topologies — the same bodies the Playwright specs run in
+ * Chromium and Firefox. Each test gets a fresh WebKit session, so fresh (in-memory) storage,
+ * as each Playwright test gets a fresh context. The servers come from `global-setup.ts`.
+ */
+import { describe, it } from 'vitest';
+import type { Topology } from '../../scripts/topology';
+import { HANDSHAKE } from '../core/handshake';
+import { HOSTILE } from '../core/hostile';
+import { KEYS } from '../core/keys';
+import { ORIGIN_BINDING } from '../core/origin-binding';
+import { PARTITIONING } from '../core/partitioning';
+import type { CoreSuite } from '../core/suite';
+import { origins } from '../support/ports';
+import { findWebKit } from './find-webkit';
+import { openWebKitPage } from './page';
+
+const SUITES: readonly CoreSuite[] = [
+  ...HANDSHAKE,
+  ...KEYS,
+  ...HOSTILE,
+  ...ORIGIN_BINDING,
+  ...PARTITIONING,
+];
+const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
+const available = findWebKit().ok;
+
+for (const topology of TOPOLOGIES) {
+  describe.skipIf(!available)(`webkit ${topology}`, () => {
+    for (const suite of SUITES) {
+      describe(suite.describe, () => {
+        for (const t of suite.tests) {
+          it(t.name, async () => {
+            const page = await openWebKitPage();
+            try {
+              await t.run({
+                browserName: 'webkit',
+                topology,
+                urls: origins(topology),
+                page,
+                // Tabs of the same session; page.close() below stops them all.
+                newPage: () => page.newPage(),
+              });
+            } finally {
+              await page.close();
+            }
+          });
+        }
+      });
+    }
+  });
+}
