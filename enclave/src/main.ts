@@ -111,10 +111,17 @@ function loaded(): Promise<void> {
   return new Promise((resolve) => window.addEventListener('load', () => resolve(), { once: true }));
 }
 
-/** After `load`: a stylesheet refused by SRI (or missing) has no `sheet`. */
+/**
+ * After `load`: whether the stylesheet applied. Browsers differ on what a link blocked by SRI
+ * looks like (Chromium leaves `sheet` null, Firefox keeps an empty sheet), so `enclave.css`
+ * sets a custom property and its absence means the stylesheet was refused.
+ */
 function stylesheetsApplied(): boolean {
   const links = document.querySelectorAll<HTMLLinkElement>('link[rel~="stylesheet"]');
-  return Array.from(links).every((link) => link.sheet !== null);
+  if (links.length === 0) return true;
+  if (Array.from(links).some((link) => link.sheet === null)) return false;
+  const root = getComputedStyle(document.documentElement);
+  return root.getPropertyValue('--strongroom-stylesheet').trim() === 'applied';
 }
 
 async function boot(): Promise<void> {
