@@ -88,11 +88,16 @@ test.describe('when the enclave is served untouched', () => {
     expect(await failingRows(['--url', `http://127.0.0.1:${server.port}/pristine/`])).toEqual([]);
   });
 
-  test('a wrong pinned digest is refused with DIGEST_MISMATCH', async ({ page, urls }) => {
+  test('a wrong pinned digest is refused with DIGEST_MISMATCH, a malformed one as invalid', async ({
+    page,
+    urls,
+  }) => {
     await openHarness(page, urls.app);
     const { result } = await connectTo(page, 'pristine', 'f'.repeat(64));
     expect(result).toMatchObject({ $error: { code: 'DIGEST_MISMATCH' } });
     expect(await page.evaluate(() => window.sr.iframeCount())).toBe(0);
+    const { result: malformed } = await connectTo(page, 'pristine', 'F'.repeat(64));
+    expect(malformed).toMatchObject({ $error: { code: 'INVALID_ARGUMENT' } });
   });
 });
 
