@@ -16,6 +16,7 @@ import type { IDBPDatabase } from 'idb';
 import { DEV } from '../build-info';
 import type { AlgorithmSpec } from '../lib/algorithms';
 import { allAlgorithms } from '../lib/algorithms';
+import { randomId } from '../lib/encoding';
 import type { StrongroomDB } from './schema';
 
 /** The `meta` entry of the storage key. */
@@ -120,7 +121,8 @@ export async function probeAtRest(db: IDBPDatabase<StrongroomDB>): Promise<Set<K
     allAlgorithms().map(async (spec) => {
       const original = await probeKey(spec);
       if (!original) return;
-      const name = `probe:${spec.alg}`;
+      // A random suffix: workers of other tabs probe the same database at the same time.
+      const name = `probe:${spec.alg}:${randomId()}`;
       const key = 'privateKey' in original ? original.privateKey : original;
       try {
         await db.put('meta', { name, key });

@@ -59,7 +59,7 @@ export type KeyRecordMeta = Omit<KeyRecord, 'key' | 'publicKey'>;
 
 /** A value of the `meta` store. */
 export interface MetaRecord {
-  /** `storage-key`, `probe:<alg>`, or (dev builds only) `dev:force-wrap-at-rest`. */
+  /** `storage-key`, `probe:<alg>:<random>`, or (dev builds only) `dev:force-wrap-at-rest`. */
   name: string;
   /** The storage key (AES-KW, non-extractable), or a probe's key. */
   key?: CryptoKey;
