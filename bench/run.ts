@@ -91,9 +91,12 @@ async function launch(name: BrowserName): Promise<Driver> {
   }
   const found = findWebKit();
   if (!found.ok) throw new Error(found.message);
-  const version = spawnSync(found.paths.driver, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  // WebKitWebDriver has no --version; ask the package manager, where there is one.
+  const pkg = spawnSync('dpkg-query', ['-W', `-f=${'$'}{Version}`, 'webkit2gtk-driver'], {
+    encoding: 'utf8',
+  });
   return {
-    version: version || 'WebKitGTK',
+    version: `WebKitGTK ${pkg.status === 0 ? pkg.stdout.trim() : ''}`.trim(),
     async fresh() {
       // Each WebKit session is a fresh, in-memory profile.
       const page = await openWebKitPage({ scriptTimeoutMs: 600_000 });
@@ -123,6 +126,7 @@ interface BrowserResult {
   keygen: Record<string, Record<Path, Summary & { batch: number }>>;
   latency: Record<string, Record<Path, Summary & { batch: number }>>;
   throughput: Record<string, Record<Path, { opsPerSec: number; elapsedMs: number }>>;
+  errors: string[];
   seconds: number;
 }
 
@@ -170,18 +174,27 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
         keygen: {},
         latency: {},
         throughput: {},
+        errors: [],
         seconds: 0,
       };
       for (const alg of ALGS) {
         result.keygen[alg] = {} as Record<Path, Summary & { batch: number }>;
         for (const path of PATHS) {
-          const r = await page.evaluate((a) => window.bench.keygen(a), {
-            alg,
-            path,
-            n: KEYGEN,
-            warmup: 3,
-          });
-          result.keygen[alg][path] = { ...summarize(r.samples), batch: r.batch };
+          try {
+            const r = await page.evaluate((a) => window.bench.keygen(a), {
+              alg,
+              path,
+              n: KEYGEN,
+              warmup: 3,
+            });
+            result.keygen[alg][path] = { ...summarize(r.samples), batch: r.batch };
+          } catch (err) {
+            // A failing algorithm (e.g. an enclave error in one engine) is reported, not fatal.
+            const message = String((err as Error).message).split('\n')[0] ?? '';
+            console.error(`   generateKey ${alg} on ${path} failed: ${message}`);
+            result.keygen[alg][path] = { ...summarize([]), batch: 0 };
+            result.errors.push(`generateKey ${alg} (${path}): ${message}`);
+          }
         }
       }
       console.log(`   key generation: ${KEYGEN} per algorithm and path`);
@@ -396,6 +409,7 @@ async function main(): Promise<void> {
   ];
   for (const r of results) {
     md.push('', `### ${r.browser} ${r.version}`, '', markdownTable(rows(r)), '', batchNote(r));
+    for (const e of r.errors) md.push('', `Failed: ${e}`);
   }
   const v = summarize(verify.runs);
   md.push(
