@@ -191,6 +191,8 @@ export interface StoredView {
   alg: string;
   /** Whether IndexedDB holds a `CryptoKey` for it (`false`: kept wrapped at rest). */
   hasCryptoKey: boolean;
+  /** Whether IndexedDB holds a public `CryptoKey` for it. */
+  hasPublicCryptoKey: boolean;
   /** Whether the record has wrapped-at-rest material. */
   atRest: boolean;
   /** Whether `exportKey` succeeded in any format on the stored `CryptoKey`. */
@@ -216,6 +218,7 @@ export function storedKeys(frame: {
               id: string;
               alg: string;
               key: CryptoKey | null;
+              publicKey?: CryptoKey | null;
               atRest?: Uint8Array | null;
             }[]) {
               let exported = false;
@@ -233,6 +236,7 @@ export function storedKeys(frame: {
                 id: r.id,
                 alg: r.alg,
                 hasCryptoKey: r.key instanceof CryptoKey,
+                hasPublicCryptoKey: r.publicKey instanceof CryptoKey,
                 atRest: r.atRest instanceof Uint8Array,
                 exported,
                 extractable: r.key?.extractable ?? false,

@@ -173,13 +173,26 @@ test.describe('when the probe finds that IndexedDB cannot keep a key type', () =
     const stored = await storedKeys(await enclaveFrame(page, urls.enclave));
     const byId = new Map(stored.map((s) => [s.id, s]));
     for (const key of [a, b, ed]) {
-      expect(byId.get(key.id)).toMatchObject({ hasCryptoKey: false, atRest: true });
+      expect(byId.get(key.id)).toMatchObject({
+        hasCryptoKey: false,
+        hasPublicCryptoKey: false,
+        atRest: true,
+      });
     }
-    expect(byId.get(es.id)).toMatchObject({ hasCryptoKey: true, atRest: false });
+    expect(byId.get(es.id)).toMatchObject({
+      hasCryptoKey: true,
+      hasPublicCryptoKey: true,
+      atRest: false,
+    });
     expect(stored.filter((s) => s.exported || s.extractable)).toEqual([]);
 
-    // After a reload the keys come back from their wrapped form and work.
+    // After a reload the keys come back from their wrapped form (public keys from their JWK)
+    // and work: verify needs the public key, publicKey('raw') exports it.
     await reconnect(page);
+    const data = te.encode('signed');
+    const sig = await call<Uint8Array>(page, 'sign', ed.id, data);
+    expect(await call(page, 'verify', ed.id, data, sig)).toBe(true);
+    expect((await call<Uint8Array>(page, 'publicKey', a.id, 'raw')).length).toBe(32);
     const options = { info: 'at rest', alg: 'A256GCM' };
     const ka = await call<KeyView>(page, 'agree', a.id, b.publicJwk, options);
     const kb = await call<KeyView>(page, 'agree', b.id, a.publicJwk, options);

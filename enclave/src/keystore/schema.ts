@@ -51,7 +51,10 @@ export interface KeyRecord {
   atRest: Uint8Array | null;
 }
 
-/** A key record as IndexedDB holds it: `key` is `null` when the material is kept `atRest`. */
+/**
+ * A key record as IndexedDB holds it: `key` and `publicKey` are `null` when the material is
+ * kept `atRest` (the public key is imported again from `publicJwk` on load).
+ */
 export type StoredKeyRecord = Omit<KeyRecord, 'key'> & { key: CryptoKey | null };
 
 /** The public fields of a record: everything but the key material. */

@@ -127,12 +127,23 @@ export class Keystore {
   async #materialize(stored: StoredKeyRecord): Promise<KeyRecord> {
     if (stored.key) return stored as KeyRecord;
     if (!stored.atRest) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
-    const key = await unwrapFromStorage(
-      await this.storageKey(),
-      algorithm(stored.alg),
-      stored.atRest,
-    );
-    return { ...stored, key };
+    const spec = algorithm(stored.alg);
+    const key = await unwrapFromStorage(await this.storageKey(), spec, stored.atRest);
+    // The public `CryptoKey` of a type IndexedDB cannot keep is not stored either: it is
+    // imported again from the public JWK.
+    let publicKey = stored.publicKey;
+    if (!publicKey && stored.publicJwk && spec.importPublicParams) {
+      const jwk: Record<string, unknown> = { ext: true };
+      for (const name of spec.thumbprintMembers ?? []) jwk[name] = stored.publicJwk[name as 'x'];
+      publicKey = await crypto.subtle.importKey(
+        'jwk',
+        jwk as JsonWebKey,
+        spec.importPublicParams,
+        true,
+        [...(spec.publicUsages ?? [])],
+      );
+    }
+    return { ...stored, key, publicKey };
   }
 
   /** Every key of this owner, oldest first (as stored: the key material is not loaded). */
@@ -156,8 +167,9 @@ export class Keystore {
         `an origin may hold at most ${LIMITS.maxKeysPerOrigin} keys`,
       );
     }
-    // Material kept at rest is stored wrapped only: the `CryptoKey` would not survive.
-    await tx.store.add(record.atRest ? { ...record, key: null } : record);
+    // Material kept at rest is stored wrapped only: neither `CryptoKey` of a type that
+    // IndexedDB cannot keep would survive (WebKit refuses X25519 public keys as well).
+    await tx.store.add(record.atRest ? { ...record, key: null, publicKey: null } : record);
     await tx.done;
     this.#cache.set(record.id, record);
   }
