@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Served, serveSites } from './serve';
 
-const PORT = 4791;
+let PORT = 0;
 let served: Served;
 let dir: string;
 let outside: string;
@@ -35,8 +35,9 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'index.html'), '<p>hi</p>');
   writeFileSync(join(dir, 'assets', 'a.js'), 'export {}');
   served = await serveSites([
-    { port: PORT, root: dir, headers: (p) => ({ 'X-Path': p, 'X-Test': '1' }) },
+    { port: 0, root: dir, headers: (p) => ({ 'X-Path': p, 'X-Test': '1' }) },
   ]);
+  PORT = served.ports[0] ?? 0;
 });
 
 afterAll(async () => {

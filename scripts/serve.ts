@@ -33,6 +33,8 @@ export interface SiteSpec {
 
 /** Running servers. */
 export interface Served {
+  /** The ports listened on, in the order of the specs (useful with port 0). */
+  readonly ports: readonly number[];
   close(): Promise<void>;
 }
 
@@ -92,7 +94,7 @@ function serveSite(spec: SiteSpec): Server {
   });
 }
 
-/** Start one server per site on 127.0.0.1. Rejects if a port is taken. */
+/** Start one server per site on 127.0.0.1 (port 0: any free port). Rejects if a port is taken. */
 export async function serveSites(specs: readonly SiteSpec[]): Promise<Served> {
   const servers: Server[] = [];
   try {
@@ -109,6 +111,10 @@ export async function serveSites(specs: readonly SiteSpec[]): Promise<Served> {
     throw err;
   }
   return {
+    ports: servers.map((s) => {
+      const address = s.address();
+      return typeof address === 'object' && address ? address.port : 0;
+    }),
     close: async () => {
       await Promise.all(
         servers.map(

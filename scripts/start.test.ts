@@ -2,13 +2,21 @@
  * `npm start`: builds, serves the app and the enclave on two loopback origins with the
  * enclave's real headers, and prints both URLs.
  */
+import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Served } from './serve';
 import { start } from './start';
 
-const HOST_PORT = 4781;
-const ENCLAVE_PORT = 4782;
 let served: Served | null = null;
+
+/** A port that is free now (the OS picks it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address ? address.port : 0;
+}
 
 afterAll(async () => {
   await served?.close();
@@ -16,6 +24,8 @@ afterAll(async () => {
 
 describe('npm start', () => {
   it('prints both URLs and serves the app and the enclave with its headers', async () => {
+    const HOST_PORT = await freePort();
+    const ENCLAVE_PORT = await freePort();
     const lines: string[] = [];
     served = await start({
       hostPort: HOST_PORT,
