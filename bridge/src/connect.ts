@@ -104,7 +104,12 @@ export async function connect(options: ConnectOptions): Promise<Enclave> {
   iframe.setAttribute('allow', '');
   iframe.referrerPolicy = 'no-referrer';
   iframe.title = 'Strongroom enclave';
-  iframe.style.display = 'none';
+  // Hidden without `display: none`: Firefox does not style a display-none frame that shares the
+  // app's process (a same-site enclave), and the enclave checks that its stylesheets applied.
+  iframe.style.cssText =
+    'position:absolute;width:0;height:0;border:0;opacity:0;pointer-events:none';
+  iframe.setAttribute('aria-hidden', 'true');
+  iframe.tabIndex = -1;
   iframe.src = url.href;
 
   const connected = handshake(iframe, url.origin, timeoutMs);
