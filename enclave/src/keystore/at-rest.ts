@@ -2,8 +2,8 @@
  * Key material at rest, where IndexedDB cannot keep a `CryptoKey`, and exportable material.
  *
  * Some engines cannot store every key type in IndexedDB (WebKit loses X25519 `CryptoKey`s).
- * A probe at start-up stores one key of each algorithm, reads it back and uses it; for an
- * algorithm that does not survive, records keep the PKCS #8 private key wrapped (RFC 3394
+ * A probe, run once per worker the first time a key of an algorithm is stored, stores one key
+ * of that algorithm, reads it back and uses it; for an algorithm that does not survive, records keep the PKCS #8 private key wrapped (RFC 3394
  * AES-KW) under a non-extractable storage key, and the key is unwrapped non-extractable on
  * load. The decision comes from what the browser does, never from its user-agent string.
  *
@@ -11,11 +11,9 @@
  * so that `wrapKey` can rewrap them under a caller's KEK without the bytes entering JS.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
-import type { KeyAlgorithm } from '@strongroom/bridge/protocol';
 import type { IDBPDatabase } from 'idb';
 import { DEV } from '../build-info';
 import type { AlgorithmSpec } from '../lib/algorithms';
-import { allAlgorithms } from '../lib/algorithms';
 import { randomId } from '../lib/encoding';
 import type { StrongroomDB } from './schema';
 
@@ -110,36 +108,34 @@ async function usable(
 }
 
 /**
- * The start-up probe: the algorithms whose `CryptoKey`s do not survive an IndexedDB round
- * trip in this browser. Each algorithm is probed in its own transactions, since a refused
- * `put` (DataCloneError) aborts its transaction. An algorithm the browser cannot generate at
- * all is left out: generating it fails anyway.
+ * The probe for one algorithm: whether its `CryptoKey`s fail to survive an IndexedDB round trip
+ * in this browser (then keys of it are kept wrapped at rest). It runs in its own transactions,
+ * since a refused `put` (DataCloneError) aborts its transaction. An algorithm the browser cannot
+ * generate at all answers `false`: generating it fails anyway. Any other failure answers `true`,
+ * because wrapping is always safe and a wrong "native" would lose keys.
  */
-export async function probeAtRest(db: IDBPDatabase<StrongroomDB>): Promise<Set<KeyAlgorithm>> {
-  const wrapped = new Set<KeyAlgorithm>();
-  await Promise.all(
-    allAlgorithms().map(async (spec) => {
-      const original = await probeKey(spec);
-      if (!original) return;
-      // A random suffix: workers of other tabs probe the same database at the same time.
-      const name = `probe:${spec.alg}:${randomId()}`;
-      const key = 'privateKey' in original ? original.privateKey : original;
-      try {
-        await db.put('meta', { name, key });
-        const loaded = await db.get('meta', name);
-        if (!(await usable(spec, original, loaded?.key))) wrapped.add(spec.alg);
-      } catch {
-        wrapped.add(spec.alg);
-      } finally {
-        await db.delete('meta', name).catch(() => undefined);
-      }
-    }),
-  );
+export async function probeAlgorithm(
+  db: IDBPDatabase<StrongroomDB>,
+  spec: AlgorithmSpec,
+): Promise<boolean> {
   if (DEV) {
     // Test seam, compiled out of release builds: e2e tests simulate an engine that loses a
     // key type by listing it here, to exercise the wrapped-at-rest path in every browser.
     const forced = await db.get('meta', DEV_FORCE_WRAP_NAME).catch(() => undefined);
-    for (const alg of forced?.algorithms ?? []) wrapped.add(alg);
+    if (forced?.algorithms?.includes(spec.alg)) return true;
   }
-  return wrapped;
+  const original = await probeKey(spec);
+  if (!original) return false;
+  // A random suffix: workers of other tabs probe the same database at the same time.
+  const name = `probe:${spec.alg}:${randomId()}`;
+  const key = 'privateKey' in original ? original.privateKey : original;
+  try {
+    await db.put('meta', { name, key });
+    const loaded = await db.get('meta', name);
+    return !(await usable(spec, original, loaded?.key));
+  } catch {
+    return true;
+  } finally {
+    await db.delete('meta', name).catch(() => undefined);
+  }
 }

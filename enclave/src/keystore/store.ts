@@ -9,7 +9,7 @@ import { StrongroomError } from '@strongroom/bridge/errors';
 import { type KeyAlgorithm, LIMITS } from '@strongroom/bridge/protocol';
 import { type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
 import { algorithm } from '../lib/algorithms';
-import { loadStorageKey, probeAtRest, unwrapFromStorage } from './at-rest';
+import { loadStorageKey, probeAlgorithm, unwrapFromStorage } from './at-rest';
 import {
   DB_NAME,
   DB_VERSION,
@@ -76,15 +76,13 @@ export class Keystore {
   readonly #dirty = new Set<string>();
   readonly #channel: BroadcastChannel;
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Algorithms kept wrapped at rest in this browser: the start-up probe's answer. */
-  readonly #wrapAtRest: Promise<ReadonlySet<KeyAlgorithm>>;
+  /** Per algorithm, whether its keys are kept wrapped at rest here (probed on first need). */
+  readonly #wrapAtRest = new Map<KeyAlgorithm, Promise<boolean>>();
   #storageKey: Promise<CryptoKey> | null = null;
 
   constructor(db: IDBPDatabase<StrongroomDB>, owner: string) {
     this.#db = db;
     this.#owner = owner;
-    // Started now, awaited only when a key is stored: reads need no probe.
-    this.#wrapAtRest = probeAtRest(db).catch(() => new Set<KeyAlgorithm>());
     this.#channel = new BroadcastChannel(INVALIDATION_CHANNEL);
     this.#channel.onmessage = (event: MessageEvent<unknown>) => {
       if (typeof event.data === 'string') this.#cache.delete(event.data);
@@ -96,9 +94,18 @@ export class Keystore {
     return this.#owner;
   }
 
-  /** Whether keys of `alg` must be kept wrapped at rest in this browser (start-up probe). */
-  async needsWrapAtRest(alg: KeyAlgorithm): Promise<boolean> {
-    return (await this.#wrapAtRest).has(alg);
+  /**
+   * Whether keys of `alg` must be kept wrapped at rest in this browser. Probed the first time a
+   * key of `alg` is stored, not at start-up, so connecting and signing never wait on it; reads
+   * need no probe (each record says how it is stored). A failed probe answers "wrap".
+   */
+  needsWrapAtRest(alg: KeyAlgorithm): Promise<boolean> {
+    let answer = this.#wrapAtRest.get(alg);
+    if (!answer) {
+      answer = probeAlgorithm(this.#db, algorithm(alg)).catch(() => true);
+      this.#wrapAtRest.set(alg, answer);
+    }
+    return answer;
   }
 
   /** The partition's non-extractable AES-KW storage key (created on first use). */
