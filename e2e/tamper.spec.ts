@@ -25,7 +25,11 @@ let fixture: TamperFixture;
 let server: Awaited<ReturnType<typeof serveRoot>>;
 
 test.beforeAll(async () => {
-  fixture = await makeTamperFixture(`${ROOT}dist/test/enclave`);
+  // The folder the shared e2e server serves (scripts/serve-test.ts), built by build-test.ts.
+  const built = process.env.STRONGROOM_E2E_BUILD_DIR ?? 'dist/test';
+  fixture = await makeTamperFixture(
+    process.env.STRONGROOM_E2E_ENCLAVE_DIR ?? `${ROOT}${built}/enclave`,
+  );
   server = await serveRoot(fixture.root);
 });
 test.afterAll(async () => {

@@ -112,16 +112,24 @@ function loaded(): Promise<void> {
 }
 
 /**
- * After `load`: whether the stylesheet applied. Browsers differ on what a link blocked by SRI
- * looks like (Chromium leaves `sheet` null, Firefox keeps an empty sheet), so `enclave.css`
- * sets a custom property and its absence means the stylesheet was refused.
+ * After `load`: whether every stylesheet loaded. Browsers differ on what a link blocked by SRI
+ * looks like (Chromium leaves `sheet` null, Firefox keeps an empty sheet), and computed styles
+ * are not reliable in a `display: none` frame, so each stylesheet must contain the rule of
+ * `enclave.css` that sets `--strongroom-stylesheet: applied`.
  */
 function stylesheetsApplied(): boolean {
   const links = document.querySelectorAll<HTMLLinkElement>('link[rel~="stylesheet"]');
-  if (links.length === 0) return true;
-  if (Array.from(links).some((link) => link.sheet === null)) return false;
-  const root = getComputedStyle(document.documentElement);
-  return root.getPropertyValue('--strongroom-stylesheet').trim() === 'applied';
+  return Array.from(links).every((link) => {
+    try {
+      return Array.from(link.sheet?.cssRules ?? []).some(
+        (rule) =>
+          rule instanceof CSSStyleRule &&
+          rule.style.getPropertyValue('--strongroom-stylesheet').trim() === 'applied',
+      );
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function boot(): Promise<void> {
