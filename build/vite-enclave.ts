@@ -23,6 +23,7 @@ import { type EnclaveBuildConfig, normalizeConfig } from './enclave-config';
 import { sha384Sri } from './release/digest';
 import { releaseDigest } from './release/release-digest';
 import { sriPlugin } from './sri';
+import { workspaceResolve } from './workspace-resolve';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -91,6 +92,7 @@ function chunksOf(output: Awaited<ReturnType<typeof build>>): {
 async function buildWorker(options: BuildEnclaveOptions, root: string): Promise<string> {
   const config: InlineConfig = {
     configFile: false,
+    resolve: workspaceResolve,
     root,
     base: './',
     logLevel: 'warn',
@@ -137,6 +139,7 @@ async function buildPage(
   const workerBytes = await readFile(join(options.outDir, workerPath));
   const config: InlineConfig = {
     configFile: false,
+    resolve: workspaceResolve,
     root,
     base: './',
     logLevel: 'warn',

@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { build } from 'vite';
 import { ROOT } from './vite-enclave';
+import { workspaceResolve } from './workspace-resolve';
 
 /** Build every `*.html` of `sourceDir` (relative to the repo root) into `outDir`. */
 export async function buildPages(sourceDir: string, outDir: string): Promise<void> {
@@ -16,6 +17,7 @@ export async function buildPages(sourceDir: string, outDir: string): Promise<voi
   );
   await build({
     configFile: false,
+    resolve: workspaceResolve,
     root,
     base: './',
     logLevel: 'warn',

@@ -7,12 +7,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { workspaceResolve, workspaceSsrResolve } from '../../build/workspace-resolve';
 
 const base = process.env.STRONGROOM_WEBKIT_BASE_PORT ?? '4711';
 // Read by e2e/support/ports.ts in this process (global setup) and in the test workers.
 process.env.STRONGROOM_E2E_BASE_PORT = base;
 
 export default defineConfig({
+  resolve: workspaceResolve,
+  ssr: { resolve: workspaceSsrResolve },
   test: {
     root: fileURLToPath(new URL('.', import.meta.url)),
     include: ['**/*.test.ts'],
