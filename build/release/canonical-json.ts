@@ -5,14 +5,10 @@
  * the same bytes, and so the same signature, on any machine.
  */
 
-/** A JSON value that {@link canonicalJson} accepts. */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly JsonValue[]
-  | { readonly [key: string]: JsonValue };
+import type { JsonValue } from '@strongroom/bridge/protocol';
+
+/** A JSON value that {@link canonicalJson} accepts (the protocol's JSON type). */
+export type { JsonValue };
 
 /**
  * Serialise `value` canonically. Throws a `TypeError` naming the path of a value JSON cannot
