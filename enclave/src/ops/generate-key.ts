@@ -30,15 +30,18 @@ async function generate(
 ): Promise<StoredMaterial & PublicMaterial> {
   const atRest = await keystore.needsWrapAtRest(spec.alg);
   const wrap = exportable || atRest;
+  const generate = () =>
+    crypto.subtle.generateKey(spec.generateParams, wrap, [...spec.generateUsages]);
   let generated: CryptoKeyPair | CryptoKey;
   try {
-    generated = await crypto.subtle.generateKey(spec.generateParams, wrap, [
-      ...spec.generateUsages,
-    ]);
+    // Once more on failure: WebKitGTK rejected an Ed25519 generation it otherwise supports once
+    // in about ten full WebKit e2e runs. Generating has no side effects, so a retry is safe.
+    generated = await generate().catch(generate);
   } catch (cause) {
+    const name = cause instanceof Error ? cause.name : 'Error';
     throw new StrongroomError(
       'UNSUPPORTED_ALGORITHM',
-      `this browser cannot generate ${spec.alg} keys`,
+      `this browser cannot generate ${spec.alg} keys (${name})`,
       { cause },
     );
   }
