@@ -48,8 +48,11 @@ export function findFirefox(): string {
 }
 
 /**
- * Playwright's own `--disable-features` list minus `ThirdPartyStoragePartitioning`: with that
- * feature disabled, IndexedDB fails in a cross-site iframe. Chromium honours the last switch.
+ * Playwright's own `--disable-features` list minus `ThirdPartyStoragePartitioning`, so that
+ * Chromium partitions a cross-site iframe's storage as it does for users. The research of
+ * 2026-11-23 saw IndexedDB fail in a cross-site iframe with that feature disabled; with
+ * Playwright 1.64.1 and Chromium 156 here it did not (e2e/limits.spec.ts blocks storage through
+ * content settings instead). Chromium honours the last switch.
  */
 const CHROMIUM_DISABLED_FEATURES = [
   'AcceptCHFrame',
