@@ -22,6 +22,8 @@ export interface ExportVerdict {
   stored: 'cryptokey' | 'wrapped';
   /** Bytes of the wrapped-at-rest material (0 when a `CryptoKey` is stored). */
   atRestBytes: number;
+  /** Whether a public `CryptoKey` is stored beside it (never for wrapped-at-rest records). */
+  hasPublicCryptoKey: boolean;
   exported: boolean;
   extractable: boolean;
   error: string;
@@ -83,16 +85,19 @@ export function tryExportEveryKey(frame: BrowserFrame): Promise<ExportVerdict[]>
               id: string;
               alg: string;
               key: CryptoKey | null;
+              publicKey?: CryptoKey | null;
               atRest?: Uint8Array | null;
             }[];
             for (const r of rows) {
               const atRestBytes = r.atRest ? r.atRest.byteLength : 0;
-              if (r.key === null) {
+              const hasPublicCryptoKey = r.publicKey instanceof CryptoKey;
+              if (!(r.key instanceof CryptoKey)) {
                 out.push({
                   id: r.id,
                   alg: r.alg,
                   stored: 'wrapped',
                   atRestBytes,
+                  hasPublicCryptoKey,
                   exported: false,
                   extractable: false,
                   error: 'no CryptoKey stored',
@@ -114,6 +119,7 @@ export function tryExportEveryKey(frame: BrowserFrame): Promise<ExportVerdict[]>
                 alg: r.alg,
                 stored: 'cryptokey',
                 atRestBytes,
+                hasPublicCryptoKey,
                 exported,
                 extractable: r.key.extractable,
                 error,

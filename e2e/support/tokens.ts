@@ -13,6 +13,9 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
+import type { Page } from '@playwright/test';
+import { tryExportEveryKey } from '../core/keystore';
+import { playwrightPage } from '../webkit/playwright-page';
 import type { ErrorView } from './test';
 
 /** `KeyInfo` as the specs read it. */
@@ -200,52 +203,19 @@ export interface StoredView {
   extractable: boolean;
 }
 
-/** Read every key record of the enclave's IndexedDB from inside the enclave frame. */
-export function storedKeys(frame: {
-  evaluate<R>(fn: () => Promise<R>): Promise<R>;
-}): Promise<StoredView[]> {
-  return frame.evaluate(
-    () =>
-      new Promise<StoredView[]>((resolve, reject) => {
-        const req = indexedDB.open('strongroom');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const all = req.result.transaction('keys').objectStore('keys').getAll();
-          all.onerror = () => reject(all.error);
-          all.onsuccess = async () => {
-            const out: StoredView[] = [];
-            for (const r of all.result as {
-              id: string;
-              alg: string;
-              key: CryptoKey | null;
-              publicKey?: CryptoKey | null;
-              atRest?: Uint8Array | null;
-            }[]) {
-              let exported = false;
-              if (r.key) {
-                for (const format of ['jwk', 'raw', 'pkcs8'] as const) {
-                  try {
-                    await crypto.subtle.exportKey(format, r.key);
-                    exported = true;
-                  } catch {
-                    // Non-extractable, as it must be.
-                  }
-                }
-              }
-              out.push({
-                id: r.id,
-                alg: r.alg,
-                hasCryptoKey: r.key instanceof CryptoKey,
-                hasPublicCryptoKey: r.publicKey instanceof CryptoKey,
-                atRest: r.atRest instanceof Uint8Array,
-                exported,
-                extractable: r.key?.extractable ?? false,
-              });
-            }
-            req.result.close();
-            resolve(out);
-          };
-        };
-      }),
-  );
+/**
+ * Every key record of the enclave's IndexedDB, read from inside the enclave frame of `page` by
+ * the core suites' probe (`e2e/core/keystore.ts`), in the shape the token specs assert on.
+ */
+export async function storedKeys(page: Page, enclaveUrl: string): Promise<StoredView[]> {
+  const frame = playwrightPage(page).frame(`iframe[src^="${enclaveUrl}"]`);
+  return (await tryExportEveryKey(frame)).map((v) => ({
+    id: v.id,
+    alg: v.alg,
+    hasCryptoKey: v.stored === 'cryptokey',
+    hasPublicCryptoKey: v.hasPublicCryptoKey,
+    atRest: v.atRestBytes > 0,
+    exported: v.exported,
+    extractable: v.extractable,
+  }));
 }

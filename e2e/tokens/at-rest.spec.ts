@@ -170,7 +170,7 @@ test.describe('when the probe finds that IndexedDB cannot keep a key type', () =
     const b = await call<KeyView>(page, 'generateKey', { alg: 'X25519' });
     const ed = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA' });
     const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
-    const stored = await storedKeys(await enclaveFrame(page, urls.enclave));
+    const stored = await storedKeys(page, urls.enclave);
     const byId = new Map(stored.map((s) => [s.id, s]));
     for (const key of [a, b, ed]) {
       expect(byId.get(key.id)).toMatchObject({

@@ -3,15 +3,7 @@
  * wrapped out; unwrapped keys are new non-extractable keys of the caller whose material
  * never comes back; round trips under A256KW (RFC 3394) and A256GCM KEKs; refusals typed.
  */
-import {
-  call,
-  callError,
-  connectHarness,
-  enclaveFrame,
-  expect,
-  openHarness,
-  test,
-} from '../support/test';
+import { call, callError, connectHarness, expect, openHarness, test } from '../support/test';
 import { isCode, type KeyView, storedKeys } from '../support/tokens';
 
 const te = new TextEncoder();
@@ -48,7 +40,7 @@ test.describe('when keys are wrapped and unwrapped', () => {
         isCode(await callError(page, 'wrapKey', kek.id, restored.id), 'OPERATION_NOT_ALLOWED'),
       ).toBe(true);
       // Nothing the enclave stores can be exported, exportable keys included.
-      const verdicts = await storedKeys(await enclaveFrame(page, urls.enclave));
+      const verdicts = await storedKeys(page, urls.enclave);
       expect(verdicts.filter((v) => v.exported || v.extractable)).toEqual([]);
     });
   }
