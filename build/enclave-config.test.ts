@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RATE_LIMITS } from '../bridge/src/protocol';
 import {
   assertOrigin,
   cacheControl,
   contentSecurityPolicy,
   enclaveHeaders,
   normalizeConfig,
+  resolveRateLimits,
 } from './enclave-config';
 
 describe('the allowlist', () => {
@@ -37,7 +39,25 @@ describe('the allowlist', () => {
       }),
     ).toEqual({
       allowedOrigins: ['https://a.example', 'https://b.example'],
+      rateLimits: DEFAULT_RATE_LIMITS,
     });
+  });
+});
+
+describe('the rate limits', () => {
+  it('default each limit that is not set and keep the ones that are', () => {
+    expect(resolveRateLimits(undefined)).toEqual(DEFAULT_RATE_LIMITS);
+    expect(resolveRateLimits({ keyUsesPerMinute: 10 })).toEqual({
+      ...DEFAULT_RATE_LIMITS,
+      keyUsesPerMinute: 10,
+    });
+  });
+
+  it('refuse unknown names and values that are not integers from 1 to 1,000,000', () => {
+    expect(() => resolveRateLimits({ nope: 1 } as never)).toThrow(/unknown rate limit/);
+    for (const bad of [0, -1, 1.5, 1_000_001, Number.NaN, '5']) {
+      expect(() => resolveRateLimits({ keyUsesPerMinute: bad as never })).toThrow(/integer/);
+    }
   });
 });
 

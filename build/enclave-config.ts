@@ -4,10 +4,37 @@
  * the generated nginx, Caddy and `_headers` files all derive from the functions here.
  */
 
+import { DEFAULT_RATE_LIMITS, type RateLimits } from '../bridge/src/protocol';
+
 /** Build configuration of the enclave. */
 export interface EnclaveBuildConfig {
   /** Exact origins (scheme://host[:port]) allowed to embed and call the enclave. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * Rate limits compiled into the enclave (docs/policy.md); each omitted one keeps its
+   * default (`DEFAULT_RATE_LIMITS`). Integers from 1 to 1,000,000 per minute.
+   */
+  readonly rateLimits?: Partial<RateLimits>;
+}
+
+/** Largest rate limit a build accepts (per minute). */
+const MAX_RATE_LIMIT = 1_000_000;
+
+/** The rate limits of a build: the defaults with `given` applied, each checked. */
+export function resolveRateLimits(given: Partial<RateLimits> | undefined): RateLimits {
+  const out: Record<string, number> = { ...DEFAULT_RATE_LIMITS };
+  for (const [name, value] of Object.entries(given ?? {})) {
+    if (!Object.hasOwn(DEFAULT_RATE_LIMITS, name)) throw new Error(`unknown rate limit ${name}`);
+    if (
+      !Number.isSafeInteger(value) ||
+      (value as number) < 1 ||
+      (value as number) > MAX_RATE_LIMIT
+    ) {
+      throw new Error(`rate limit ${name} must be an integer from 1 to ${MAX_RATE_LIMIT}`);
+    }
+    out[name] = value as number;
+  }
+  return out as unknown as RateLimits;
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\]|([a-z0-9-]+\.)+localhost)$/;
@@ -37,7 +64,10 @@ export function assertOrigin(origin: string): void {
 export function normalizeConfig(config: EnclaveBuildConfig): EnclaveBuildConfig {
   if (config.allowedOrigins.length === 0) throw new Error('allowedOrigins must not be empty');
   for (const origin of config.allowedOrigins) assertOrigin(origin);
-  return { allowedOrigins: [...new Set(config.allowedOrigins)].sort() };
+  return {
+    allowedOrigins: [...new Set(config.allowedOrigins)].sort(),
+    rateLimits: resolveRateLimits(config.rateLimits),
+  };
 }
 
 /** The Content-Security-Policy of the enclave document (DESIGN, "Trust boundaries"). */
@@ -76,12 +106,18 @@ const DENIED_FEATURES = [
   'xr-spatial-tracking',
 ];
 
-/** Headers for every response of the enclave origin. */
+/**
+ * Headers for every response of the enclave origin. `Origin-Agent-Cluster: ?1` asks for an
+ * origin-keyed agent cluster, so a same-site app (`app.example` for `kms.app.example`) never
+ * shares an agent (event loop, `document.domain`, shared memory) with the enclave; whether that
+ * also means a separate process is up to the engine (docs/deployment.md, "Process isolation").
+ */
 export function enclaveHeaders(allowedOrigins: readonly string[]): Record<string, string> {
   return {
     'Content-Security-Policy': contentSecurityPolicy(allowedOrigins),
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
+    'Origin-Agent-Cluster': '?1',
     'Referrer-Policy': 'no-referrer',
     'Permissions-Policy': DENIED_FEATURES.map((f) => `${f}=()`).join(', '),
     'X-Content-Type-Options': 'nosniff',

@@ -13,6 +13,9 @@ export async function buildTest(outDir = 'dist/test'): Promise<void> {
     allowedOrigins: TEST_ALLOWED_ORIGINS,
     outDir: `${ROOT}${outDir}/enclave`,
     dev: true,
+    // The quota test creates 1010 keys at once on one channel; every other limit keeps its
+    // default, which the policy suite tests (e2e/core/policy.ts reads them from info()).
+    rateLimits: { keyCreationsPerMinute: 2000 },
   });
   await buildPages('e2e/fixtures', `${ROOT}${outDir}/host`);
   // The demo app, served under /demo/ by the same host server.

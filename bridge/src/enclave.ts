@@ -15,6 +15,8 @@ import type {
   OperationName,
   PublicJwk,
   PublicKeyFormat,
+  RestrictKeyOptions,
+  ScheduleDeletionOptions,
   SealOptions,
   SignJwtOptions,
   UnwrapKeyOptions,
@@ -65,7 +67,7 @@ function wireOptions<T extends object>(options: (T & TransferOption) | undefined
  * const signature = await enclave.sign(key.id, new TextEncoder().encode('hello'));
  * ```
  */
-export class Enclave {
+export class Enclave implements EnclaveApi {
   readonly #remote: Remote<EnclaveApi>;
   readonly #port: MessagePort;
   readonly #iframe: HTMLIFrameElement;
@@ -174,9 +176,57 @@ export class Enclave {
     return this.#call('verify', [keyId, exactBytes(data), exactBytes(signature)]);
   }
 
-  /** Delete a key now. Data it protected cannot be recovered. */
-  deleteKey(keyId: string): Promise<void> {
+  /**
+   * Schedule a key's deletion with the default window (`LIMITS.defaultDeletionDays`, 7 days),
+   * as `scheduleDeletion(keyId)` does. The key refuses every operation at once; its material
+   * is destroyed at the deletion date unless `cancelDeletion` comes first.
+   */
+  deleteKey(keyId: string): Promise<KeyInfo> {
     return this.#call('deleteKey', [keyId]);
+  }
+
+  /**
+   * Make a new version of the key primary (same `id`); older versions are retired: they
+   * still verify, open, unwrap and decrypt, and their public keys stay in `versions`. Only
+   * `active` keys generated in the enclave rotate.
+   * @example
+   * ```ts
+   * const rotated = await enclave.rotateKey(key.id); // rotated.version === key.version + 1
+   * ```
+   */
+  rotateKey(keyId: string): Promise<KeyInfo> {
+    return this.#call('rotateKey', [keyId]);
+  }
+
+  /** Revoke a key: it refuses every operation, for ever, and stays listed. */
+  revokeKey(keyId: string): Promise<KeyInfo> {
+    return this.#call('revokeKey', [keyId]);
+  }
+
+  /**
+   * Schedule a key's deletion `days` from now (default 7, from `LIMITS.minDeletionDays` to
+   * `LIMITS.maxDeletionDays`). It refuses every operation until then; `cancelDeletion`
+   * restores it; at the date its material is destroyed and the key is gone.
+   */
+  scheduleDeletion(keyId: string, options?: ScheduleDeletionOptions): Promise<KeyInfo> {
+    return this.#call('scheduleDeletion', options === undefined ? [keyId] : [keyId, options]);
+  }
+
+  /** Cancel a scheduled deletion: the key returns to its state before it. */
+  cancelDeletion(keyId: string): Promise<KeyInfo> {
+    return this.#call('cancelDeletion', [keyId]);
+  }
+
+  /**
+   * Narrow a key's policy (a shorter token lifetime, fewer allowed audiences, fewer uses per
+   * minute, …). Never widens: a wider value is `OPERATION_NOT_ALLOWED` and nothing changes.
+   * @example
+   * ```ts
+   * await enclave.restrictKey(key.id, { maxTokenLifetime: 300, audiences: ['https://relay.example'] });
+   * ```
+   */
+  restrictKey(keyId: string, options: RestrictKeyOptions): Promise<KeyInfo> {
+    return this.#call('restrictKey', [keyId, options]);
   }
 
   /**

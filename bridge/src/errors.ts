@@ -33,6 +33,11 @@ export const ERROR_CODES = [
   'DIGEST_MISMATCH',
   /** The per-origin key quota is exhausted. */
   'QUOTA_EXCEEDED',
+  /**
+   * A rate limit was reached (a key's or the origin's uses, key creations, or a channel that
+   * sent too many refused requests); `retryAfterMs` says when a retry can succeed.
+   */
+  'RATE_LIMITED',
   /** IndexedDB is unavailable in this context (blocked, partitioned away, or failed). */
   'STORAGE_UNAVAILABLE',
   /** An unexpected failure inside the enclave; details are not disclosed to the caller. */
@@ -66,10 +71,20 @@ export function isErrorCode(value: unknown): value is StrongroomErrorCode {
 export class StrongroomError<C extends StrongroomErrorCode = StrongroomErrorCode> extends Error {
   /** The stable, documented error code. */
   readonly code: C;
+  /**
+   * For `RATE_LIMITED`: milliseconds after which the same call can succeed (the bucket has a
+   * token again). `undefined` for every other code.
+   */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: C, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: C,
+    message: string,
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 
   override get name(): string {
@@ -92,6 +107,8 @@ export function isStrongroomError<C extends StrongroomErrorCode>(
 export interface SerializedError {
   readonly code: StrongroomErrorCode;
   readonly message: string;
+  /** Only for `RATE_LIMITED`. */
+  readonly retryAfterMs?: number;
 }
 
 /**
@@ -99,7 +116,11 @@ export interface SerializedError {
  * anything else becomes `INTERNAL_ERROR` with a fixed message, so no internal detail leaks.
  */
 export function serializeError(err: unknown): SerializedError {
-  if (err instanceof StrongroomError) return { code: err.code, message: err.message };
+  if (err instanceof StrongroomError) {
+    return err.retryAfterMs === undefined
+      ? { code: err.code, message: err.message }
+      : { code: err.code, message: err.message, retryAfterMs: err.retryAfterMs };
+  }
   return { code: 'INTERNAL_ERROR', message: 'internal error' };
 }
 
@@ -109,9 +130,20 @@ export function serializeError(err: unknown): SerializedError {
  */
 export function deserializeError(value: unknown): StrongroomError {
   if (typeof value === 'object' && value !== null) {
-    const { code, message } = value as { code?: unknown; message?: unknown };
+    const { code, message, retryAfterMs } = value as {
+      code?: unknown;
+      message?: unknown;
+      retryAfterMs?: unknown;
+    };
     if (isErrorCode(code) && typeof message === 'string') {
-      return new StrongroomError(code, message.slice(0, 500));
+      const retry =
+        code === 'RATE_LIMITED' &&
+        typeof retryAfterMs === 'number' &&
+        Number.isFinite(retryAfterMs) &&
+        retryAfterMs >= 0
+          ? Math.ceil(retryAfterMs)
+          : undefined;
+      return new StrongroomError(code, message.slice(0, 500), { retryAfterMs: retry });
     }
   }
   return new StrongroomError('INTERNAL_ERROR', 'malformed error from the enclave');

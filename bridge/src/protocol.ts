@@ -61,8 +61,151 @@ export const KEY_ALGORITHMS = [
 /** A key algorithm identifier (JOSE names where JOSE has one). */
 export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
-/** Lifecycle state of a key. */
-export type KeyState = 'active' | 'retired' | 'revoked' | 'destroyed';
+/**
+ * Life-cycle state of a key (docs/policy.md):
+ * - `active`: usable for its purpose;
+ * - `revoked`: refuses every operation, for ever, but stays listed (`revokeKey`);
+ * - `pending-deletion`: refuses every operation until `cancelDeletion`, or until its deletion
+ *   date, when its material is destroyed and the key disappears (`scheduleDeletion`).
+ */
+export type KeyState = 'active' | 'revoked' | 'pending-deletion';
+
+/** State of one version of a key: the `primary` creates; `retired` versions only read. */
+export type KeyVersionState = 'primary' | 'retired';
+
+/**
+ * The one thing a key does, fixed at creation (docs/policy.md has the table):
+ * - `sign`: raw signatures (`sign`, `verify`) — `ES256`, `EdDSA`;
+ * - `jwt`: JWTs (`signJwt`, `verify`) — `ES256`, `EdDSA`;
+ * - `vapid`: web push (`vapidAuth`, `verify`; `publicKey` is the `applicationServerKey`) — `ES256`;
+ * - `mac`: HMAC (`sign`, `verify`) — `HS256`;
+ * - `seal`: envelope encryption (`seal`, `open`) — `A256GCM`, `A256KW`;
+ * - `wrap`: a KEK for other keys (`wrapKey`, `unwrapKey`) — `A256GCM`, `A256KW`;
+ * - `agree`: key agreement (`agree`) — `X25519`, `ECDH-ES`;
+ * - `jwe`: receiving JWEs (`decryptJwe`) — `X25519`, `ECDH-ES`.
+ *
+ * No key both signs raw bytes and signs tokens: a raw signature over `header.payload` would
+ * be a token outside every token rule.
+ */
+export const KEY_PURPOSES = [
+  'sign',
+  'jwt',
+  'vapid',
+  'mac',
+  'seal',
+  'wrap',
+  'agree',
+  'jwe',
+] as const;
+
+/** A key purpose. */
+export type KeyPurpose = (typeof KEY_PURPOSES)[number];
+
+/** The algorithms a key of each purpose may have. */
+export const PURPOSE_ALGORITHMS: { readonly [P in KeyPurpose]: readonly KeyAlgorithm[] } = {
+  sign: ['ES256', 'EdDSA'],
+  jwt: ['ES256', 'EdDSA'],
+  vapid: ['ES256'],
+  mac: ['HS256'],
+  seal: ['A256GCM', 'A256KW'],
+  wrap: ['A256GCM', 'A256KW'],
+  agree: ['X25519', 'ECDH-ES'],
+  jwe: ['X25519', 'ECDH-ES'],
+};
+
+/**
+ * Where a key's material came from:
+ * - `generated`: generated in this enclave;
+ * - `derived`: derived by `agree` (the peer — possibly the app page itself — can compute it);
+ * - `imported`: imported by `unwrapKey` (whoever wrapped it knew it);
+ * - `migrated`: stored before provenance was recorded (schema 1 and 2); treated like an
+ *   imported key.
+ */
+export type KeySource = 'generated' | 'derived' | 'imported' | 'migrated';
+
+/** The provenance of a key, as `KeyInfo` reports it. */
+export interface KeyProvenance {
+  readonly source: KeySource;
+  /**
+   * For `derived` keys the agreement key, for `imported` keys the KEK: its id and its own
+   * source at the time. Absent otherwise.
+   */
+  readonly from?: { readonly keyId: string; readonly source: KeySource };
+  /**
+   * Whether the key's value may be known outside this enclave: `true` for every source but
+   * `generated`. Such a key never acts as the KEK that exports another key, and no key pair
+   * is ever imported under it. Apps that need device-bound keys filter on `source === 'generated'`.
+   */
+  readonly pageKnowable: boolean;
+}
+
+/** One version of a key, as `KeyInfo` lists it. */
+export interface KeyVersionInfo {
+  readonly version: number;
+  /** RFC 7638 thumbprint of this version's public key; the key id for secret keys. */
+  readonly kid: string;
+  readonly state: KeyVersionState;
+  /** Creation time of this version, milliseconds since the epoch. */
+  readonly createdAt: number;
+  /** This version's public JWK (key pairs), else `null`. */
+  readonly publicJwk: PublicJwk | null;
+}
+
+/** Optional allowlists of a token key; `null` allows any value. */
+export interface TokenPolicy {
+  /** JWT `aud` values a `jwt` key signs for: each token must carry `aud`, all within the list. */
+  readonly audiences: readonly string[] | null;
+  /** JWT `iss` values a `jwt` key signs for: each token must carry one of them. */
+  readonly issuers: readonly string[] | null;
+  /** `sub` values a `jwt` or `vapid` key signs for: each token must carry one of them. */
+  readonly subjects: readonly string[] | null;
+  /** Push-service origins a `vapid` key signs for (the token's `aud`). */
+  readonly vapidAudiences: readonly string[] | null;
+}
+
+/** A key's policy, as `KeyInfo` reports it. Narrowed with `restrictKey`, never widened. */
+export interface KeyPolicy extends TokenPolicy {
+  /** Longest lifetime, in seconds, of a token this key signs (`jwt`, `vapid` keys). */
+  readonly maxTokenLifetime: number;
+  /** Uses of this key per minute (a token bucket); at most the deployment's `keyUsesPerMinute`. */
+  readonly usesPerMinute: number;
+}
+
+/** A scheduled deletion. */
+export interface KeyDeletion {
+  /** When `scheduleDeletion` was called, milliseconds since the epoch (enclave clock). */
+  readonly scheduledAt: number;
+  /** When the material is destroyed, milliseconds since the epoch (enclave clock). */
+  readonly destroyAt: number;
+}
+
+/**
+ * The rate limits of a deployment (token buckets: each allows this many per minute, refilled
+ * continuously). Build configuration (`strongroom.config.json` `rateLimits`), reported by
+ * `info().rateLimits`; docs/policy.md explains each.
+ */
+export interface RateLimits {
+  /** Uses of one key per minute (each signature, token, seal, open, wrap, …). */
+  readonly keyUsesPerMinute: number;
+  /** Uses of all keys of the calling origin per minute, per enclave worker. */
+  readonly originUsesPerMinute: number;
+  /** Keys created (`generateKey`, `unwrapKey`, `agree`, `rotateKey`) per minute by the origin. */
+  readonly keyCreationsPerMinute: number;
+  /**
+   * Refused requests (`PROTOCOL_VIOLATION`, `INVALID_ARGUMENT`, `PAYLOAD_TOO_LARGE`,
+   * `UNSUPPORTED_ALGORITHM`) one channel may send per minute; beyond it every call on that
+   * channel is `RATE_LIMITED` until the bucket refills.
+   */
+  readonly violationsPerMinute: number;
+}
+
+/** The rate limits of a deployment that does not set its own. */
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  keyUsesPerMinute: 600,
+  originUsesPerMinute: 3000,
+  keyCreationsPerMinute: 60,
+  violationsPerMinute: 120,
+};
 
 /** Formats in which a public key can be exported. */
 export type PublicKeyFormat = 'jwk' | 'spki' | 'raw';
@@ -103,6 +246,18 @@ export const LIMITS = {
   maxJwePlaintextBytes: 1024 * 1024,
   /** Longest compact JWE accepted by `decryptJwe`, in characters. */
   maxJweLength: 1_500_000,
+  /** Deletion window of `scheduleDeletion` (and `deleteKey`) when not given, in days. */
+  defaultDeletionDays: 7,
+  /** Shortest deletion window, in days. */
+  minDeletionDays: 1,
+  /** Longest deletion window, in days. */
+  maxDeletionDays: 30,
+  /** Most entries in a token policy allowlist (`audiences`, `issuers`, …). */
+  maxPolicyValues: 32,
+  /** Longest entry of a token policy allowlist, in characters. */
+  maxPolicyValueLength: 512,
+  /** Most versions a key keeps (`rotateKey` refuses beyond it). */
+  maxKeyVersions: 32,
 } as const;
 
 /** The limits as the enclave reports them in {@link EnclaveInfo}. */
@@ -146,6 +301,8 @@ export interface EnclaveInfo {
   readonly enclaveOrigin: string;
   readonly storage: StorageInfo;
   readonly limits: Limits;
+  /** The deployment's rate limits. */
+  readonly rateLimits: RateLimits;
 }
 
 /** A public JWK as the enclave returns it: RFC 7517 members plus `kid`. */
@@ -153,23 +310,34 @@ export type PublicJwk = JsonWebKey & { kid?: string };
 
 /** Public description of a key. Never contains secret or private material. */
 export interface KeyInfo {
-  /** Random id (22 base64url characters), chosen by the enclave. */
+  /** Random id (22 base64url characters), chosen by the enclave; the same for every version. */
   readonly id: string;
   /**
-   * RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key; for secret keys, which
-   * have no public part, it equals `id`.
+   * RFC 7638 JWK thumbprint (SHA-256, base64url) of the primary version's public key; for
+   * secret keys, which have no public part, it equals `id`.
    */
   readonly kid: string;
   readonly alg: KeyAlgorithm;
+  /** The one thing this key does, fixed at creation. */
+  readonly purpose: KeyPurpose;
   readonly label: string;
   /** The origin that created the key; only it can see or use the key. */
   readonly owner: string;
   /** Creation time, milliseconds since the epoch (enclave clock). */
   readonly createdAt: number;
+  /** The primary version (1, then one more for each `rotateKey`). */
   readonly version: number;
+  /** Every version still kept, primary first; retired versions only verify, open and unwrap. */
+  readonly versions: readonly KeyVersionInfo[];
   readonly state: KeyState;
+  /** Where the key's material came from. */
+  readonly provenance: KeyProvenance;
+  /** The key's policy. */
+  readonly policy: KeyPolicy;
+  /** The scheduled deletion, when `state` is `pending-deletion`; else `null`. */
+  readonly deletion: KeyDeletion | null;
   readonly usage: { readonly count: number; readonly lastUsedAt: number | null };
-  /** Public JWK for asymmetric keys (with `kid` and `alg` where JOSE defines one), else `null`. */
+  /** Public JWK of the primary version for key pairs (with `kid` and `alg` where JOSE defines one), else `null`. */
   readonly publicJwk: PublicJwk | null;
   /** Always `false`: Strongroom never creates extractable private or secret keys. */
   readonly extractable: false;
@@ -182,21 +350,50 @@ export interface KeyInfo {
   readonly maxTokenLifetime: number;
 }
 
-/** Options of `generateKey`. */
-export interface GenerateKeyOptions {
-  readonly alg: KeyAlgorithm;
-  /** A label for people, at most {@link LIMITS}.maxLabelLength characters. Default `''`. */
-  readonly label?: string;
+/** Policy options a new key may set (each only for the purposes it names). */
+export interface KeyPolicyOptions {
   /**
-   * Longest lifetime in seconds of any token this key signs (`ES256`, `EdDSA` only), fixed at
+   * Longest lifetime in seconds of any token this key signs (`jwt`, `vapid` keys), fixed at
    * creation and never raised afterwards. Default {@link LIMITS}.defaultTokenLifetime (24 h).
    */
   readonly maxTokenLifetime?: number;
+  /** `jwt` keys: the `aud` values tokens may carry (then `aud` is required). Default: any. */
+  readonly audiences?: readonly string[];
+  /** `jwt` keys: the `iss` values tokens may carry (then `iss` is required). Default: any. */
+  readonly issuers?: readonly string[];
+  /** `jwt` and `vapid` keys: the `sub` values tokens may carry (then required). Default: any. */
+  readonly subjects?: readonly string[];
+  /** `vapid` keys: the push-service origins (`https://…`) it signs for. Default: any. */
+  readonly vapidAudiences?: readonly string[];
+  /** Uses per minute of this key, at most the deployment's `keyUsesPerMinute` (the default). */
+  readonly usesPerMinute?: number;
+}
+
+/** Options of `generateKey`. */
+export interface GenerateKeyOptions extends KeyPolicyOptions {
+  readonly alg: KeyAlgorithm;
+  /** What the key is for; required (see {@link KeyPurpose} for which algorithms fit). */
+  readonly purpose: KeyPurpose;
+  /** A label for people, at most {@link LIMITS}.maxLabelLength characters. Default `''`. */
+  readonly label?: string;
   /**
    * Opt in to `wrapKey` for this key (secret keys only: `A256GCM`, `A256KW`, `HS256`). Default
    * `false`: the key can never leave the enclave, and lost key = lost data.
    */
   readonly exportable?: boolean;
+}
+
+/**
+ * Options of `restrictKey`: the policy fields to narrow. Each must be at least as strict as
+ * the key's current value (a shorter lifetime, a subset of a list, fewer uses per minute);
+ * anything wider is `OPERATION_NOT_ALLOWED` and nothing changes.
+ */
+export type RestrictKeyOptions = KeyPolicyOptions;
+
+/** Options of `scheduleDeletion`. */
+export interface ScheduleDeletionOptions {
+  /** Days until the material is destroyed: {@link LIMITS}.minDeletionDays to maxDeletionDays. Default 7. */
+  readonly days?: number;
 }
 
 /** A JSON value (what a JWT's claims and header may contain). */
@@ -253,12 +450,12 @@ export interface OpenOptions {
 }
 
 /** Options of `unwrapKey`. */
-export interface UnwrapKeyOptions {
+export interface UnwrapKeyOptions extends KeyPolicyOptions {
   /** The algorithm of the key inside `wrapped`. */
   readonly alg: KeyAlgorithm;
+  /** What the imported key is for; required, as in {@link GenerateKeyOptions}. */
+  readonly purpose: KeyPurpose;
   readonly label?: string;
-  /** As in {@link GenerateKeyOptions}. */
-  readonly maxTokenLifetime?: number;
   /** As in {@link GenerateKeyOptions}: opt the imported secret key in to `wrapKey`. */
   readonly exportable?: boolean;
 }
@@ -274,6 +471,8 @@ export interface AgreeOptions {
   readonly salt?: Uint8Array;
   /** The algorithm of the derived key. */
   readonly alg: AgreedKeyAlgorithm;
+  /** What the derived key is for: `seal` (the default) or `wrap` (importing secret keys only). */
+  readonly purpose?: 'seal' | 'wrap';
   readonly label?: string;
 }
 
@@ -295,7 +494,12 @@ export interface EnclaveApi {
   publicKey(keyId: string, format: PublicKeyFormat): Promise<PublicJwk | Uint8Array>;
   sign(keyId: string, data: Uint8Array): Promise<Uint8Array>;
   verify(keyId: string, data: Uint8Array, signature: Uint8Array): Promise<boolean>;
-  deleteKey(keyId: string): Promise<void>;
+  deleteKey(keyId: string): Promise<KeyInfo>;
+  rotateKey(keyId: string): Promise<KeyInfo>;
+  revokeKey(keyId: string): Promise<KeyInfo>;
+  scheduleDeletion(keyId: string, options?: ScheduleDeletionOptions): Promise<KeyInfo>;
+  cancelDeletion(keyId: string): Promise<KeyInfo>;
+  restrictKey(keyId: string, options: RestrictKeyOptions): Promise<KeyInfo>;
   signJwt(keyId: string, options: SignJwtOptions): Promise<string>;
   vapidAuth(keyId: string, options: VapidAuthOptions): Promise<string>;
   seal(kekId: string, plaintext: Uint8Array, options?: SealOptions): Promise<Uint8Array>;
@@ -320,6 +524,11 @@ export const OPERATION_NAMES = [
   'sign',
   'verify',
   'deleteKey',
+  'rotateKey',
+  'revokeKey',
+  'scheduleDeletion',
+  'cancelDeletion',
+  'restrictKey',
   'signJwt',
   'vapidAuth',
   'seal',
@@ -330,6 +539,35 @@ export const OPERATION_NAMES = [
   'encryptJwe',
   'decryptJwe',
 ] as const satisfies readonly OperationName[];
+
+/**
+ * The most positional arguments each operation takes. The enclave's guard refuses a call with
+ * more (`PROTOCOL_VIOLATION`) before any argument is deserialised.
+ */
+export const OPERATION_MAX_ARGS: { readonly [K in OperationName]: number } = {
+  info: 0,
+  generateKey: 1,
+  listKeys: 0,
+  getKey: 1,
+  publicKey: 2,
+  sign: 2,
+  verify: 3,
+  deleteKey: 1,
+  rotateKey: 1,
+  revokeKey: 1,
+  scheduleDeletion: 2,
+  cancelDeletion: 1,
+  restrictKey: 2,
+  signJwt: 2,
+  vapidAuth: 2,
+  seal: 3,
+  open: 2,
+  wrapKey: 2,
+  unwrapKey: 3,
+  agree: 3,
+  encryptJwe: 2,
+  decryptJwe: 2,
+};
 
 // Compile-time check that OPERATION_NAMES lists every operation of EnclaveApi.
 type MissingOperations = Exclude<OperationName, (typeof OPERATION_NAMES)[number]>;

@@ -3,10 +3,15 @@
  * allowlist, the package version and the dev flag. They are constants of the bundle,
  * never read from the URL or the embedding page, so they are covered by the bundle's hashes.
  */
+import type { RateLimits } from '@strongroom/bridge/protocol';
 
 declare const __STRONGROOM_ALLOWED_ORIGINS__: readonly string[];
 declare const __STRONGROOM_VERSION__: string;
 declare const __STRONGROOM_DEV__: boolean;
+declare const __STRONGROOM_RATE_LIMITS__: RateLimits;
+
+/** The deployment's rate limits (build configuration `rateLimits`, defaults filled in). */
+export const RATE_LIMITS: RateLimits = Object.freeze({ ...__STRONGROOM_RATE_LIMITS__ });
 
 /** Exact origins allowed to embed and call this enclave. */
 export const ALLOWED_ORIGINS: ReadonlySet<string> = new Set(__STRONGROOM_ALLOWED_ORIGINS__);

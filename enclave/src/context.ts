@@ -3,6 +3,7 @@
  * scoped to that origin. Built once per channel by the key worker.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
+import type { RateLimits } from '@strongroom/bridge/protocol';
 import type { Keystore } from './keystore/store';
 
 /** The per-channel context of the operations. */
@@ -15,6 +16,8 @@ export interface OpContext {
   readonly crossSite: boolean;
   /** The release digest of the running code (see `release-digest.ts`), reported by `info()`. */
   readonly releaseDigest: string | null;
+  /** The deployment's rate limits (reported by `info()`). */
+  readonly rateLimits: RateLimits;
   /** The keystore of the caller; throws `STORAGE_UNAVAILABLE` when IndexedDB could not open. */
   keystore(): Keystore;
 }
@@ -25,6 +28,7 @@ export function createContext(options: {
   enclaveOrigin: string;
   crossSite: boolean;
   releaseDigest: string | null;
+  rateLimits: RateLimits;
   keystore: Keystore | null;
 }): OpContext {
   const { keystore, ...rest } = options;

@@ -10,30 +10,60 @@ import {
   PROTOCOL_VERSION,
 } from '@strongroom/bridge/protocol';
 import { expose } from 'comlink';
+import { RATE_LIMITS } from './build-info';
 import { createContext } from './context';
 import { Keystore, openKeystoreDb } from './keystore/store';
 import { guardedEndpoint } from './lib/comlink-guard';
 import { installThrowHandler } from './lib/throw-handler';
 import { createApi } from './ops/index';
+import { installDevClock } from './policy/clock';
+import { ChannelPolicy, now } from './policy/index';
 import type { WorkerInit } from './worker-init';
 
 installThrowHandler();
 
 async function start(init: WorkerInit, port: MessagePort): Promise<void> {
   let keystore: Keystore | null = null;
+  let db: Awaited<ReturnType<typeof openKeystoreDb>> | null = null;
   try {
-    keystore = new Keystore(await openKeystoreDb(), init.callerOrigin);
+    db = await openKeystoreDb();
+    keystore = new Keystore(db, init.callerOrigin);
   } catch {
     // Storage-dependent operations will answer STORAGE_UNAVAILABLE; `info` still works.
   }
-  const ctx = createContext({ ...init, keystore });
+  await installDevClock(db);
+  // Keys whose deletion date has passed are destroyed before anything else can name them.
+  await keystore?.destroyDue(now()).catch(() => undefined);
+  const ctx = createContext({ ...init, keystore, rateLimits: RATE_LIMITS });
+  const policy = new ChannelPolicy(ctx, RATE_LIMITS, now);
   const accepted: AcceptedMessage = {
     type: 'strongroom:accepted',
     protocol: PROTOCOL_VERSION,
     nonce: init.nonce,
   };
   port.postMessage(accepted);
-  expose(createApi(ctx), guardedEndpoint(port, new Set(OPERATION_NAMES)), ['']);
+  expose(
+    createApi(policy),
+    guardedEndpoint(port, new Set(OPERATION_NAMES), { onViolation: () => policy.violation() }),
+    [''],
+  );
+}
+
+/**
+ * Posted to the enclave document once `start` has exposed the operations (`main.ts` matches
+ * the same literal): from then on an error in this worker is not a failure to start.
+ */
+const STARTED = 'strongroom:worker-started';
+
+/**
+ * After the start, no error here may reach the enclave document, where it would read as a
+ * worker that failed to load (`refused: worker-failed`): whatever the app sends, it can only
+ * ever get an answer on the port, never a refusal forged through the worker.
+ */
+function started(): void {
+  self.addEventListener('error', (event) => event.preventDefault());
+  self.addEventListener('unhandledrejection', (event) => event.preventDefault());
+  self.postMessage(STARTED);
 }
 
 self.addEventListener(
@@ -41,7 +71,7 @@ self.addEventListener(
   (event: MessageEvent<WorkerInit>) => {
     const port = event.ports[0];
     if (!port) return;
-    void start(event.data, port);
+    void start(event.data, port).then(started);
   },
   { once: true },
 );

@@ -35,7 +35,12 @@ async function verifyHere(jwk: JsonWebKey, alg: string, data: Uint8Array, sig: U
 async function run(enclave: Enclave): Promise<void> {
   const alg = el<HTMLSelectElement>('alg').value as 'EdDSA' | 'ES256' | 'HS256';
   const data = new TextEncoder().encode(el<HTMLInputElement>('message').value);
-  const key = await enclave.generateKey({ alg, label: 'demo' });
+  // One purpose per key: raw signatures are `sign` (ES256, EdDSA) or `mac` (HS256).
+  const key = await enclave.generateKey({
+    alg,
+    purpose: alg === 'HS256' ? 'mac' : 'sign',
+    label: 'demo',
+  });
   const signature = await enclave.sign(key.id, data);
   const inEnclave = await enclave.verify(key.id, data, signature);
   const here = key.publicJwk

@@ -4,19 +4,25 @@
  * storage key where the key is exportable or this browser cannot keep it in IndexedDB.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
-import type { PublicJwk } from '@strongroom/bridge/protocol';
+import type { KeyPurpose, PublicJwk, TokenPolicy } from '@strongroom/bridge/protocol';
 import type { AlgorithmSpec } from '../lib/algorithms';
 import { randomId } from '../lib/encoding';
 import { jwkThumbprint } from '../lib/thumbprint';
 import { unwrapFromStorage, wrapForStorage } from './at-rest';
-import type { KeyRecord } from './schema';
+import type { KeyRecord, StoredProvenance } from './schema';
 import type { Keystore } from './store';
 
-/** The options every new key takes, already validated. */
+/** Everything a new record needs besides its material, already validated by the policy. */
 export interface NewKeyOptions {
+  readonly purpose: KeyPurpose;
   readonly label: string;
   readonly maxTokenLifetime: number;
   readonly exportable: boolean;
+  readonly tokenPolicy: TokenPolicy;
+  readonly usesPerMinute: number | null;
+  readonly provenance: StoredProvenance;
+  /** Creation time (the policy clock). */
+  readonly createdAt: number;
 }
 
 /** The private or secret half of new material, as the record will hold it. */
@@ -98,9 +104,16 @@ export async function addNewKey(
     alg: spec.alg,
     label: options.label,
     owner: keystore.owner,
-    createdAt: Date.now(),
+    createdAt: options.createdAt,
     version: 1,
+    versionCreatedAt: options.createdAt,
     state: 'active',
+    purpose: options.purpose,
+    provenance: options.provenance,
+    tokenPolicy: options.tokenPolicy,
+    usesPerMinute: options.usesPerMinute,
+    deletion: null,
+    retired: [],
     usage: { count: 0, lastUsedAt: null },
     key: material.key,
     publicKey: material.publicKey,

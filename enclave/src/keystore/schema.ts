@@ -2,7 +2,14 @@
  * The typed IndexedDB schema of the keystore. Store names, keys and values flow from
  * {@link StrongroomDB}; {@link DB_VERSION} and the migrations in `open.ts` move with it.
  */
-import type { KeyAlgorithm, KeyState, PublicJwk } from '@strongroom/bridge/protocol';
+import type {
+  KeyAlgorithm,
+  KeyPurpose,
+  KeySource,
+  KeyState,
+  PublicJwk,
+  TokenPolicy,
+} from '@strongroom/bridge/protocol';
 import type { DBSchema } from 'idb';
 
 /** The IndexedDB database name. */
@@ -13,8 +20,41 @@ export const DB_NAME = 'strongroom';
  * - 1: the `keys` store.
  * - 2: the `meta` store (storage key, probe scratch space); key records gain
  *   `maxTokenLifetime`, `exportable`, `exportMaterial` and `atRest`.
+ * - 3: key records gain `purpose`, `provenance`, `tokenPolicy`, `usesPerMinute`, `deletion`,
+ *   `versionCreatedAt` and `retired` (older versions); `state` is `active`, `revoked` or
+ *   `pending-deletion`. The migration rule is in `store.ts` and docs/policy.md.
  */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
+
+/** A retired version of a key: kept to verify, open, unwrap and decrypt what it made. */
+export interface RetiredVersion {
+  readonly version: number;
+  readonly kid: string;
+  readonly createdAt: number;
+  /** The private or secret key, non-extractable; `null` in storage when kept `atRest`. */
+  readonly key: CryptoKey | null;
+  /** The public key of a pair (`null` for secret keys, and in storage when kept `atRest`). */
+  readonly publicKey: CryptoKey | null;
+  readonly publicJwk: PublicJwk | null;
+  /** As {@link KeyRecord.atRest}. */
+  readonly atRest: Uint8Array | null;
+}
+
+/** A loaded retired version: its `CryptoKey` is present. */
+export type LoadedRetiredVersion = RetiredVersion & { readonly key: CryptoKey };
+
+/** Where a record's material came from (see `KeyProvenance` in the protocol). */
+export interface StoredProvenance {
+  readonly source: KeySource;
+  readonly from?: { readonly keyId: string; readonly source: KeySource };
+}
+
+/** A scheduled deletion, with the state to return to on `cancelDeletion`. */
+export interface StoredDeletion {
+  readonly scheduledAt: number;
+  readonly destroyAt: number;
+  readonly previousState: 'active' | 'revoked';
+}
 
 /** One key as stored. The `CryptoKey`s are non-extractable; only the public JWK is readable. */
 export interface KeyRecord {
@@ -25,10 +65,25 @@ export interface KeyRecord {
   /** Origin of the app that created the key. Other origins never see it. */
   owner: string;
   createdAt: number;
+  /** The primary version: 1, then one more per rotation. */
   version: number;
+  /** When the primary version was created (v3). */
+  versionCreatedAt: number;
   state: KeyState;
+  /** The one thing this key does (v3). */
+  purpose: KeyPurpose;
+  /** Where the material came from (v3). */
+  provenance: StoredProvenance;
+  /** Token allowlists (v3). */
+  tokenPolicy: TokenPolicy;
+  /** Uses of this key per minute set for it, or `null` for the deployment's limit (v3). */
+  usesPerMinute: number | null;
+  /** Set while `state` is `pending-deletion` (v3). */
+  deletion: StoredDeletion | null;
+  /** Older versions, newest first, loaded (v3). */
+  retired: LoadedRetiredVersion[];
   usage: { count: number; lastUsedAt: number | null };
-  /** The private key of a pair, or the secret key: non-extractable. */
+  /** The primary version's private key of a pair, or secret key: non-extractable. */
   key: CryptoKey;
   /** The public key of a pair, `null` for secret keys. */
   publicKey: CryptoKey | null;
@@ -55,19 +110,32 @@ export interface KeyRecord {
  * A key record as IndexedDB holds it: `key` and `publicKey` are `null` when the material is
  * kept `atRest` (the public key is imported again from `publicJwk` on load).
  */
-export type StoredKeyRecord = Omit<KeyRecord, 'key'> & { key: CryptoKey | null };
+export type StoredKeyRecord = Omit<KeyRecord, 'key' | 'retired'> & {
+  key: CryptoKey | null;
+  retired: RetiredVersion[];
+};
 
 /** The public fields of a record: everything but the key material. */
-export type KeyRecordMeta = Omit<KeyRecord, 'key' | 'publicKey'>;
+export type KeyRecordMeta = Omit<KeyRecord, 'key' | 'publicKey' | 'retired'> & {
+  retired: readonly RetiredVersion[];
+};
 
 /** A value of the `meta` store. */
 export interface MetaRecord {
-  /** `storage-key`, `probe:<alg>:<random>`, or (dev builds only) `dev:force-wrap-at-rest`. */
+  /**
+   * `storage-key`, `probe:<alg>:<random>`, `wrapped:<sha-256 of a wrapKey output>` (v3), or
+   * (dev builds only) `dev:force-wrap-at-rest` and `dev:clock-offset`.
+   */
   name: string;
   /** The storage key (AES-KW, non-extractable), or a probe's key. */
   key?: CryptoKey;
   /** Dev builds only: algorithms to treat as not surviving IndexedDB. */
   algorithms?: KeyAlgorithm[];
+  /** `wrapped:` entries: the algorithm and purpose of the key that `wrapKey` exported. */
+  alg?: KeyAlgorithm;
+  purpose?: KeyPurpose;
+  /** Dev builds only (`dev:clock-offset`): milliseconds added to the enclave's clock. */
+  offsetMs?: number;
 }
 
 /** The keystore's schema. */

@@ -6,7 +6,7 @@
  * the other enclave workers of this partition when a key is deleted, so their caches follow.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
-import { type KeyAlgorithm, LIMITS } from '@strongroom/bridge/protocol';
+import { type KeyAlgorithm, type KeyPurpose, LIMITS } from '@strongroom/bridge/protocol';
 import { type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
 import { algorithm } from '../lib/algorithms';
 import { loadStorageKey, probeAlgorithm, unwrapFromStorage } from './at-rest';
@@ -14,6 +14,8 @@ import {
   DB_NAME,
   DB_VERSION,
   type KeyRecord,
+  type LoadedRetiredVersion,
+  type RetiredVersion,
   type StoredKeyRecord,
   type StrongroomDB,
 } from './schema';
@@ -45,6 +47,52 @@ async function migrateToV2(
   }
 }
 
+/**
+ * The purpose a record from before schema 3 gets: the use its algorithm was documented for
+ * first. docs/policy.md states this rule.
+ */
+export const MIGRATED_PURPOSE: { readonly [A in KeyAlgorithm]: KeyPurpose } = {
+  ES256: 'jwt',
+  EdDSA: 'jwt',
+  HS256: 'mac',
+  A256GCM: 'seal',
+  A256KW: 'seal',
+  X25519: 'agree',
+  'ECDH-ES': 'agree',
+};
+
+/**
+ * v2 → v3: every key record gets a purpose (by {@link MIGRATED_PURPOSE}), provenance
+ * `migrated` (the enclave cannot tell how it was made, so it counts as page-knowable), no
+ * token allowlists, the deployment's rate limit, one version; a state other than `active`
+ * becomes `revoked`.
+ */
+async function migrateToV3(
+  tx: IDBPTransaction<StrongroomDB, ArrayLike<StoreNames<StrongroomDB>>, 'versionchange'>,
+): Promise<void> {
+  let cursor = await tx.objectStore('keys').openCursor();
+  while (cursor) {
+    const record = cursor.value as Partial<StoredKeyRecord> & StoredKeyRecord;
+    await cursor.update({
+      ...record,
+      state: record.state === 'active' ? 'active' : 'revoked',
+      purpose: record.purpose ?? MIGRATED_PURPOSE[record.alg],
+      provenance: record.provenance ?? { source: 'migrated' },
+      tokenPolicy: record.tokenPolicy ?? {
+        audiences: null,
+        issuers: null,
+        subjects: null,
+        vapidAudiences: null,
+      },
+      usesPerMinute: record.usesPerMinute ?? null,
+      deletion: record.deletion ?? null,
+      versionCreatedAt: record.versionCreatedAt ?? record.createdAt,
+      retired: record.retired ?? [],
+    });
+    cursor = await cursor.continue();
+  }
+}
+
 /** Open (and migrate) the keystore database. Throws `STORAGE_UNAVAILABLE` when it can't. */
 export async function openKeystoreDb(): Promise<IDBPDatabase<StrongroomDB>> {
   try {
@@ -57,11 +105,31 @@ export async function openKeystoreDb(): Promise<IDBPDatabase<StrongroomDB>> {
           keys.createIndex('byOwner', 'owner');
         }
         if (oldVersion < 2) await migrateToV2(db, tx);
+        if (oldVersion < 3) await migrateToV3(tx);
       },
     });
   } catch (cause) {
     throw new StrongroomError('STORAGE_UNAVAILABLE', 'IndexedDB is not available', { cause });
   }
+}
+
+/**
+ * A loaded record as it is stored. Material kept at rest is stored wrapped only: neither
+ * `CryptoKey` of a type that IndexedDB cannot keep would survive (WebKit refuses X25519
+ * public keys as well).
+ */
+export function toStored(record: KeyRecord): StoredKeyRecord {
+  const retired: RetiredVersion[] = record.retired.map((v) =>
+    v.atRest ? { ...v, key: null, publicKey: null } : v,
+  );
+  return record.atRest
+    ? { ...record, key: null, publicKey: null, retired }
+    : { ...record, retired };
+}
+
+async function wrappedName(wrapped: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', wrapped.slice()));
+  return `wrapped:${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 function notFound(): StrongroomError {
@@ -124,15 +192,34 @@ export class Keystore {
     const cached = this.#cache.get(id);
     if (cached) return cached;
     const stored = await this.#db.get('keys', id);
-    if (!stored || stored.owner !== this.#owner || stored.state === 'destroyed') throw notFound();
+    if (!stored || stored.owner !== this.#owner) throw notFound();
     const record = await this.#materialize(stored);
     this.#cache.set(id, record);
     return record;
   }
 
-  /** A stored record with its `CryptoKey`: unwrapped (non-extractable) if kept at rest. */
+  /** A stored record with its `CryptoKey`s: unwrapped (non-extractable) where kept at rest. */
   async #materialize(stored: StoredKeyRecord): Promise<KeyRecord> {
-    if (stored.key) return stored as KeyRecord;
+    const primary = await this.#materializeVersion(stored);
+    const retired: LoadedRetiredVersion[] = [];
+    for (const version of stored.retired) {
+      retired.push({
+        ...version,
+        ...(await this.#materializeVersion({ ...version, alg: stored.alg })),
+      });
+    }
+    return { ...stored, ...primary, retired };
+  }
+
+  /** One version's `CryptoKey`s: unwrapped (non-extractable) if kept at rest. */
+  async #materializeVersion(stored: {
+    alg: KeyAlgorithm;
+    key: CryptoKey | null;
+    publicKey: CryptoKey | null;
+    publicJwk: StoredKeyRecord['publicJwk'];
+    atRest: Uint8Array | null;
+  }): Promise<{ key: CryptoKey; publicKey: CryptoKey | null }> {
+    if (stored.key) return { key: stored.key, publicKey: stored.publicKey };
     if (!stored.atRest) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
     const spec = algorithm(stored.alg);
     const key = await unwrapFromStorage(await this.storageKey(), spec, stored.atRest);
@@ -150,15 +237,86 @@ export class Keystore {
         [...(spec.publicUsages ?? [])],
       );
     }
-    return { ...stored, key, publicKey };
+    return { key, publicKey };
   }
 
   /** Every key of this owner, oldest first (as stored: the key material is not loaded). */
   async list(): Promise<StoredKeyRecord[]> {
     const records = await this.#db.getAllFromIndex('keys', 'byOwner', this.#owner);
-    return records
-      .filter((r) => r.state !== 'destroyed')
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Change a record of this owner atomically: `change` gets the record as stored in one
+   * readwrite transaction and returns the record to store (or throws, and nothing changes).
+   * Returns the stored result. Other workers of this partition drop their cached copy.
+   */
+  async update(
+    id: string,
+    change: (stored: StoredKeyRecord) => StoredKeyRecord,
+  ): Promise<StoredKeyRecord> {
+    const tx = this.#db.transaction('keys', 'readwrite');
+    const stored = await tx.store.get(id);
+    if (!stored || stored.owner !== this.#owner) {
+      await tx.done.catch(() => undefined);
+      throw notFound();
+    }
+    let next: StoredKeyRecord;
+    try {
+      next = change(stored);
+      if (next.id !== id || next.owner !== this.#owner) throw new Error('record identity changed');
+    } catch (err) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw err;
+    }
+    // The pending usage count of this worker goes in with the change.
+    const cached = this.#cache.get(id);
+    if (cached && this.#dirty.has(id)) next = { ...next, usage: cached.usage };
+    await tx.store.put(next);
+    await tx.done;
+    this.#dirty.delete(id);
+    this.#cache.delete(id);
+    this.#channel.postMessage(id);
+    return next;
+  }
+
+  /**
+   * Destroy every key of this owner whose deletion date is `now` or earlier: the records,
+   * and with them the only copy of their material, are deleted in one transaction.
+   * Returns the ids destroyed.
+   */
+  async destroyDue(now: number): Promise<string[]> {
+    const tx = this.#db.transaction('keys', 'readwrite');
+    const records = await tx.store.index('byOwner').getAll(this.#owner);
+    const due = records.filter(
+      (r) => r.state === 'pending-deletion' && r.deletion !== null && r.deletion.destroyAt <= now,
+    );
+    for (const record of due) await tx.store.delete(record.id);
+    await tx.done;
+    for (const record of due) {
+      this.#cache.delete(record.id);
+      this.#dirty.delete(record.id);
+      this.#channel.postMessage(record.id);
+    }
+    return due.map((r) => r.id);
+  }
+
+  /** Remember that `wrapKey` exported a key of `alg` and `purpose` as `wrapped`. */
+  async rememberWrapped(
+    wrapped: Uint8Array,
+    alg: KeyAlgorithm,
+    purpose: KeyPurpose,
+  ): Promise<void> {
+    await this.#db.put('meta', { name: await wrappedName(wrapped), alg, purpose });
+  }
+
+  /** What `wrapKey` exported as `wrapped`, if this partition exported it. */
+  async exportedAs(
+    wrapped: Uint8Array,
+  ): Promise<{ alg: KeyAlgorithm; purpose: KeyPurpose } | null> {
+    const entry = await this.#db.get('meta', await wrappedName(wrapped));
+    return entry?.alg && entry.purpose ? { alg: entry.alg, purpose: entry.purpose } : null;
   }
 
   /** Add a new record, refusing when the owner's quota is full. Atomic. */
@@ -174,26 +332,9 @@ export class Keystore {
         `an origin may hold at most ${LIMITS.maxKeysPerOrigin} keys`,
       );
     }
-    // Material kept at rest is stored wrapped only: neither `CryptoKey` of a type that
-    // IndexedDB cannot keep would survive (WebKit refuses X25519 public keys as well).
-    await tx.store.add(record.atRest ? { ...record, key: null, publicKey: null } : record);
+    await tx.store.add(toStored(record));
     await tx.done;
     this.#cache.set(record.id, record);
-  }
-
-  /** Delete a key of this owner, or throw `KEY_NOT_FOUND`. */
-  async delete(id: string): Promise<void> {
-    const tx = this.#db.transaction('keys', 'readwrite');
-    const record = await tx.store.get(id);
-    if (!record || record.owner !== this.#owner) {
-      await tx.done;
-      throw notFound();
-    }
-    await tx.store.delete(id);
-    await tx.done;
-    this.#cache.delete(id);
-    this.#dirty.delete(id);
-    this.#channel.postMessage(id);
   }
 
   /** Count one use of a key; persisted lazily (at most once a second). */

@@ -1,8 +1,9 @@
 /**
  * JWT signing inside the key worker, with `jose` over the record's non-extractable key.
  * Shared by `signJwt` and `vapidAuth`: the enclave sets `alg` (from the algorithm table) and,
- * for `signJwt`, `kid`; `iat` is the enclave's clock and `exp` is always present and bounded
- * by the key's `maxTokenLifetime`, checked before anything is signed.
+ * for `signJwt`, `kid` (the primary version's); `iat` is the enclave's clock and `exp` is always
+ * present. The key's token policy (lifetime, allowlists) is checked by the policy
+ * (`policy/token-policy.ts`) before anything is signed.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
 import { type JsonObject, LIMITS } from '@strongroom/bridge/protocol';
@@ -57,16 +58,6 @@ export function assertJwtClaims(value: unknown, field: string): asserts value is
   }
   if ('nbf' in value && (typeof value.nbf !== 'number' || !Number.isSafeInteger(value.nbf))) {
     throw new StrongroomError('INVALID_ARGUMENT', `"${field}.nbf" expected a NumericDate`);
-  }
-}
-
-/** Refuse a lifetime beyond the key's maximum (or `cap`): nothing gets signed. */
-export function assertLifetime(record: KeyRecord, expiresIn: number, cap = Infinity): void {
-  if (expiresIn > record.maxTokenLifetime || expiresIn > cap) {
-    throw new StrongroomError(
-      'OPERATION_NOT_ALLOWED',
-      `"expiresIn" exceeds this key's maximum token lifetime of ${Math.min(record.maxTokenLifetime, cap)} s`,
-    );
   }
 }
 

@@ -6,16 +6,16 @@
 import { StrongroomError } from '@strongroom/bridge/errors';
 import { LIMITS } from '@strongroom/bridge/protocol';
 import { CompactEncrypt } from 'jose';
-import type { OpContext } from '../context';
 import { assertPublicJwk, importPublic, specForPublicJwk } from '../lib/public-jwk';
 import { assertArity, assertBytes } from '../lib/validate';
+import type { Call } from '../policy/index';
 
 /** The JWE algorithms Strongroom produces and accepts. */
 export const JWE_ALG = 'ECDH-ES+A256KW';
 export const JWE_ENC = 'A256GCM';
 
 /** The `encryptJwe` operation. */
-export async function encryptJwe(_ctx: OpContext, args: unknown[]): Promise<string> {
+export async function encryptJwe(_call: Call, args: unknown[]): Promise<string> {
   assertArity(args, 2, 2);
   const [recipientPublicJwk, plaintext] = args;
   assertPublicJwk(recipientPublicJwk, 'recipientPublicJwk');

@@ -1,6 +1,8 @@
 /**
- * `generateKey({ alg, label?, maxTokenLifetime?, exportable? })`: create a non-extractable key
- * (or key pair) of a supported algorithm, owned by the calling origin, and store it.
+ * `generateKey({ alg, purpose, label?, exportable?, …policy })`: create a non-extractable key
+ * (or key pair) of a supported algorithm for one purpose, owned by the calling origin, and
+ * store it. The policy (`../policy/`) validates the purpose and policy options and takes one
+ * key creation from the rate limit.
  *
  * The key is generated non-extractable, except where it must be wrapped under the storage key
  * (an `exportable` secret key, or an algorithm this browser's IndexedDB cannot keep): then it
@@ -9,7 +11,6 @@
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { KeyInfo } from '@strongroom/bridge/protocol';
-import type { OpContext } from '../context';
 import {
   addNewKey,
   describePublic,
@@ -19,11 +20,12 @@ import {
 } from '../keystore/material';
 import type { Keystore } from '../keystore/store';
 import { type AlgorithmSpec, algorithm, isKeyAlgorithm } from '../lib/algorithms';
-import { newKeyOptions } from '../lib/key-options';
 import { assertArity, assertPlainObject } from '../lib/validate';
-import { toKeyInfo } from './key-info';
+import type { Call } from '../policy/index';
+import { POLICY_FIELDS } from '../policy/key-options';
 
-async function generate(
+/** Fresh material of `spec` (also used by `rotateKey`). */
+export async function generate(
   keystore: Keystore,
   spec: AlgorithmSpec,
   exportable: boolean,
@@ -57,10 +59,16 @@ async function generate(
 }
 
 /** The `generateKey` operation. */
-export async function generateKey(ctx: OpContext, args: unknown[]): Promise<KeyInfo> {
+export async function generateKey(call: Call, args: unknown[]): Promise<KeyInfo> {
   assertArity(args, 1, 1);
   const [options] = args;
-  assertPlainObject(options, 'options', ['alg', 'label', 'maxTokenLifetime', 'exportable']);
+  assertPlainObject(options, 'options', [
+    'alg',
+    'purpose',
+    'label',
+    'exportable',
+    ...POLICY_FIELDS,
+  ]);
   const { alg } = options;
   if (!isKeyAlgorithm(alg)) {
     throw new StrongroomError(
@@ -69,8 +77,8 @@ export async function generateKey(ctx: OpContext, args: unknown[]): Promise<KeyI
     );
   }
   const spec = algorithm(alg);
-  const keyOptions = newKeyOptions(spec, options, 'options');
-  const keystore = ctx.keystore();
+  const keyOptions = call.newKey(spec, options, 'options', { source: 'generated' });
+  const keystore = call.ctx.keystore();
   const material = await generate(keystore, spec, keyOptions.exportable);
-  return toKeyInfo(await addNewKey(keystore, spec, material, keyOptions));
+  return call.describe(await addNewKey(keystore, spec, material, keyOptions));
 }

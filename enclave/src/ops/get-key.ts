@@ -2,14 +2,13 @@
  * `getKey(keyId)`: the public description of one key of the calling origin.
  */
 import type { KeyInfo } from '@strongroom/bridge/protocol';
-import type { OpContext } from '../context';
 import { assertArity, assertKeyId } from '../lib/validate';
-import { toKeyInfo } from './key-info';
+import type { Call } from '../policy/index';
 
 /** The `getKey` operation. */
-export async function getKey(ctx: OpContext, args: unknown[]): Promise<KeyInfo> {
+export async function getKey(call: Call, args: unknown[]): Promise<KeyInfo> {
   assertArity(args, 1, 1);
   const [keyId] = args;
   assertKeyId(keyId);
-  return toKeyInfo(await ctx.keystore().get(keyId));
+  return call.describe(await call.read(keyId));
 }

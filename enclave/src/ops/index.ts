@@ -1,11 +1,13 @@
 /**
  * The operation table: every operation the key worker exposes, bound to one channel's
- * context, as a frozen object with a null prototype (so no path through `__proto__`,
- * `constructor` or `prototype` leads anywhere).
+ * policy, as a frozen object with a null prototype (so no path through `__proto__`,
+ * `constructor` or `prototype` leads anywhere). Every entry runs through the one choke
+ * point, `ChannelPolicy.enforce` (`../policy/index.ts`).
  */
 import { OPERATION_NAMES, type OperationName } from '@strongroom/bridge/protocol';
-import type { OpContext } from '../context';
+import type { ChannelPolicy, Operation } from '../policy/index';
 import { agree } from './agree';
+import { cancelDeletion } from './cancel-deletion';
 import { decryptJwe } from './decrypt-jwe';
 import { deleteKey } from './delete-key';
 import { encryptJwe } from './encrypt-jwe';
@@ -15,6 +17,10 @@ import { info } from './info';
 import { listKeys } from './list-keys';
 import { open } from './open';
 import { publicKey } from './public-key';
+import { restrictKey } from './restrict-key';
+import { revokeKey } from './revoke-key';
+import { rotateKey } from './rotate-key';
+import { scheduleDeletion } from './schedule-deletion';
 import { seal } from './seal';
 import { sign } from './sign';
 import { signJwt } from './sign-jwt';
@@ -22,9 +28,6 @@ import { unwrapKey } from './unwrap-key';
 import { vapidAuth } from './vapid-auth';
 import { verify } from './verify';
 import { wrapKey } from './wrap-key';
-
-/** An operation: validates its own arguments, which are untrusted. */
-export type Operation = (ctx: OpContext, args: unknown[]) => Promise<unknown>;
 
 const OPERATIONS: { readonly [K in OperationName]: Operation } = {
   info,
@@ -35,6 +38,11 @@ const OPERATIONS: { readonly [K in OperationName]: Operation } = {
   sign,
   verify,
   deleteKey,
+  rotateKey,
+  revokeKey,
+  scheduleDeletion,
+  cancelDeletion,
+  restrictKey,
   signJwt,
   vapidAuth,
   seal,
@@ -50,12 +58,12 @@ const OPERATIONS: { readonly [K in OperationName]: Operation } = {
 export type ExposedApi = Readonly<Record<OperationName, (...args: unknown[]) => Promise<unknown>>>;
 
 /** Build the frozen, null-prototype API object for one channel. */
-export function createApi(ctx: OpContext): ExposedApi {
+export function createApi(policy: ChannelPolicy): ExposedApi {
   const api = Object.create(null) as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const name of OPERATION_NAMES) {
     const op = OPERATIONS[name];
     // Each entry is an arrow function: no `prototype`, no `this`, one level deep.
-    api[name] = (...args: unknown[]) => op(ctx, args);
+    api[name] = (...args: unknown[]) => policy.enforce(name, op, args);
   }
   return Object.freeze(api) as ExposedApi;
 }

@@ -9,8 +9,8 @@ import {
   PROTOCOL_VERSION,
 } from '@strongroom/bridge/protocol';
 import { VERSION } from '../build-info';
-import type { OpContext } from '../context';
 import { assertArity } from '../lib/validate';
+import type { Call } from '../policy/index';
 
 async function persisted(): Promise<boolean | null> {
   // `persisted()` only reads; `persist()` would prompt (and hangs headless Firefox).
@@ -24,8 +24,9 @@ async function persisted(): Promise<boolean | null> {
 }
 
 /** The `info` operation. */
-export async function info(ctx: OpContext, args: unknown[]): Promise<EnclaveInfo> {
+export async function info(call: Call, args: unknown[]): Promise<EnclaveInfo> {
   assertArity(args, 0, 0);
+  const { ctx } = call;
   return {
     name: 'strongroom',
     version: VERSION,
@@ -40,5 +41,6 @@ export async function info(ctx: OpContext, args: unknown[]): Promise<EnclaveInfo
       persisted: await persisted(),
     },
     limits: { ...LIMITS },
+    rateLimits: { ...call.rateLimits },
   };
 }

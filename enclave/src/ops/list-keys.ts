@@ -1,14 +1,14 @@
 /**
- * `listKeys()`: every key of the calling origin, oldest first.
+ * `listKeys()`: every key of the calling origin, oldest first, in every state (keys past
+ * their deletion date are destroyed first).
  */
 import type { KeyInfo } from '@strongroom/bridge/protocol';
-import type { OpContext } from '../context';
 import { assertArity } from '../lib/validate';
-import { toKeyInfo } from './key-info';
+import type { Call } from '../policy/index';
 
 /** The `listKeys` operation. */
-export async function listKeys(ctx: OpContext, args: unknown[]): Promise<KeyInfo[]> {
+export async function listKeys(call: Call, args: unknown[]): Promise<KeyInfo[]> {
   assertArity(args, 0, 0);
-  const records = await ctx.keystore().list();
-  return records.map(toKeyInfo);
+  const records = await call.list();
+  return records.map((r) => call.describe(r));
 }

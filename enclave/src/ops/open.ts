@@ -7,11 +7,11 @@
 import { DECRYPTION_FAILED_MESSAGE, StrongroomError } from '@strongroom/bridge/errors';
 import { LIMITS } from '@strongroom/bridge/protocol';
 import { transfer } from 'comlink';
-import type { OpContext } from '../context';
+import { versionOf } from '../keystore/versions';
 import { algorithm } from '../lib/algorithms';
 import { concat, type ParsedEnvelope, parseEnvelope } from '../lib/envelope';
 import { assertArity, assertBytes, assertKeyId, assertPlainObject } from '../lib/validate';
-import { READ, usableKey } from './usable-key';
+import type { Call } from '../policy/index';
 
 const DEK_PARAMS: AesKeyAlgorithm = { name: 'AES-GCM', length: 256 };
 
@@ -44,7 +44,7 @@ function failed(): StrongroomError {
 }
 
 /** The `open` operation. */
-export async function open(ctx: OpContext, args: unknown[]): Promise<Uint8Array> {
+export async function open(call: Call, args: unknown[]): Promise<Uint8Array> {
   assertArity(args, 1, 2);
   const [envelope, options = {}] = args;
   assertBytes(envelope, 'envelope', LIMITS.maxSealBytes + 1024);
@@ -52,17 +52,17 @@ export async function open(ctx: OpContext, args: unknown[]): Promise<Uint8Array>
   const { aad = new Uint8Array(0), keyId } = options;
   assertBytes(aad, 'options.aad', LIMITS.maxAadBytes);
   if (keyId !== undefined) assertKeyId(keyId, 'options.keyId');
-  const keystore = ctx.keystore();
-
   try {
     const parsed = parseEnvelope(envelope);
     if (!parsed) throw failed();
-    const record = await usableKey(ctx, keyId ?? parsed.keyId, 'seal', READ, 'open');
+    const record = await call.use(keyId ?? parsed.keyId);
     const kek = algorithm(record.alg).kek;
     if (!kek || kek.id !== parsed.mechanism) throw failed();
-    // Named key: the version must match. An explicit `keyId` opens with that key's material.
-    if (keyId === undefined && parsed.keyVersion !== record.version) throw failed();
-    const dek = await unwrapDek(record.key, kek.name, parsed);
+    // The version the envelope names (retired versions still open). An explicit `keyId` (the
+    // peer's side of an agreed key) opens with that key's version of the same number.
+    const version = versionOf(record, parsed.keyVersion);
+    if (!version) throw failed();
+    const dek = await unwrapDek(version.key, kek.name, parsed);
     const plaintext = new Uint8Array(
       await crypto.subtle.decrypt(
         { name: 'AES-GCM', iv: parsed.iv, additionalData: concat(parsed.prefix, aad) },
@@ -70,10 +70,15 @@ export async function open(ctx: OpContext, args: unknown[]): Promise<Uint8Array>
         parsed.ciphertext,
       ),
     );
-    keystore.recordUse(record);
     return transfer(plaintext, [plaintext.buffer]);
   } catch (err) {
-    if (err instanceof StrongroomError && err.code === 'STORAGE_UNAVAILABLE') throw err;
+    // Storage and rate-limit refusals say what they are; everything else is one opaque answer.
+    if (
+      err instanceof StrongroomError &&
+      (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'RATE_LIMITED')
+    ) {
+      throw err;
+    }
     throw failed();
   }
 }

@@ -1,16 +1,16 @@
 /**
- * `seal(kekId, plaintext, { aad? })`: envelope encryption. A fresh random AES-256-GCM DEK per
+ * `seal(kekId, plaintext, { aad? })`: envelope encryption with a `seal` key's primary version
+ * (the envelope names the version). A fresh random AES-256-GCM DEK per
  * message encrypts the plaintext; the DEK is wrapped under the KEK (`A256KW`: RFC 3394;
  * `A256GCM`: AES-GCM with the header as AAD) and dropped. The result is a self-describing
  * version 1 envelope (see `lib/envelope.ts`, docs/formats.md), transferred back to the caller.
  */
 import { LIMITS } from '@strongroom/bridge/protocol';
 import { transfer } from 'comlink';
-import type { OpContext } from '../context';
 import { algorithm } from '../lib/algorithms';
 import { concat, encodeHeader, encodePrefix, GCM_IV_BYTES } from '../lib/envelope';
 import { assertArity, assertBytes, assertKeyId, assertPlainObject } from '../lib/validate';
-import { CREATE, usableKey } from './usable-key';
+import type { Call } from '../policy/index';
 
 const DEK_PARAMS: AesKeyGenParams = { name: 'AES-GCM', length: 256 };
 
@@ -34,7 +34,7 @@ export async function wrapDek(
 }
 
 /** The `seal` operation. */
-export async function seal(ctx: OpContext, args: unknown[]): Promise<Uint8Array> {
+export async function seal(call: Call, args: unknown[]): Promise<Uint8Array> {
   assertArity(args, 2, 3);
   const [kekId, plaintext, options = {}] = args;
   assertKeyId(kekId, 'kekId');
@@ -42,7 +42,7 @@ export async function seal(ctx: OpContext, args: unknown[]): Promise<Uint8Array>
   assertPlainObject(options, 'options', ['aad']);
   const { aad = new Uint8Array(0) } = options;
   assertBytes(aad, 'options.aad', LIMITS.maxAadBytes);
-  const record = await usableKey(ctx, kekId, 'seal', CREATE, 'seal');
+  const record = await call.use(kekId);
   const kek = algorithm(record.alg).kek;
   if (!kek) throw new Error('seal capability without a KEK mechanism');
 
@@ -61,7 +61,6 @@ export async function seal(ctx: OpContext, args: unknown[]): Promise<Uint8Array>
     dek,
     plaintext,
   );
-  ctx.keystore().recordUse(record);
   const envelope = concat(prefix, new Uint8Array(ciphertext));
   return transfer(envelope, [envelope.buffer]);
 }

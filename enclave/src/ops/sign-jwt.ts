@@ -1,18 +1,17 @@
 /**
- * `signJwt(keyId, { header?, claims, expiresIn })`: a compact JWS (RFC 7519) signed with an
- * `ES256` or `EdDSA` key. The enclave sets `alg`, `kid`, `iat` (its clock) and `exp`
- * (`iat + expiresIn`); `expiresIn` beyond the key's `maxTokenLifetime` is refused before
- * anything is signed.
+ * `signJwt(keyId, { header?, claims, expiresIn })`: a compact JWS (RFC 7519) signed with a
+ * `jwt` key (`ES256` or `EdDSA`). The enclave sets `alg`, `kid`, `iat` (its clock) and `exp`
+ * (`iat + expiresIn`); a token outside the key's token policy (lifetime, `aud`/`iss`/`sub`
+ * allowlists) is refused before anything is signed.
  */
 import { LIMITS } from '@strongroom/bridge/protocol';
-import type { OpContext } from '../context';
-import { assertJwtClaims, assertJwtHeader, assertLifetime, signToken } from '../lib/jwt';
+import { assertJwtClaims, assertJwtHeader, signToken } from '../lib/jwt';
 import { assertSeconds } from '../lib/key-options';
 import { assertArity, assertKeyId, assertPlainObject } from '../lib/validate';
-import { CREATE, usableKey } from './usable-key';
+import type { Call } from '../policy/index';
 
 /** The `signJwt` operation. */
-export async function signJwt(ctx: OpContext, args: unknown[]): Promise<string> {
+export async function signJwt(call: Call, args: unknown[]): Promise<string> {
   assertArity(args, 2, 2);
   const [keyId, options] = args;
   assertKeyId(keyId);
@@ -21,9 +20,6 @@ export async function signJwt(ctx: OpContext, args: unknown[]): Promise<string> 
   assertJwtHeader(header, 'options.header');
   assertJwtClaims(claims, 'options.claims');
   assertSeconds(expiresIn, 'options.expiresIn', LIMITS.maxTokenLifetime);
-  const record = await usableKey(ctx, keyId, 'jwt', CREATE, 'sign tokens');
-  assertLifetime(record, expiresIn);
-  const token = await signToken(record, { header, claims, expiresIn, withKid: true });
-  ctx.keystore().recordUse(record);
-  return token;
+  const record = await call.use(keyId, { kind: 'jwt', expiresIn, claims });
+  return signToken(record, { header, claims, expiresIn, withKid: true });
 }

@@ -1,7 +1,10 @@
 /**
- * `unwrapKey(kekId, wrapped, { alg, label?, maxTokenLifetime?, exportable? })`: import a key
- * wrapped under a KEK of the caller into the enclave, as a new non-extractable key of the
- * caller; returns its description. Key material never goes back to the app.
+ * `unwrapKey(kekId, wrapped, { alg, purpose, label?, exportable?, …policy })`: import a key
+ * wrapped under a `wrap` KEK of the caller into the enclave, as a new non-extractable key of
+ * the caller with provenance `imported`; returns its description. Key material never goes
+ * back to the app. The policy refuses key pairs under a page-knowable KEK and a key that
+ * `wrapKey` exported under another algorithm or purpose. Every version of the KEK is tried
+ * (AES-KW and AES-GCM authenticate: a wrong version fails cleanly).
  *
  * Under an `A256KW` KEK, `wrapped` is RFC 3394 output over a raw secret (`A256GCM`, `A256KW`,
  * `HS256`); under an `A256GCM` KEK, the version 1 form of `lib/wrapped-key.ts` over a raw
@@ -10,7 +13,6 @@
  */
 import { DECRYPTION_FAILED_MESSAGE, StrongroomError } from '@strongroom/bridge/errors';
 import { type KeyInfo, LIMITS } from '@strongroom/bridge/protocol';
-import type { OpContext } from '../context';
 import {
   addNewKey,
   describePublic,
@@ -19,12 +21,12 @@ import {
   type StoredMaterial,
 } from '../keystore/material';
 import type { Keystore } from '../keystore/store';
+import { allVersions } from '../keystore/versions';
 import { type AlgorithmSpec, algorithm, isKeyAlgorithm } from '../lib/algorithms';
-import { newKeyOptions } from '../lib/key-options';
 import { assertArity, assertBytes, assertKeyId, assertPlainObject } from '../lib/validate';
 import { parseGcmWrapped, wrappedKeyAad } from '../lib/wrapped-key';
-import { toKeyInfo } from './key-info';
-import { CREATE, usableKey } from './usable-key';
+import type { Call } from '../policy/index';
+import { POLICY_FIELDS } from '../policy/key-options';
 
 function failed(cause?: unknown): StrongroomError {
   return new StrongroomError('DECRYPTION_FAILED', DECRYPTION_FAILED_MESSAGE, { cause });
@@ -135,12 +137,18 @@ async function reimport(spec: AlgorithmSpec, transient: CryptoKey): Promise<Stor
 }
 
 /** The `unwrapKey` operation. */
-export async function unwrapKey(ctx: OpContext, args: unknown[]): Promise<KeyInfo> {
+export async function unwrapKey(call: Call, args: unknown[]): Promise<KeyInfo> {
   assertArity(args, 3, 3);
   const [kekId, wrapped, options] = args;
   assertKeyId(kekId, 'kekId');
   assertBytes(wrapped, 'wrapped', LIMITS.maxWrappedKeyBytes);
-  assertPlainObject(options, 'options', ['alg', 'label', 'maxTokenLifetime', 'exportable']);
+  assertPlainObject(options, 'options', [
+    'alg',
+    'purpose',
+    'label',
+    'exportable',
+    ...POLICY_FIELDS,
+  ]);
   if (!isKeyAlgorithm(options.alg)) {
     throw new StrongroomError(
       'UNSUPPORTED_ALGORITHM',
@@ -148,26 +156,43 @@ export async function unwrapKey(ctx: OpContext, args: unknown[]): Promise<KeyInf
     );
   }
   const spec = algorithm(options.alg);
-  const keyOptions = newKeyOptions(spec, options, 'options');
-  const keystore = ctx.keystore();
-  const kekRecord = await usableKey(ctx, kekId, 'wrap', CREATE, 'unwrap keys');
+  const keystore = call.ctx.keystore();
+  const kekRecord = await call.use(kekId);
   const kek = algorithm(kekRecord.alg).kek;
   if (!kek) throw new Error('wrap capability without a KEK mechanism');
+  const keyOptions = call.newKey(spec, options, 'options', {
+    source: 'imported',
+    from: { keyId: kekRecord.id, source: kekRecord.provenance.source },
+  });
+  await call.assertImport(kekRecord, spec, keyOptions, wrapped);
+
+  /** Unwrap under each version of the KEK in turn, primary first. */
+  const unwrapAny = async (extractable: boolean): Promise<CryptoKey> => {
+    let last: unknown;
+    for (const version of allVersions(kekRecord)) {
+      try {
+        return await unwrapWith(version.key, kek.name, spec, wrapped, extractable);
+      } catch (err) {
+        last = err;
+        if (!(err instanceof StrongroomError) || err.code !== 'DECRYPTION_FAILED') throw err;
+      }
+    }
+    throw last;
+  };
 
   let material: StoredMaterial & PublicMaterial;
   if (spec.kind === 'pair') {
-    const transient = await unwrapWith(kekRecord.key, kek.name, spec, wrapped, true);
+    const transient = await unwrapAny(true);
     material = await finishPair(keystore, spec, transient);
   } else {
     const atRest = await keystore.needsWrapAtRest(spec.alg);
     const rewrap = keyOptions.exportable || atRest;
-    const key = await unwrapWith(kekRecord.key, kek.name, spec, wrapped, rewrap);
+    const key = await unwrapAny(rewrap);
     assertSecretLength(spec, key);
     const stored = rewrap
       ? await fromExtractable(keystore, spec, key, { exportable: keyOptions.exportable, atRest })
       : { key, exportMaterial: null, atRest: null };
     material = { ...stored, publicKey: null, publicJwk: null, kid: null };
   }
-  keystore.recordUse(kekRecord);
-  return toKeyInfo(await addNewKey(keystore, spec, material, keyOptions));
+  return call.describe(await addNewKey(keystore, spec, material, keyOptions));
 }

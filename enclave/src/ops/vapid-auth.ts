@@ -1,6 +1,7 @@
 /**
  * `vapidAuth(keyId, { audience, subject, expiresIn? })`: the `Authorization` header value of
- * RFC 8292 (`vapid t=<JWT>, k=<public key>`) for an `ES256` key. `aud` is the push service's
+ * RFC 8292 (`vapid t=<JWT>, k=<public key>`) for a `vapid` key (`ES256`), within its token
+ * policy (lifetime, push-service and subject allowlists). `aud` is the push service's
  * https origin, `sub` a `mailto:` or https contact, `exp` at most 24 h away (RFC 8292 §2) and
  * within the key's `maxTokenLifetime`. The JWT header is `{"typ":"JWT","alg":"ES256"}`; `k`
  * is the 65-byte uncompressed P-256 point, base64url (RFC 8292 §3.2), the same bytes as
@@ -9,19 +10,18 @@
 import { StrongroomError } from '@strongroom/bridge/errors';
 import { LIMITS } from '@strongroom/bridge/protocol';
 import { DEV } from '../build-info';
-import type { OpContext } from '../context';
 import { base64url } from '../lib/encoding';
-import { assertLifetime, signToken } from '../lib/jwt';
+import { signToken } from '../lib/jwt';
 import { assertSeconds } from '../lib/key-options';
 import { assertArity, assertKeyId, assertPlainObject } from '../lib/validate';
 import { assertVapidAudience, assertVapidSubject } from '../lib/vapid';
-import { CREATE, usableKey } from './usable-key';
+import type { Call } from '../policy/index';
 
 /** Lifetime of a VAPID token when the caller does not say (12 h, as `web-push` uses). */
 const DEFAULT_VAPID_LIFETIME = 12 * 60 * 60;
 
 /** The `vapidAuth` operation. */
-export async function vapidAuth(ctx: OpContext, args: unknown[]): Promise<string> {
+export async function vapidAuth(call: Call, args: unknown[]): Promise<string> {
   assertArity(args, 2, 2);
   const [keyId, options] = args;
   assertKeyId(keyId);
@@ -36,16 +36,15 @@ export async function vapidAuth(ctx: OpContext, args: unknown[]): Promise<string
       `"options.expiresIn" exceeds ${LIMITS.maxVapidLifetime} s (RFC 8292 §2)`,
     );
   }
-  const record = await usableKey(ctx, keyId, 'vapid', CREATE, 'sign VAPID tokens');
-  assertLifetime(record, expiresIn, LIMITS.maxVapidLifetime);
+  const claims = { aud: audience, sub: subject };
+  const record = await call.use(keyId, { kind: 'vapid', expiresIn, claims });
   if (!record.publicKey) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
   const k = base64url(new Uint8Array(await crypto.subtle.exportKey('raw', record.publicKey)));
   const t = await signToken(record, {
     header: { typ: 'JWT' },
-    claims: { aud: audience, sub: subject },
+    claims,
     expiresIn,
     withKid: false,
   });
-  ctx.keystore().recordUse(record);
   return `vapid t=${t}, k=${k}`;
 }

@@ -1,36 +1,31 @@
 /**
- * `wrapKey(kekId, keyId)`: export a key wrapped under a KEK of the caller. Only keys created
- * `exportable` (opt-in at creation; secret keys only) can leave, and only wrapped: their
+ * `wrapKey(kekId, keyId)`: export a key wrapped under a `wrap` KEK of the caller that was
+ * generated in this enclave (a page-knowable KEK would let the page unwrap the output itself;
+ * `../policy/provenance.ts`). Only keys created `exportable` (opt-in at creation; secret keys
+ * only) can leave, only their primary version, and only wrapped: their
  * material is unwrapped from the storage key into a transient extractable `CryptoKey` and
  * rewrapped at once, so the raw bytes never enter JS. Any other key: `OPERATION_NOT_ALLOWED`.
  *
  * Formats (docs/formats.md): under `A256KW` exactly RFC 3394; under `A256GCM` the version 1
  * form `0x01 ‖ IV ‖ ciphertext ‖ tag` with the AAD of `lib/wrapped-key.ts`.
  */
-import { StrongroomError } from '@strongroom/bridge/errors';
-import type { OpContext } from '../context';
 import { unwrapFromStorage } from '../keystore/at-rest';
 import { algorithm } from '../lib/algorithms';
 import { GCM_IV_BYTES } from '../lib/envelope';
 import { assertArity, assertKeyId } from '../lib/validate';
 import { encodeGcmWrapped, wrappedKeyAad } from '../lib/wrapped-key';
-import { CREATE, READ, usableKey } from './usable-key';
+import type { Call } from '../policy/index';
 
 /** The `wrapKey` operation. */
-export async function wrapKey(ctx: OpContext, args: unknown[]): Promise<Uint8Array> {
+export async function wrapKey(call: Call, args: unknown[]): Promise<Uint8Array> {
   assertArity(args, 2, 2);
   const [kekId, keyId] = args;
   assertKeyId(kekId, 'kekId');
   assertKeyId(keyId, 'keyId');
-  const keystore = ctx.keystore();
-  const kekRecord = await usableKey(ctx, kekId, 'wrap', CREATE, 'wrap keys');
-  const target = await keystore.get(keyId);
-  if (!target.exportable || !target.exportMaterial || !READ.includes(target.state)) {
-    throw new StrongroomError(
-      'OPERATION_NOT_ALLOWED',
-      'this key was not created exportable and can never leave the enclave',
-    );
-  }
+  const keystore = call.ctx.keystore();
+  const kekRecord = await call.use(kekId);
+  const target = await call.exportTarget(keyId, kekRecord);
+  if (!target.exportMaterial) throw new Error('exportable key without export material');
   const kek = algorithm(kekRecord.alg).kek;
   if (!kek) throw new Error('wrap capability without a KEK mechanism');
   const spec = algorithm(target.alg);
@@ -54,6 +49,6 @@ export async function wrapKey(ctx: OpContext, args: unknown[]): Promise<Uint8Arr
     });
     out = encodeGcmWrapped(iv, new Uint8Array(ciphertext));
   }
-  keystore.recordUse(kekRecord);
+  await call.exported(out, target);
   return out;
 }

@@ -1,0 +1,187 @@
+/**
+ * The choke point. Every call on a channel passes `enforce` once: it is where purpose, state,
+ * provenance, token policy, rate limits and (later) consent and audit are decided. An
+ * operation never loads a key itself: it asks its {@link Call} for the key it names, and the
+ * call applies this operation's rules before handing the record over. Operations stay thin;
+ * the whole policy is this folder:
+ *
+ * - `purposes.ts`: which operations may use a key of each purpose;
+ * - `key-options.ts`: a new key's purpose and policy, and `restrictKey`'s narrowing;
+ * - `token-policy.ts`: token lifetime and `aud`/`iss`/`sub`/push-service allowlists;
+ * - `lifecycle.ts`: rotation, revocation, scheduled deletion;
+ * - `provenance.ts`: what a page-knowable key may not do;
+ * - `rate-limit.ts`: token buckets per key, per origin, for creations and refused requests;
+ * - `clock.ts`: the policy clock (with a dev-only test seam).
+ */
+import { StrongroomError, type StrongroomErrorCode } from '@strongroom/bridge/errors';
+import type { KeyInfo, OperationName, RateLimits } from '@strongroom/bridge/protocol';
+import type { OpContext } from '../context';
+import type { NewKeyOptions } from '../keystore/material';
+import type { KeyRecord, StoredKeyRecord, StoredProvenance } from '../keystore/schema';
+import type { AlgorithmSpec } from '../lib/algorithms';
+import { toKeyInfo } from './key-info';
+import { newKeyPolicy } from './key-options';
+import { assertActive, isDue } from './lifecycle';
+import { assertExportAllowed, assertImportAllowed } from './provenance';
+import { assertPurposeAllows } from './purposes';
+import { RateLimiter } from './rate-limit';
+import { assertTokenAllowed, type TokenRequest } from './token-policy';
+
+export { now } from './clock';
+
+/** What an operation gets: its context and the policy's gatekeepers for this one call. */
+export interface Call {
+  readonly operation: OperationName;
+  readonly ctx: OpContext;
+  /** The deployment's rate limits. */
+  readonly rateLimits: RateLimits;
+  /** The policy clock, in milliseconds since the epoch. */
+  now(): number;
+  /**
+   * The key this operation uses: it must exist for the caller, be `active`, have a purpose
+   * that allows this operation, allow `token` (for token operations), and be within its rate
+   * limits (which this takes one use of). Counted as one use when the call succeeds.
+   */
+  use(keyId: string, token?: TokenRequest): Promise<KeyRecord>;
+  /** For `wrapKey`: the key to export under `kek` (exportable, active, `kek` device-bound). */
+  exportTarget(keyId: string, kek: KeyRecord): Promise<KeyRecord>;
+  /** Remember what `wrapKey` produced, so that it cannot be re-imported as another kind of key. */
+  exported(wrapped: Uint8Array, target: KeyRecord): Promise<void>;
+  /** For `unwrapKey`: refuse an import the provenance rules forbid. */
+  assertImport(
+    kek: KeyRecord,
+    spec: AlgorithmSpec,
+    options: NewKeyOptions,
+    wrapped: Uint8Array,
+  ): Promise<void>;
+  /** A key of the caller to describe (any state; a key past its deletion date is destroyed). */
+  read(keyId: string): Promise<KeyRecord>;
+  /** Every key of the caller (keys past their deletion date are destroyed first). */
+  list(): Promise<StoredKeyRecord[]>;
+  /**
+   * A new key's options (purpose, policy, label, exportable) validated for `spec`, with its
+   * provenance; takes one key creation from the rate limit.
+   */
+  newKey(
+    spec: AlgorithmSpec,
+    options: Record<string, unknown>,
+    field: string,
+    provenance: StoredProvenance,
+  ): NewKeyOptions;
+  /** Take one key creation (for `rotateKey`, after its own checks). */
+  creating(): void;
+  /** Apply a life-cycle or policy change to a key atomically; returns its new description. */
+  change(
+    keyId: string,
+    transition: (stored: StoredKeyRecord, now: number) => StoredKeyRecord,
+  ): Promise<KeyInfo>;
+  /** The public description of a record. */
+  describe(record: KeyRecord | StoredKeyRecord): KeyInfo;
+}
+
+/** An operation: validates its own arguments, which are untrusted, and asks its call for keys. */
+export type Operation = (call: Call, args: unknown[]) => Promise<unknown>;
+
+/** Codes that mean the caller sent something it should not have: they count toward throttling. */
+const VIOLATIONS: ReadonlySet<StrongroomErrorCode> = new Set([
+  'PROTOCOL_VIOLATION',
+  'INVALID_ARGUMENT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_ALGORITHM',
+]);
+
+/** The policy state of one channel: its rate limiter. Created once per channel. */
+export class ChannelPolicy {
+  readonly ctx: OpContext;
+  readonly limiter: RateLimiter;
+  readonly #clock: () => number;
+
+  /** The policy of the channel `ctx`, with the deployment's `rateLimits`. */
+  constructor(ctx: OpContext, rateLimits: RateLimits, clock: () => number) {
+    this.ctx = ctx;
+    this.#clock = clock;
+    this.limiter = new RateLimiter(rateLimits, clock());
+  }
+
+  /** Count a message the channel's guard refused (it may throttle the channel). */
+  violation(): void {
+    this.limiter.violation(this.#clock());
+  }
+
+  /** Run `operation` through the policy. */
+  async enforce(name: OperationName, operation: Operation, args: unknown[]): Promise<unknown> {
+    const clock = this.#clock;
+    const limiter = this.limiter;
+    const ctx = this.ctx;
+    const used: KeyRecord[] = [];
+    const keystore = () => ctx.keystore();
+
+    /** Load a key of the caller; a key past its deletion date is destroyed now. */
+    const load = async (keyId: string): Promise<KeyRecord> => {
+      const record = await keystore().get(keyId);
+      if (isDue(record, clock())) {
+        await keystore().destroyDue(clock());
+        throw new StrongroomError('KEY_NOT_FOUND', 'no such key');
+      }
+      return record;
+    };
+
+    const call: Call = {
+      operation: name,
+      ctx,
+      rateLimits: limiter.limits,
+      now: clock,
+      async use(keyId, token) {
+        const record = await load(keyId);
+        assertPurposeAllows(record.purpose, name);
+        assertActive(record);
+        if (token) assertTokenAllowed(record, token);
+        limiter.use([record], clock());
+        used.push(record);
+        return record;
+      },
+      async exportTarget(keyId, kek) {
+        const record = await load(keyId);
+        assertActive(record);
+        assertExportAllowed(kek, record);
+        limiter.use([record], clock());
+        return record;
+      },
+      async exported(wrapped, target) {
+        await keystore().rememberWrapped(wrapped, target.alg, target.purpose);
+      },
+      async assertImport(kek, spec, options, wrapped) {
+        assertImportAllowed(kek, spec, options.purpose, await keystore().exportedAs(wrapped));
+      },
+      read: load,
+      async list() {
+        await keystore().destroyDue(clock());
+        return keystore().list();
+      },
+      newKey(spec, options, field, provenance) {
+        const policy = newKeyPolicy(spec, options, field, limiter.limits);
+        limiter.create(clock());
+        return { ...policy, provenance, createdAt: clock() };
+      },
+      creating() {
+        limiter.create(clock());
+      },
+      async change(keyId, transition) {
+        await load(keyId);
+        const stored = await keystore().update(keyId, (s) => transition(s, clock()));
+        return toKeyInfo(stored, limiter.limits);
+      },
+      describe: (record) => toKeyInfo(record, limiter.limits),
+    };
+
+    try {
+      limiter.assertNotThrottled(clock());
+      const result = await operation(call, args);
+      for (const record of used) keystore().recordUse(record);
+      return result;
+    } catch (err) {
+      if (err instanceof StrongroomError && VIOLATIONS.has(err.code)) limiter.violation(clock());
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Rate limits: token buckets. Each bucket holds up to `perMinute` tokens and refills at
+ * `perMinute` tokens a minute; an act takes one token, or is refused `RATE_LIMITED` with the
+ * time until a token is back. The limits of a deployment are build configuration
+ * (`RateLimits`); a key may be set tighter at creation or by `restrictKey`.
+ *
+ * Buckets live in the key worker, so they count per enclave worker (one per tab).
+ */
+import { StrongroomError } from '@strongroom/bridge/errors';
+import type { RateLimits } from '@strongroom/bridge/protocol';
+
+/** One token bucket. */
+export class TokenBucket {
+  readonly perMinute: number;
+  #tokens: number;
+  #at: number;
+
+  /** A full bucket of `perMinute` tokens at time `now` (ms). */
+  constructor(perMinute: number, now: number) {
+    this.perMinute = perMinute;
+    this.#tokens = perMinute;
+    this.#at = now;
+  }
+
+  #refill(now: number): void {
+    const elapsed = Math.max(0, now - this.#at);
+    this.#tokens = Math.min(this.perMinute, this.#tokens + (elapsed * this.perMinute) / 60_000);
+    this.#at = now;
+  }
+
+  /** Milliseconds until a token is available: `0` when one is available now. */
+  wait(now: number): number {
+    this.#refill(now);
+    if (this.#tokens >= 1) return 0;
+    return Math.ceil(((1 - this.#tokens) * 60_000) / this.perMinute);
+  }
+
+  /** Take a token (call only after `wait` returned 0). */
+  take(now: number): void {
+    this.#refill(now);
+    this.#tokens -= 1;
+  }
+}
+
+function limited(what: string, retryAfterMs: number): StrongroomError {
+  return new StrongroomError('RATE_LIMITED', `${what}; retry in ${retryAfterMs} ms`, {
+    retryAfterMs,
+  });
+}
+
+/** The buckets of one channel: per key, per origin, key creations, refused requests. */
+export class RateLimiter {
+  readonly limits: RateLimits;
+  readonly #keys = new Map<string, TokenBucket>();
+  readonly #origin: TokenBucket;
+  readonly #creations: TokenBucket;
+  readonly #violations: TokenBucket;
+
+  /** Buckets for `limits`, full at `now`. */
+  constructor(limits: RateLimits, now: number) {
+    this.limits = limits;
+    this.#origin = new TokenBucket(limits.originUsesPerMinute, now);
+    this.#creations = new TokenBucket(limits.keyCreationsPerMinute, now);
+    this.#violations = new TokenBucket(limits.violationsPerMinute, now);
+  }
+
+  /** The uses per minute in effect for a key that set `own` (or `null`). */
+  keyLimit(own: number | null): number {
+    return Math.min(own ?? this.limits.keyUsesPerMinute, this.limits.keyUsesPerMinute);
+  }
+
+  /** Take one use of each key (and of the origin), or throw `RATE_LIMITED` taking nothing. */
+  use(keys: readonly { id: string; usesPerMinute: number | null }[], now: number): void {
+    const buckets = keys.map(({ id, usesPerMinute }) => {
+      const limit = this.keyLimit(usesPerMinute);
+      let bucket = this.#keys.get(id);
+      if (!bucket || bucket.perMinute !== limit) {
+        bucket = new TokenBucket(limit, now);
+        this.#keys.set(id, bucket);
+      }
+      return bucket;
+    });
+    for (const bucket of buckets) {
+      const wait = bucket.wait(now);
+      if (wait > 0) throw limited('this key was used too often', wait);
+    }
+    const wait = this.#origin.wait(now);
+    if (wait > 0) throw limited("this origin's keys were used too often", wait);
+    for (const bucket of buckets) bucket.take(now);
+    this.#origin.take(now);
+  }
+
+  /** Take one key creation, or throw `RATE_LIMITED`. */
+  create(now: number): void {
+    const wait = this.#creations.wait(now);
+    if (wait > 0) throw limited('too many keys were created', wait);
+    this.#creations.take(now);
+  }
+
+  /** Count one refused request of the channel (it may throttle the channel). */
+  violation(now: number): void {
+    if (this.#violations.wait(now) === 0) this.#violations.take(now);
+  }
+
+  /** Throw `RATE_LIMITED` while the channel is throttled for refused requests. */
+  assertNotThrottled(now: number): void {
+    const wait = this.#violations.wait(now);
+    if (wait > 0) throw limited('this channel sent too many refused requests', wait);
+  }
+}
