@@ -32,6 +32,8 @@ export interface ErrorView {
   code: string | null;
   message: string;
   isStrongroomError: boolean;
+  /** `StrongroomError.retryAfterMs` (RATE_LIMITED), else `null`. */
+  retryAfterMs?: number | null;
 }
 
 /** Thrown on the Node side when a harness call failed; carries the page-side error. */

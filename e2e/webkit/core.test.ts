@@ -12,6 +12,7 @@ import { HOSTILE } from '../core/hostile';
 import { KEYS } from '../core/keys';
 import { ORIGIN_BINDING } from '../core/origin-binding';
 import { PARTITIONING } from '../core/partitioning';
+import { POLICY } from '../core/policy';
 import type { CoreSuite } from '../core/suite';
 import { origins } from '../support/ports';
 import { findWebKit } from './find-webkit';
@@ -23,6 +24,7 @@ const SUITES: readonly CoreSuite[] = [
   ...HOSTILE,
   ...ORIGIN_BINDING,
   ...PARTITIONING,
+  ...POLICY,
 ];
 const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
 const available = findWebKit().ok;

@@ -3,7 +3,8 @@
  *
  * In development and test builds only (`DEV`), a test page on the enclave's origin can move
  * it forward: the `dev:clock-offset` entry of the `meta` store is read when a worker starts,
- * and a message on the `strongroom-dev-clock` BroadcastChannel changes it in running workers.
+ * and a message (the offset in milliseconds) on the BroadcastChannel of the same name changes
+ * it in running workers.
  * Release builds compile that branch out (checked by `dev-seams.test.ts`); their clock is
  * `Date.now()`.
  */

@@ -1,0 +1,809 @@
+/**
+ * The key policy attacked from the app page, as a compromised page (XSS, a malicious deploy)
+ * would: every call here is an ordinary, well-formed call through the bridge. Each attack that
+ * worked before the policy existed ends in a typed refusal with the keystore unchanged:
+ *
+ * - raw signatures with a token key (a JWT or VAPID token assembled by the page);
+ * - exporting a key under a KEK the page can compute (derived by `agree` with its own pair);
+ * - planting a key pair the page knows through `unwrapKey` under such a KEK;
+ * - re-importing an exported key as another algorithm;
+ * - tokens outside a key's allowlists, a policy widened after creation.
+ *
+ * And the rest of the policy as documented in docs/policy.md: purpose × operation, rotation,
+ * revocation, scheduled deletion (with the dev-only clock seam), rate limits and the
+ * throttling of a channel that keeps sending refused requests.
+ */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { b64u, gcmWrapNode, hkdf32, nodeEcdh } from '../support/tokens';
+import type { BrowserFrame } from '../webkit/browser-page';
+import {
+  type CoreContext,
+  call,
+  callError,
+  connectHarness,
+  type ErrorView,
+  enclaveFrame,
+  openHarness,
+  sleep,
+} from './harness';
+import { type CoreSuite, expect } from './suite';
+
+/** `KeyInfo` as these tests read it. */
+interface Key {
+  id: string;
+  kid: string;
+  alg: string;
+  purpose: string;
+  state: string;
+  version: number;
+  versions: { version: number; kid: string; state: string; publicJwk: JsonWebKey | null }[];
+  provenance: { source: string; from?: { keyId: string; source: string }; pageKnowable: boolean };
+  policy: {
+    maxTokenLifetime: number;
+    usesPerMinute: number;
+    audiences: string[] | null;
+    issuers: string[] | null;
+    subjects: string[] | null;
+    vapidAudiences: string[] | null;
+  };
+  deletion: { scheduledAt: number; destroyAt: number } | null;
+  usage: { count: number };
+  publicJwk: (JsonWebKey & { kid?: string }) | null;
+  maxTokenLifetime: number;
+}
+
+const te = new TextEncoder();
+const PUSH = 'https://push.example.net';
+const CONTACT = 'mailto:ops@app.example';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Assert a typed refusal. */
+function expectCode(err: ErrorView, code: string): void {
+  expect(err, JSON.stringify(err)).toMatchObject({
+    code,
+    isStrongroomError: true,
+    name: 'StrongroomError',
+  });
+}
+
+async function connected({ page, urls }: CoreContext): Promise<void> {
+  await openHarness(page, urls.app);
+  await connectHarness(page);
+}
+
+function make(ctx: CoreContext, options: Record<string, unknown>): Promise<Key> {
+  return call<Key>(ctx.page, 'generateKey', options);
+}
+
+/**
+ * What the keystore holds, read from inside the enclave frame (ids, states, versions,
+ * purposes, deletion dates), plus the usage counters the enclave reports: the view that
+ * must not change when an attack is refused.
+ */
+async function state(ctx: CoreContext): Promise<unknown> {
+  const frame = enclaveFrame(ctx.page, ctx.urls.enclave);
+  const stored = await frame.evaluate(
+    () =>
+      new Promise<unknown[]>((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(new Error('no database'));
+        req.onsuccess = () => {
+          const db = req.result;
+          const all = db.transaction('keys').objectStore('keys').getAll();
+          all.onsuccess = () => {
+            db.close();
+            resolve(
+              (all.result as Record<string, unknown>[])
+                .map((r) => ({
+                  id: r.id,
+                  state: r.state,
+                  version: r.version,
+                  purpose: r.purpose,
+                  retired: (r.retired as unknown[]).length,
+                  deletion: r.deletion,
+                }))
+                .sort((a, b) => String(a.id).localeCompare(String(b.id))),
+            );
+          };
+          all.onerror = () => reject(all.error);
+        };
+      }),
+  );
+  const listed = await call<Key[]>(ctx.page, 'listKeys');
+  return { stored, usage: listed.map((k) => [k.id, k.usage.count]) };
+}
+
+/** Move the enclave's policy clock forward (dev builds only), in running and later workers. */
+async function advanceClock(frame: BrowserFrame, offsetMs: number): Promise<void> {
+  await frame.evaluate(
+    (ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        const channel = new BroadcastChannel('dev:clock-offset');
+        channel.postMessage(ms);
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction('meta', 'readwrite');
+          tx.objectStore('meta').put({ name: 'dev:clock-offset', offsetMs: ms });
+          tx.oncomplete = () => {
+            db.close();
+            channel.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    offsetMs,
+  );
+  // BroadcastChannel delivery is asynchronous.
+  await sleep(200);
+}
+
+/** An X25519 key pair of the page (here: Node), and its public JWK. */
+function pagePair(): { privateKey: KeyObject; jwk: JsonWebKey } {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519');
+  const { kty, crv, x } = publicKey.export({ format: 'jwk' });
+  return { privateKey, jwk: { kty, crv, x } };
+}
+
+/**
+ * A KEK the page can compute: `agree` between an enclave X25519 key and the page's own pair.
+ * Returns the enclave's derived key and the bytes the page computes for it.
+ */
+async function pageKnowableKek(
+  ctx: CoreContext,
+  alg: 'A256GCM' | 'A256KW',
+): Promise<{ kek: Key; bytes: Buffer }> {
+  const mine = await make(ctx, { alg: 'X25519', purpose: 'agree' });
+  const page = pagePair();
+  const info = 'attacker kek';
+  const kek = await call<Key>(ctx.page, 'agree', mine.id, page.jwk, { info, alg, purpose: 'wrap' });
+  const bytes = hkdf32(
+    nodeEcdh(page.privateKey, mine.publicJwk as JsonWebKey),
+    new Uint8Array(0),
+    info,
+  );
+  return { kek, bytes };
+}
+
+/** The operations that use a named key, and a call of each that succeeds for the right key. */
+type Use = (ctx: CoreContext, key: Key, fixtures: Fixtures) => Promise<unknown>;
+interface Fixtures {
+  envelope: Map<string, Uint8Array>;
+  exportable: Key;
+  wrapped: Map<string, Uint8Array>;
+  jwe: Map<string, string>;
+  peer: JsonWebKey;
+}
+
+const USES: Record<string, Use> = {
+  sign: (ctx, key) => call(ctx.page, 'sign', key.id, te.encode('data')),
+  verify: (ctx, key) => call(ctx.page, 'verify', key.id, te.encode('data'), new Uint8Array(64)),
+  signJwt: (ctx, key) => call(ctx.page, 'signJwt', key.id, { claims: {}, expiresIn: 60 }),
+  vapidAuth: (ctx, key) =>
+    call(ctx.page, 'vapidAuth', key.id, { audience: PUSH, subject: CONTACT, expiresIn: 60 }),
+  seal: (ctx, key) => call(ctx.page, 'seal', key.id, te.encode('data')),
+  open: (ctx, key, f) =>
+    call(ctx.page, 'open', f.envelope.get(key.id) ?? new Uint8Array(64), { keyId: key.id }),
+  wrapKey: (ctx, key, f) => call(ctx.page, 'wrapKey', key.id, f.exportable.id),
+  unwrapKey: (ctx, key, f) =>
+    call(ctx.page, 'unwrapKey', key.id, f.wrapped.get(key.id) ?? new Uint8Array(40), {
+      alg: 'A256GCM',
+      purpose: 'seal',
+    }),
+  agree: (ctx, key, f) =>
+    call(ctx.page, 'agree', key.id, f.peer, { info: 'table', alg: 'A256GCM' }),
+  decryptJwe: (ctx, key, f) =>
+    call(ctx.page, 'decryptJwe', key.id, f.jwe.get(key.id) ?? 'a.b.c.d.e'),
+};
+
+/** docs/policy.md's table: which operations each purpose allows. */
+const ALLOWED: Record<string, string[]> = {
+  sign: ['sign', 'verify'],
+  jwt: ['signJwt', 'verify'],
+  vapid: ['vapidAuth', 'verify'],
+  mac: ['sign', 'verify'],
+  seal: ['seal', 'open'],
+  wrap: ['wrapKey', 'unwrapKey'],
+  agree: ['agree'],
+  jwe: ['decryptJwe'],
+};
+
+/** The algorithm each purpose's key has in the table test. */
+const TABLE_ALG: Record<string, string> = {
+  sign: 'EdDSA',
+  jwt: 'ES256',
+  vapid: 'ES256',
+  mac: 'HS256',
+  seal: 'A256GCM',
+  wrap: 'A256GCM',
+  agree: 'X25519',
+  jwe: 'X25519',
+};
+
+const PURPOSE_ALGS: Record<string, string[]> = {
+  sign: ['ES256', 'EdDSA'],
+  jwt: ['ES256', 'EdDSA'],
+  vapid: ['ES256'],
+  mac: ['HS256'],
+  seal: ['A256GCM', 'A256KW'],
+  wrap: ['A256GCM', 'A256KW'],
+  agree: ['X25519', 'ECDH-ES'],
+  jwe: ['X25519', 'ECDH-ES'],
+};
+
+/** The policy suites. */
+export const POLICY: readonly CoreSuite[] = [
+  {
+    describe: 'when a compromised app page attacks the key policy',
+    tests: [
+      {
+        name: 'a token key never signs raw bytes: no JWT or VAPID token outside the token rules',
+        async run(ctx) {
+          await connected(ctx);
+          const ed = await make(ctx, { alg: 'EdDSA', purpose: 'jwt', maxTokenLifetime: 60 });
+          const es = await make(ctx, { alg: 'ES256', purpose: 'jwt' });
+          const vapid = await make(ctx, { alg: 'ES256', purpose: 'vapid' });
+          const before = await state(ctx);
+          // The page assembles header.payload itself: a 10-year token, one with jku/crit and no exp.
+          const now = Math.floor(Date.now() / 1000);
+          const forged = [
+            [ed, { alg: 'EdDSA', kid: ed.kid }, { sub: 'x', exp: now + 10 * 365 * 86400 }],
+            [
+              es,
+              { alg: 'ES256', kid: es.kid, jku: 'https://evil.example', crit: ['x'] },
+              { sub: 'x' },
+            ],
+            [
+              vapid,
+              { typ: 'JWT', alg: 'ES256' },
+              { aud: PUSH, sub: CONTACT, exp: now + 30 * 86400 },
+            ],
+          ] as const;
+          for (const [key, header, claims] of forged) {
+            const input = `${b64u.encode(te.encode(JSON.stringify(header)))}.${b64u.encode(te.encode(JSON.stringify(claims)))}`;
+            expectCode(
+              await callError(ctx.page, 'sign', key.id, te.encode(input)),
+              'OPERATION_NOT_ALLOWED',
+            );
+          }
+          // The token operations themselves keep to the rules.
+          expectCode(
+            await callError(ctx.page, 'signJwt', ed.id, { claims: {}, expiresIn: 61 }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expectCode(
+            await callError(ctx.page, 'vapidAuth', vapid.id, {
+              audience: PUSH,
+              subject: CONTACT,
+              expiresIn: 30 * 86400,
+            }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          // An HMAC key is not a token key either: it answers sign (a MAC), never signJwt.
+          const mac = await make(ctx, { alg: 'HS256', purpose: 'mac' });
+          expectCode(
+            await callError(ctx.page, 'signJwt', mac.id, { claims: {}, expiresIn: 60 }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          const after = (await state(ctx)) as { stored: { id: string }[] };
+          // Nothing changed but the new mac key.
+          expect({
+            ...after,
+            stored: after.stored.filter((k) => k.id !== mac.id),
+            usage: (after as unknown as { usage: [string, number][] }).usage.filter(
+              ([id]) => id !== mac.id,
+            ),
+          }).toEqual(before);
+        },
+      },
+      {
+        name: 'an exportable key never leaves under a KEK the page can compute',
+        async run(ctx) {
+          await connected(ctx);
+          const target = await make(ctx, { alg: 'A256GCM', purpose: 'seal', exportable: true });
+          for (const alg of ['A256KW', 'A256GCM'] as const) {
+            const { kek } = await pageKnowableKek(ctx, alg);
+            expect(kek.provenance).toMatchObject({ source: 'derived', pageKnowable: true });
+            const before = await state(ctx);
+            expectCode(
+              await callError(ctx.page, 'wrapKey', kek.id, target.id),
+              'OPERATION_NOT_ALLOWED',
+            );
+            expect(await state(ctx)).toEqual(before);
+          }
+          // The control: a KEK generated in the enclave exports it.
+          const kek = await make(ctx, { alg: 'A256KW', purpose: 'wrap' });
+          expect(kek.provenance).toEqual({ source: 'generated', pageKnowable: false });
+          const wrapped = await call<Uint8Array>(ctx.page, 'wrapKey', kek.id, target.id);
+          expect(wrapped.byteLength).toBe(40);
+        },
+      },
+      {
+        name: 'the page cannot plant a key pair it knows, and what it imports is marked imported',
+        async run(ctx) {
+          await connected(ctx);
+          const { kek, bytes } = await pageKnowableKek(ctx, 'A256GCM');
+          // An Ed25519 identity the page generated, wrapped under the KEK it computed.
+          const { privateKey } = generateKeyPairSync('ed25519');
+          const pkcs8 = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }));
+          const wrapped = gcmWrapNode(bytes, 'EdDSA', pkcs8);
+          const before = await state(ctx);
+          expectCode(
+            await callError(ctx.page, 'unwrapKey', kek.id, wrapped, {
+              alg: 'EdDSA',
+              purpose: 'sign',
+            }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expect(await state(ctx)).toEqual(before);
+          // A secret key imports, but says where it came from.
+          const secret = gcmWrapNode(bytes, 'A256GCM', new Uint8Array(32).fill(7));
+          const imported = await call<Key>(ctx.page, 'unwrapKey', kek.id, secret, {
+            alg: 'A256GCM',
+            purpose: 'seal',
+          });
+          expect(imported.provenance).toEqual({
+            source: 'imported',
+            from: { keyId: kek.id, source: 'derived' },
+            pageKnowable: true,
+          });
+          // And an identity key cannot be destroyed at once to make room for a substitute.
+          const identity = await make(ctx, { alg: 'EdDSA', purpose: 'sign' });
+          const deleted = await call<Key>(ctx.page, 'deleteKey', identity.id);
+          expect(deleted.state).toBe('pending-deletion');
+          await call(ctx.page, 'cancelDeletion', identity.id);
+          await call(ctx.page, 'sign', identity.id, te.encode('still here'));
+        },
+      },
+      {
+        name: 'an exported key re-imports only as the algorithm and purpose it was exported as',
+        async run(ctx) {
+          await connected(ctx);
+          const kek = await make(ctx, { alg: 'A256KW', purpose: 'wrap' });
+          const secret = await make(ctx, { alg: 'A256KW', purpose: 'wrap', exportable: true });
+          const wrapped = await call<Uint8Array>(ctx.page, 'wrapKey', kek.id, secret.id);
+          const before = await state(ctx);
+          for (const options of [
+            { alg: 'HS256', purpose: 'mac' },
+            { alg: 'A256GCM', purpose: 'seal' },
+            { alg: 'A256KW', purpose: 'seal' },
+          ]) {
+            expectCode(
+              await callError(ctx.page, 'unwrapKey', kek.id, wrapped, options),
+              'OPERATION_NOT_ALLOWED',
+            );
+          }
+          expect(await state(ctx)).toEqual(before);
+          const back = await call<Key>(ctx.page, 'unwrapKey', kek.id, wrapped, {
+            alg: 'A256KW',
+            purpose: 'wrap',
+          });
+          expect(back).toMatchObject({ alg: 'A256KW', purpose: 'wrap' });
+        },
+      },
+    ],
+  },
+  {
+    describe: 'when keys have purposes',
+    tests: [
+      {
+        name: 'each operation works with exactly the purposes of the table, and creation checks the algorithm',
+        async run(ctx) {
+          await connected(ctx);
+          // Creation: every purpose × algorithm pair.
+          for (const [purpose, algs] of Object.entries(PURPOSE_ALGS)) {
+            for (const alg of [
+              'ES256',
+              'EdDSA',
+              'X25519',
+              'ECDH-ES',
+              'A256GCM',
+              'A256KW',
+              'HS256',
+            ]) {
+              if (algs.includes(alg)) continue;
+              expectCode(
+                await callError(ctx.page, 'generateKey', { alg, purpose }),
+                'INVALID_ARGUMENT',
+              );
+            }
+          }
+          expectCode(
+            await callError(ctx.page, 'generateKey', { alg: 'EdDSA' }),
+            'INVALID_ARGUMENT',
+          );
+
+          const keys = new Map<string, Key>();
+          for (const purpose of Object.keys(ALLOWED)) {
+            const key = await make(ctx, { alg: TABLE_ALG[purpose], purpose });
+            expect(key.purpose).toBe(purpose);
+            keys.set(purpose, key);
+          }
+          const fixtures: Fixtures = {
+            envelope: new Map(),
+            exportable: await make(ctx, { alg: 'A256GCM', purpose: 'seal', exportable: true }),
+            wrapped: new Map(),
+            jwe: new Map(),
+            peer: pagePair().jwk,
+          };
+          const sealKey = keys.get('seal') as Key;
+          fixtures.envelope.set(
+            sealKey.id,
+            await call(ctx.page, 'seal', sealKey.id, te.encode('x')),
+          );
+          const wrapKey = keys.get('wrap') as Key;
+          fixtures.wrapped.set(
+            wrapKey.id,
+            await call(ctx.page, 'wrapKey', wrapKey.id, fixtures.exportable.id),
+          );
+          const jweKey = keys.get('jwe') as Key;
+          fixtures.jwe.set(
+            jweKey.id,
+            await call(ctx.page, 'encryptJwe', jweKey.publicJwk, te.encode('to the jwe key')),
+          );
+
+          for (const [purpose, key] of keys) {
+            for (const [operation, use] of Object.entries(USES)) {
+              const allowed = (ALLOWED[purpose] ?? []).includes(operation);
+              const label = `${operation} with a "${purpose}" key`;
+              if (allowed) {
+                await expect(use(ctx, key, fixtures), label).resolves.not.toBeUndefined();
+              } else {
+                let err: ErrorView | null = null;
+                try {
+                  await use(ctx, key, fixtures);
+                } catch (e) {
+                  err = (e as { view: ErrorView }).view;
+                }
+                expect(err, label).not.toBeNull();
+                // `open` is opaque by design: every failure is DECRYPTION_FAILED.
+                expectCode(
+                  err as ErrorView,
+                  operation === 'open' ? 'DECRYPTION_FAILED' : 'OPERATION_NOT_ALLOWED',
+                );
+              }
+            }
+          }
+        },
+      },
+    ],
+  },
+  {
+    describe: 'when a token key has a policy',
+    tests: [
+      {
+        name: 'tokens outside the aud, iss and sub allowlists are refused before anything is signed',
+        async run(ctx) {
+          await connected(ctx);
+          const relay = 'https://relay.example';
+          const key = await make(ctx, {
+            alg: 'ES256',
+            purpose: 'jwt',
+            audiences: [relay, 'https://other.example'],
+            issuers: ['https://app.example'],
+            subjects: ['user-42'],
+          });
+          expect(key.policy).toMatchObject({
+            audiences: [relay, 'https://other.example'],
+            issuers: ['https://app.example'],
+            subjects: ['user-42'],
+            vapidAudiences: null,
+          });
+          const good = { iss: 'https://app.example', sub: 'user-42', aud: relay };
+          const before = await state(ctx);
+          for (const claims of [
+            { ...good, aud: 'https://evil.example' },
+            { ...good, aud: [relay, 'https://evil.example'] },
+            { iss: good.iss, sub: good.sub },
+            { ...good, iss: 'https://evil.example' },
+            { ...good, sub: 'user-43' },
+            { aud: relay, sub: good.sub },
+          ]) {
+            expectCode(
+              await callError(ctx.page, 'signJwt', key.id, { claims, expiresIn: 60 }),
+              'OPERATION_NOT_ALLOWED',
+            );
+          }
+          expect(await state(ctx)).toEqual(before);
+          const token = await call<string>(ctx.page, 'signJwt', key.id, {
+            claims: good,
+            expiresIn: 60,
+          });
+          const jwk = await importJWK(key.publicJwk as never, 'ES256');
+          await expect(jwtVerify(token, jwk, { audience: relay })).resolves.toBeTruthy();
+
+          // VAPID: only the listed push services and contact.
+          const vapid = await make(ctx, {
+            alg: 'ES256',
+            purpose: 'vapid',
+            vapidAudiences: [PUSH],
+            subjects: [CONTACT],
+          });
+          expectCode(
+            await callError(ctx.page, 'vapidAuth', vapid.id, {
+              audience: 'https://push.evil.example',
+              subject: CONTACT,
+            }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expectCode(
+            await callError(ctx.page, 'vapidAuth', vapid.id, {
+              audience: PUSH,
+              subject: 'mailto:evil@evil.example',
+            }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expect(
+            await call<string>(ctx.page, 'vapidAuth', vapid.id, {
+              audience: PUSH,
+              subject: CONTACT,
+            }),
+          ).toMatch(/^vapid t=/);
+          // Options that do not apply to the purpose are refused, not ignored.
+          expectCode(
+            await callError(ctx.page, 'generateKey', {
+              alg: 'EdDSA',
+              purpose: 'sign',
+              audiences: [relay],
+            }),
+            'INVALID_ARGUMENT',
+          );
+        },
+      },
+      {
+        name: 'restrictKey narrows a policy and never widens it',
+        async run(ctx) {
+          await connected(ctx);
+          const key = await make(ctx, {
+            alg: 'EdDSA',
+            purpose: 'jwt',
+            maxTokenLifetime: 600,
+            audiences: ['a', 'b'],
+          });
+          const narrowed = await call<Key>(ctx.page, 'restrictKey', key.id, {
+            maxTokenLifetime: 300,
+            audiences: ['a'],
+            usesPerMinute: 100,
+          });
+          expect(narrowed.policy).toMatchObject({
+            maxTokenLifetime: 300,
+            audiences: ['a'],
+            usesPerMinute: 100,
+          });
+          expect(narrowed.maxTokenLifetime).toBe(300);
+          const before = await state(ctx);
+          for (const wider of [
+            { maxTokenLifetime: 301 },
+            { audiences: ['a', 'b'] },
+            { usesPerMinute: 101 },
+          ]) {
+            expectCode(
+              await callError(ctx.page, 'restrictKey', key.id, wider),
+              'OPERATION_NOT_ALLOWED',
+            );
+          }
+          expectCode(await callError(ctx.page, 'restrictKey', key.id, {}), 'INVALID_ARGUMENT');
+          expectCode(
+            await callError(ctx.page, 'restrictKey', key.id, { vapidAudiences: [PUSH] }),
+            'INVALID_ARGUMENT',
+          );
+          expect(await state(ctx)).toEqual(before);
+          expectCode(
+            await callError(ctx.page, 'signJwt', key.id, { claims: { aud: 'a' }, expiresIn: 301 }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expectCode(
+            await callError(ctx.page, 'signJwt', key.id, { claims: { aud: 'b' }, expiresIn: 60 }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          await call(ctx.page, 'signJwt', key.id, { claims: { aud: 'a' }, expiresIn: 300 });
+        },
+      },
+    ],
+  },
+  {
+    describe: 'when keys go through their life cycle',
+    tests: [
+      {
+        name: 'after a rotation, old signatures verify, old envelopes open, and tokens carry the new kid',
+        async run(ctx) {
+          await connected(ctx);
+          const data = te.encode('signed before the rotation');
+          const signer = await make(ctx, { alg: 'EdDSA', purpose: 'sign' });
+          const sealer = await make(ctx, { alg: 'A256KW', purpose: 'seal' });
+          const jwt = await make(ctx, { alg: 'ES256', purpose: 'jwt' });
+          const oldSignature = await call<Uint8Array>(ctx.page, 'sign', signer.id, data);
+          const oldEnvelope = await call<Uint8Array>(ctx.page, 'seal', sealer.id, te.encode('v1'));
+          const oldToken = await call<string>(ctx.page, 'signJwt', jwt.id, {
+            claims: {},
+            expiresIn: 60,
+          });
+
+          const rotated = await call<Key>(ctx.page, 'rotateKey', signer.id);
+          expect(rotated).toMatchObject({ id: signer.id, version: 2, state: 'active' });
+          expect(rotated.kid).not.toBe(signer.kid);
+          expect(rotated.versions.map((v) => [v.version, v.state, v.kid])).toEqual([
+            [2, 'primary', rotated.kid],
+            [1, 'retired', signer.kid],
+          ]);
+          expect(rotated.versions[1]?.publicJwk).toEqual(signer.publicJwk);
+          expect(await call(ctx.page, 'verify', signer.id, data, oldSignature)).toBe(true);
+          const newSignature = await call<Uint8Array>(ctx.page, 'sign', signer.id, data);
+          expect(await call(ctx.page, 'verify', signer.id, data, newSignature)).toBe(true);
+
+          await call(ctx.page, 'rotateKey', sealer.id);
+          expect(new TextDecoder().decode(await call(ctx.page, 'open', oldEnvelope))).toBe('v1');
+          const newEnvelope = await call<Uint8Array>(ctx.page, 'seal', sealer.id, te.encode('v2'));
+          // The envelope names the version that sealed it (docs/formats.md: after the key id).
+          expect(newEnvelope[5 + (newEnvelope[4] ?? 0) + 3]).toBe(2);
+          expect(new TextDecoder().decode(await call(ctx.page, 'open', newEnvelope))).toBe('v2');
+
+          const jwt2 = await call<Key>(ctx.page, 'rotateKey', jwt.id);
+          const newToken = await call<string>(ctx.page, 'signJwt', jwt.id, {
+            claims: {},
+            expiresIn: 60,
+          });
+          expect(decodeProtectedHeader(oldToken).kid).toBe(jwt.kid);
+          expect(decodeProtectedHeader(newToken).kid).toBe(jwt2.kid);
+          expect(jwt2.kid).not.toBe(jwt.kid);
+          await jwtVerify(newToken, await importJWK(jwt2.publicJwk as never, 'ES256'));
+
+          // Only keys generated here rotate.
+          const { kek } = await pageKnowableKek(ctx, 'A256GCM');
+          expectCode(await callError(ctx.page, 'rotateKey', kek.id), 'OPERATION_NOT_ALLOWED');
+        },
+      },
+      {
+        name: 'a revoked key refuses everything, for ever, and stays listed',
+        async run(ctx) {
+          await connected(ctx);
+          const key = await make(ctx, { alg: 'EdDSA', purpose: 'sign' });
+          const revoked = await call<Key>(ctx.page, 'revokeKey', key.id);
+          expect(revoked.state).toBe('revoked');
+          const before = await state(ctx);
+          expectCode(
+            await callError(ctx.page, 'sign', key.id, te.encode('x')),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expectCode(
+            await callError(ctx.page, 'verify', key.id, te.encode('x'), new Uint8Array(64)),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expectCode(await callError(ctx.page, 'rotateKey', key.id), 'OPERATION_NOT_ALLOWED');
+          expectCode(
+            await callError(ctx.page, 'restrictKey', key.id, { usesPerMinute: 1 }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expectCode(await callError(ctx.page, 'cancelDeletion', key.id), 'OPERATION_NOT_ALLOWED');
+          expect(await state(ctx)).toEqual(before);
+          const listed = await call<Key[]>(ctx.page, 'listKeys');
+          expect(listed.find((k) => k.id === key.id)?.state).toBe('revoked');
+          expect((await call<Key>(ctx.page, 'getKey', key.id)).publicJwk).toEqual(key.publicJwk);
+          // Deletion is the one way on; cancelling it returns to revoked, not active.
+          await call(ctx.page, 'scheduleDeletion', key.id, { days: 1 });
+          expect((await call<Key>(ctx.page, 'cancelDeletion', key.id)).state).toBe('revoked');
+        },
+      },
+      {
+        name: 'a scheduled deletion can be cancelled in its window; after it the key and its data are gone',
+        async run(ctx) {
+          await connected(ctx);
+          const frame = enclaveFrame(ctx.page, ctx.urls.enclave);
+          for (const days of [0, 31, 1.5, '7']) {
+            expectCode(
+              await callError(ctx.page, 'scheduleDeletion', 'AAAAAAAAAAAAAAAAAAAAAA', { days }),
+              'INVALID_ARGUMENT',
+            );
+          }
+          const key = await make(ctx, { alg: 'A256GCM', purpose: 'seal' });
+          const envelope = await call<Uint8Array>(ctx.page, 'seal', key.id, te.encode('kept'));
+          const scheduled = await call<Key>(ctx.page, 'scheduleDeletion', key.id, { days: 2 });
+          expect(scheduled.state).toBe('pending-deletion');
+          expect(scheduled.deletion?.destroyAt).toBe(
+            (scheduled.deletion?.scheduledAt ?? 0) + 2 * DAY_MS,
+          );
+          expectCode(
+            await callError(ctx.page, 'seal', key.id, te.encode('x')),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expectCode(
+            await callError(ctx.page, 'scheduleDeletion', key.id, { days: 1 }),
+            'OPERATION_NOT_ALLOWED',
+          );
+          // Within the window: cancel, and the data opens again.
+          await advanceClock(frame, DAY_MS);
+          expect((await call<Key>(ctx.page, 'cancelDeletion', key.id)).state).toBe('active');
+          expect(new TextDecoder().decode(await call(ctx.page, 'open', envelope))).toBe('kept');
+
+          // After the window: gone on use, from the list and from IndexedDB.
+          await call(ctx.page, 'scheduleDeletion', key.id, { days: 1 });
+          await advanceClock(frame, 3 * DAY_MS);
+          expectCode(await callError(ctx.page, 'cancelDeletion', key.id), 'KEY_NOT_FOUND');
+          expectCode(await callError(ctx.page, 'open', envelope), 'DECRYPTION_FAILED');
+          expect((await call<Key[]>(ctx.page, 'listKeys')).map((k) => k.id)).not.toContain(key.id);
+          const stored = (await state(ctx)) as { stored: { id: string }[] };
+          expect(stored.stored.map((k) => k.id)).not.toContain(key.id);
+
+          // At start-up: a key whose date passed while no enclave ran is destroyed before use.
+          const other = await make(ctx, { alg: 'EdDSA', purpose: 'sign' });
+          await call(ctx.page, 'scheduleDeletion', other.id, { days: 1 });
+          await advanceClock(frame, 5 * DAY_MS);
+          await ctx.page.reload();
+          await openHarness(ctx.page, ctx.urls.app);
+          await connectHarness(ctx.page);
+          await call(ctx.page, 'info');
+          const afterRestart = (await state(ctx)) as { stored: { id: string }[] };
+          expect(afterRestart.stored.map((k) => k.id)).not.toContain(other.id);
+        },
+      },
+    ],
+  },
+  {
+    describe: 'when the page calls too often',
+    tests: [
+      {
+        name: "a key's uses per minute run out with RATE_LIMITED and a retry time, and recover",
+        async run(ctx) {
+          await connected(ctx);
+          const info = await call<{ rateLimits: Record<string, number> }>(ctx.page, 'info');
+          expect(info.rateLimits).toMatchObject({
+            keyUsesPerMinute: 600,
+            originUsesPerMinute: 3000,
+            violationsPerMinute: 120,
+          });
+          const key = await make(ctx, { alg: 'HS256', purpose: 'mac', usesPerMinute: 60 });
+          expect(key.policy.usesPerMinute).toBe(60);
+          expectCode(
+            await callError(ctx.page, 'generateKey', {
+              alg: 'HS256',
+              purpose: 'mac',
+              usesPerMinute: 601,
+            }),
+            'INVALID_ARGUMENT',
+          );
+          const data = te.encode('x');
+          for (let i = 0; i < 60; i++) await call(ctx.page, 'sign', key.id, data);
+          const err = await callError(ctx.page, 'sign', key.id, data);
+          expectCode(err, 'RATE_LIMITED');
+          const retry = err.retryAfterMs ?? -1;
+          expect(retry).toBeGreaterThan(0);
+          expect(retry).toBeLessThanOrEqual(1000);
+          // The refused call did not count as a use.
+          expect((await call<Key>(ctx.page, 'getKey', key.id)).usage.count).toBe(60);
+          // Another key is not affected.
+          const other = await make(ctx, { alg: 'HS256', purpose: 'mac' });
+          await call(ctx.page, 'sign', other.id, data);
+          await sleep(retry + 100);
+          await call(ctx.page, 'sign', key.id, data);
+        },
+      },
+      {
+        name: 'a channel that keeps sending refused requests is throttled, then recovers',
+        async run(ctx) {
+          await connected(ctx);
+          const key = await make(ctx, { alg: 'EdDSA', purpose: 'sign' });
+          const data = te.encode('x');
+          // The bucket holds 120 and refills at 2 a second while the calls go on.
+          let refused = 0;
+          let throttledAfter = -1;
+          for (let i = 0; i < 400 && throttledAfter < 0; i++) {
+            const err = await callError(ctx.page, 'sign', 42, data);
+            if (err.code === 'RATE_LIMITED') throttledAfter = refused;
+            else expectCode(err, 'INVALID_ARGUMENT');
+            refused += 1;
+          }
+          expect(throttledAfter).toBeGreaterThanOrEqual(120);
+          const err = await callError(ctx.page, 'sign', key.id, data);
+          expectCode(err, 'RATE_LIMITED');
+          expect(err.retryAfterMs).toBeGreaterThan(0);
+          // After a minute (the policy clock, moved forward), the channel works again.
+          await advanceClock(enclaveFrame(ctx.page, ctx.urls.enclave), 60_000);
+          await call(ctx.page, 'sign', key.id, data);
+        },
+      },
+    ],
+  },
+];
