@@ -243,7 +243,15 @@ export class Keystore {
   /** Every key of this owner, oldest first (as stored: the key material is not loaded). */
   async list(): Promise<StoredKeyRecord[]> {
     const records = await this.#db.getAllFromIndex('keys', 'byOwner', this.#owner);
-    return records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    // Usage counters not yet flushed (or being flushed) are this worker's: report them as
+    // they are now.
+    const current = records.map((r) => {
+      const cached = this.#cache.get(r.id);
+      return cached && cached.usage.count > r.usage.count
+        ? { ...r, usage: { ...cached.usage } }
+        : r;
+    });
+    return current.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   /**
