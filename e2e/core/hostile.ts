@@ -4,9 +4,10 @@
  * malformed, wrong-typed and oversized arguments. Each must end in a typed error with a stable
  * code; afterwards the enclave still works and the keystore is exactly as before.
  */
+import { OPERATION_MAX_ARGS, OPERATION_NAMES } from '../../bridge/src/protocol';
 import { encode, type Json } from '../fixtures/src/wire-json';
-import type { BrowserFrame } from '../webkit/browser-page';
-import { enclaveFrame, openHarness } from './harness';
+import type { BrowserFrame, BrowserPage } from '../webkit/browser-page';
+import { enclaveFrame, openHarness, sleep, type Urls } from './harness';
 import { dumpKeystore } from './keystore';
 import { type CoreSuite, expect } from './suite';
 
@@ -53,6 +54,44 @@ function expectThrown(reply: Reply | 'no-reply', code: string) {
   });
 }
 
+/** The enclave document's status, as it shows it (`refused: …` when it refused). */
+function enclaveStatus(frame: BrowserFrame): Promise<string | null> {
+  return frame.evaluate(() => document.documentElement.dataset.status ?? null);
+}
+
+/**
+ * Open a raw channel and create a key to protect; returns its id, the enclave frame and the
+ * keystore as it is before the attack.
+ */
+async function openWithVictim(page: BrowserPage, urls: Urls, options: Record<string, unknown>) {
+  await openHarness(page, urls.app);
+  expect(await page.evaluate(() => window.sr.rawOpen())).toEqual({ ok: true });
+  const made = await send(page, apply(['generateKey'], { ...options, label: 'victim' }));
+  expect(made).toMatchObject({ type: 'RAW', value: { label: 'victim' } });
+  const victim = ((made as Reply).value as { id: string }).id;
+  const frame = enclaveFrame(page, urls.enclave);
+  const before = await dumpKeystore(frame);
+  expect(before.map((k) => k.id)).toContain(victim);
+  return { victim, frame, before };
+}
+
+/** The channel still answers, the enclave has not refused, and the keystore is unchanged. */
+async function expectUnharmed(
+  page: BrowserPage,
+  frame: BrowserFrame,
+  before: Awaited<ReturnType<typeof dumpKeystore>>,
+): Promise<void> {
+  const listed = await send(page, apply(['listKeys']));
+  expect(listed).toMatchObject({ type: 'RAW' });
+  expect(((listed as Reply).value as { id: string }[]).map((k) => k.id)).toEqual(
+    before.map((k) => k.id),
+  );
+  // An error in the worker reaches the document as an event: give it time to arrive.
+  await sleep(300);
+  expect(await enclaveStatus(frame)).toBe('connected');
+  expect(await dumpKeystore(frame)).toEqual(before);
+}
+
 /** The hostile-client suites. */
 export const HOSTILE: readonly CoreSuite[] = [
   {
@@ -65,7 +104,10 @@ export const HOSTILE: readonly CoreSuite[] = [
           expect(await page.evaluate(() => window.sr.rawOpen())).toEqual({ ok: true });
 
           // A key to protect, and the keystore as it is before the attack.
-          const made = await send(page, apply(['generateKey'], { alg: 'EdDSA', label: 'victim' }));
+          const made = await send(
+            page,
+            apply(['generateKey'], { alg: 'EdDSA', purpose: 'sign', label: 'victim' }),
+          );
           expect(made).toMatchObject({ type: 'RAW', value: { alg: 'EdDSA', label: 'victim' } });
           const victim = ((made as Reply).value as { id: string }).id;
           const frame = enclaveFrame(page, urls.enclave);
@@ -140,10 +182,11 @@ export const HOSTILE: readonly CoreSuite[] = [
             ['sign: data as a string', apply(['sign'], victim, 'data'), 'INVALID_ARGUMENT'],
             ['sign: data as an array', apply(['sign'], victim, [1, 2, 3]), 'INVALID_ARGUMENT'],
             ['sign: data missing', apply(['sign'], victim), 'INVALID_ARGUMENT'],
+            // More arguments than an operation takes never reach it (the guard's bound).
             [
               'sign: an extra argument',
               apply(['sign'], victim, new Uint8Array(1), 'extra'),
-              'INVALID_ARGUMENT',
+              'PROTOCOL_VIOLATION',
             ],
             ['sign: oversized data', apply(['sign'], victim, tooBig), 'PAYLOAD_TOO_LARGE'],
             [
@@ -163,27 +206,27 @@ export const HOSTILE: readonly CoreSuite[] = [
             ],
             [
               'generateKey: an unsupported algorithm',
-              apply(['generateKey'], { alg: 'RS256' }),
+              apply(['generateKey'], { alg: 'RS256', purpose: 'sign' }),
               'UNSUPPORTED_ALGORITHM',
             ],
             [
               'generateKey: alg "__proto__"',
-              apply(['generateKey'], { alg: '__proto__' }),
+              apply(['generateKey'], { alg: '__proto__', purpose: 'sign' }),
               'UNSUPPORTED_ALGORITHM',
             ],
             [
               'generateKey: asks for an extractable key',
-              apply(['generateKey'], { alg: 'EdDSA', extractable: true }),
+              apply(['generateKey'], { alg: 'EdDSA', purpose: 'sign', extractable: true }),
               'INVALID_ARGUMENT',
             ],
             [
               'generateKey: an overlong label',
-              apply(['generateKey'], { alg: 'EdDSA', label: 'x'.repeat(129) }),
+              apply(['generateKey'], { alg: 'EdDSA', purpose: 'sign', label: 'x'.repeat(129) }),
               'PAYLOAD_TOO_LARGE',
             ],
             [
               'generateKey: a label of the wrong type',
-              apply(['generateKey'], { alg: 'EdDSA', label: 7 }),
+              apply(['generateKey'], { alg: 'EdDSA', purpose: 'sign', label: 7 }),
               'INVALID_ARGUMENT',
             ],
             [
@@ -191,7 +234,7 @@ export const HOSTILE: readonly CoreSuite[] = [
               apply(['publicKey'], victim, 'pem'),
               'INVALID_ARGUMENT',
             ],
-            ['listKeys: unexpected arguments', apply(['listKeys'], 1), 'INVALID_ARGUMENT'],
+            ['listKeys: unexpected arguments', apply(['listKeys'], 1), 'PROTOCOL_VIOLATION'],
             ['deleteKey: no argument', apply(['deleteKey']), 'INVALID_ARGUMENT'],
           ];
           for (const [what, message, code] of malformed) {
@@ -234,6 +277,154 @@ export const HOSTILE: readonly CoreSuite[] = [
           expect(await page.evaluate(() => window.sr.rawOpen())).toEqual({ ok: true });
           const reply = (await send(page, apply(['getKey'], 'AAAAAAAAAAAAAAAAAAAAAA'))) as Reply;
           expect(reply.value).toEqual({ code: 'KEY_NOT_FOUND', message: 'no such key' });
+        },
+      },
+    ],
+  },
+  {
+    describe: 'when a hostile client tries to knock the guard over',
+    tests: [
+      {
+        name: 'a message type that cannot be converted to a string is refused, and the enclave neither stops nor refuses',
+        async run({ page, urls }) {
+          const { victim, frame, before } = await openWithVictim(page, urls, {
+            alg: 'EdDSA',
+            purpose: 'sign',
+          });
+          const types: [string, unknown][] = [
+            ['toString not callable', { toString: 1 }],
+            ['toString and valueOf not callable', { toString: 1, valueOf: 1 }],
+            ['toString and valueOf objects', { toString: {}, valueOf: {} }],
+          ];
+          for (const [what, type] of types) {
+            for (const path of [['listKeys'], ['deleteKey']]) {
+              const message = { id: id(), type, path, argumentList: [raw(victim)] };
+              const reply = await send(page, message);
+              expect(reply, what).not.toBe('no-reply');
+              expectThrown(reply, 'PROTOCOL_VIOLATION');
+            }
+          }
+          await expectUnharmed(page, frame, before);
+          expect(await send(page, apply(['sign'], victim, new Uint8Array([1])))).toMatchObject({
+            type: 'RAW',
+          });
+        },
+      },
+      {
+        name: 'RELEASE passes only in its exact form; an exact RELEASE is answered, then the channel is closed',
+        async run({ page, urls }) {
+          const { victim, frame, before } = await openWithVictim(page, urls, {
+            alg: 'EdDSA',
+            purpose: 'sign',
+          });
+          const malformed: [string, Record<string, unknown>][] = [
+            ['a path to an operation', { id: id(), type: 'RELEASE', path: ['deleteKey'] }],
+            [
+              'a path to constructor.constructor',
+              { id: id(), type: 'RELEASE', path: ['constructor', 'constructor'] },
+            ],
+            ['a path to __proto__', { id: id(), type: 'RELEASE', path: ['__proto__'] }],
+            ['a path that is not an array', { id: id(), type: 'RELEASE', path: 'sign' }],
+            [
+              'an argument list',
+              { id: id(), type: 'RELEASE', path: [], argumentList: [raw(victim)] },
+            ],
+            ['a value', { id: id(), type: 'RELEASE', value: raw(1) }],
+          ];
+          for (const [what, message] of malformed) {
+            const reply = await send(page, message);
+            expect(reply, what).not.toBe('no-reply');
+            expectThrown(reply, 'PROTOCOL_VIOLATION');
+            // Refused, so nothing was released: the channel still answers.
+            expect(await send(page, apply(['listKeys'])), what).toMatchObject({ type: 'RAW' });
+          }
+          await expectUnharmed(page, frame, before);
+
+          // Exactly what Comlink sends: answered, then the enclave closes its end of the port
+          // (no browser here fires `close` on the app's end, so only the silence is observable).
+          const release = { id: id(), type: 'RELEASE' };
+          expect(await send(page, release)).toMatchObject({ id: release.id, type: 'RAW' });
+          expect(await send(page, apply(['listKeys']), 1000)).toBe('no-reply');
+          expect(await send(page, apply(['deleteKey'], victim), 1000)).toBe('no-reply');
+          await sleep(300);
+          expect(await enclaveStatus(frame)).toBe('connected');
+          expect(await dumpKeystore(frame)).toEqual(before);
+
+          // A new channel works, and sees the same keys.
+          expect(await page.evaluate(() => window.sr.rawOpen())).toEqual({ ok: true });
+          const listed = await send(page, apply(['listKeys']));
+          expect(((listed as Reply).value as { id: string }[]).map((k) => k.id)).toEqual(
+            before.map((k) => k.id),
+          );
+        },
+      },
+      {
+        name: 'more arguments than an operation takes are refused before any is read',
+        async run({ page, urls }) {
+          const { victim, frame, before } = await openWithVictim(page, urls, {
+            alg: 'EdDSA',
+            purpose: 'sign',
+          });
+          // Spread into the call, 200,000 arguments overflow the stack (INTERNAL_ERROR in Chromium).
+          const many = {
+            id: id(),
+            type: 'APPLY',
+            path: ['sign'],
+            argumentList: [victim, ...new Array(199_999).fill(0)].map(raw),
+          };
+          const reply = await send(page, many, 15_000);
+          expect(reply, '200,000 arguments').not.toBe('no-reply');
+          expectThrown(reply, 'PROTOCOL_VIOLATION');
+
+          // One more than each operation's maximum, starting with the victim's id.
+          for (const name of OPERATION_NAMES) {
+            const count = OPERATION_MAX_ARGS[name] + 1;
+            const args = [victim, ...new Array(count - 1).fill(0)].slice(0, count);
+            const over = await send(page, apply([name], ...args));
+            expect(over, `${name} with ${count} arguments`).not.toBe('no-reply');
+            expectThrown(over, 'PROTOCOL_VIOLATION');
+          }
+          await expectUnharmed(page, frame, before);
+        },
+      },
+      {
+        name: 'signJwt refuses claims and headers with __proto__, constructor or prototype members',
+        async run({ page, urls }) {
+          const { victim, frame, before } = await openWithVictim(page, urls, {
+            alg: 'ES256',
+            purpose: 'jwt',
+          });
+          // Computed keys: an own member named `__proto__`, as structured clone delivers it.
+          const cases: [string, Record<string, unknown>][] = [
+            ['options.claims.__proto__', { claims: { sub: 'a', ['__proto__']: { admin: true } } }],
+            ['options.claims.constructor', { claims: { sub: 'a', constructor: 'x' } }],
+            ['options.claims.prototype', { claims: { prototype: { admin: true } } }],
+            ['options.claims.a.__proto__', { claims: { a: { ['__proto__']: { admin: true } } } }],
+            ['options.claims.a.b.constructor', { claims: { a: { b: { constructor: 1 } } } }],
+            ['options.claims.a[0].prototype', { claims: { a: [{ prototype: null }] } }],
+            ['options.header.__proto__', { header: { ['__proto__']: { typ: 'x' } }, claims: {} }],
+            ['options.header.constructor', { header: { typ: 'JWT', constructor: 1 }, claims: {} }],
+            ['options.header.prototype', { header: { prototype: 'x' }, claims: {} }],
+            ['options.header.x.__proto__', { header: { x: { ['__proto__']: 1 } }, claims: {} }],
+          ];
+          for (const [path, options] of cases) {
+            const reply = await send(
+              page,
+              apply(['signJwt'], victim, { ...options, expiresIn: 60 }),
+            );
+            expect(reply, path).not.toBe('no-reply');
+            expectThrown(reply, 'INVALID_ARGUMENT');
+            expect(((reply as Reply).value as { message: string }).message, path).toContain(
+              `"${path}"`,
+            );
+          }
+          // The same key still signs a token without them.
+          const signed = await send(
+            page,
+            apply(['signJwt'], victim, { claims: { sub: 'a' }, expiresIn: 60 }),
+          );
+          expect(signed).toMatchObject({ type: 'RAW', value: expect.any(String) });
+          await expectUnharmed(page, frame, before);
         },
       },
     ],

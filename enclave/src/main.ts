@@ -11,9 +11,10 @@
  *
  * Before `ready`, every integrity check has passed or the enclave refuses: the stylesheets
  * pinned by SRI applied (`integrity-failed` otherwise), and the key worker's script was fetched
- * with its integrity (`worker-failed` otherwise). The release digest reported by `info()` is
- * computed here from those pins and the page's own `index.html` (`release-digest.ts`) and
- * handed to the worker.
+ * with its integrity (`worker-failed` otherwise, or if the worker fails before it reports that
+ * it started; after that no error of the worker is a refusal). The release digest reported by
+ * `info()` is computed here from those pins and the page's own `index.html`
+ * (`release-digest.ts`) and handed to the worker.
  */
 import {
   type ConnectMessage,
@@ -29,6 +30,9 @@ import { documentFiles, fetchDocumentPin, releaseDigestOf } from './release-dige
 import type { WorkerInit } from './worker-init';
 
 const NONCE = /^[A-Za-z0-9_-]{22,64}$/;
+
+/** What the key worker posts to this document once it has started (`worker.ts`). */
+const WORKER_STARTED = 'strongroom:worker-started';
 
 function setStatus(status: string): void {
   document.documentElement.dataset.status = status;
@@ -99,8 +103,18 @@ function onMessage(event: MessageEvent): void {
     refuse('worker-failed');
     return;
   }
-  // A worker script that fails to load or evaluate (blocked, tampered) ends the enclave.
-  worker.addEventListener('error', () => refuse('worker-failed'));
+  // A worker script that fails to load, evaluate or start (blocked, tampered) ends the enclave.
+  // Once it has started, the app's messages reach it: an error then is none of the document's
+  // business, and must never become a refusal the app can provoke.
+  let started = false;
+  worker.addEventListener('message', function onStarted(message: MessageEvent) {
+    if (message.data !== WORKER_STARTED) return;
+    started = true;
+    worker.removeEventListener('message', onStarted);
+  });
+  worker.addEventListener('error', () => {
+    if (!started) refuse('worker-failed');
+  });
   worker.postMessage(init, [port]);
   setStatus('connected');
 }

@@ -2,11 +2,16 @@
  * Validation of JSON values that cross the channel (JWT claims and headers). Structured clone
  * can carry much more than JSON (Dates, Maps, typed arrays, sparse arrays, cycles): only plain
  * objects, arrays, strings, finite numbers, booleans and null pass, bounded in depth, node
- * count and serialized size.
+ * count and serialized size. The member names `__proto__`, `constructor` and `prototype` are
+ * refused at any depth: structured clone delivers `__proto__` as an own member, and code that
+ * copies or merges such an object later could otherwise reach a prototype.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { JsonObject } from '@strongroom/bridge/protocol';
 import { utf8 } from './encoding';
+
+/** Member names refused at any depth (prototype pollution gadgets). */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 function invalid(field: string, path: string, what: string): StrongroomError {
   return new StrongroomError('INVALID_ARGUMENT', `"${field}${path}" ${what}`);
@@ -42,14 +47,17 @@ function check(
   if (Object.getPrototypeOf(value) !== Object.prototype) {
     throw invalid(field, path, 'is not a plain object');
   }
+  // `Object.entries` lists an own `__proto__` member (as structured clone creates it).
   for (const [name, member] of Object.entries(value)) {
+    if (RESERVED_NAMES.has(name)) throw invalid(field, `${path}.${name}`, 'is a reserved name');
     check(member, field, `${path}.${name}`, depth + 1, budget);
   }
 }
 
 /**
  * Assert a JSON object whose `JSON.stringify` is at most `maxBytes` UTF-8 bytes and whose
- * nesting is at most `maxDepth` deep. Returns the serialized size.
+ * nesting is at most `maxDepth` deep, with no member named `__proto__`, `constructor` or
+ * `prototype` at any depth (`INVALID_ARGUMENT` naming its path).
  */
 export function assertJsonObject(
   value: unknown,
