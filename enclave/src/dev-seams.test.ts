@@ -1,6 +1,6 @@
 /**
  * The dev-only seams (loopback http VAPID audiences, the `dev:force-wrap-at-rest` probe
- * override) must not exist in a release build: build the enclave both ways and look.
+ * override, the `dev:clock-offset` policy clock) must not exist in a release build: build the enclave both ways and look.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,12 +27,16 @@ afterAll(async () => {
 
 describe('dev-only seams', () => {
   describe('when the enclave is built for release (dev: false)', () => {
-    it('contains no probe override and no dev build flag', { timeout: 120_000 }, async () => {
+    it('contains no probe override, no clock seam and no dev build flag', {
+      timeout: 120_000,
+    }, async () => {
       const release = await bundleText(false);
       expect(release).not.toContain('dev:force-wrap-at-rest');
+      expect(release).not.toContain('dev:clock-offset');
       const dev = await bundleText(true);
-      // The control: the seam is there in a dev build, so the check above means something.
+      // The control: the seams are there in a dev build, so the checks above mean something.
       expect(dev).toContain('dev:force-wrap-at-rest');
+      expect(dev).toContain('dev:clock-offset');
     });
   });
 });
