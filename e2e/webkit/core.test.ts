@@ -10,6 +10,7 @@ import type { Topology } from '../../scripts/topology';
 import { HANDSHAKE } from '../core/handshake';
 import { HOSTILE } from '../core/hostile';
 import { KEYS } from '../core/keys';
+import { MIGRATION } from '../core/migration';
 import { ORIGIN_BINDING } from '../core/origin-binding';
 import { PARTITIONING } from '../core/partitioning';
 import { POLICY } from '../core/policy';
@@ -25,6 +26,7 @@ const SUITES: readonly CoreSuite[] = [
   ...ORIGIN_BINDING,
   ...PARTITIONING,
   ...POLICY,
+  ...MIGRATION,
 ];
 const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
 const available = findWebKit().ok;
