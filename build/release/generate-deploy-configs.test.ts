@@ -94,6 +94,15 @@ describe('generateDeployConfigs', () => {
     it('_headers hosts send every header with its exact value', () => {
       expect(headersFileFor(configs._headers, url)).toEqual(expected(file));
     });
+    it('nginx, Caddy and _headers all send Origin-Agent-Cluster: ?1', () => {
+      for (const headers of [
+        nginxFor(parseNginx(configs['nginx.conf']), url),
+        caddyFor(configs.Caddyfile, url),
+        headersFileFor(configs._headers, url),
+      ]) {
+        expect(headers['Origin-Agent-Cluster']).toBe('?1');
+      }
+    });
   });
 
   it('sets frame-ancestors to exactly the sorted allowlist, never *', () => {

@@ -1,10 +1,18 @@
 import { rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { enclaveHeaders } from '../../build/enclave-config';
 import { type MockSigstore, startMockSigstore } from '../../build/release/mock-sigstore';
 import { signManifest } from '../../build/release/sign';
 import { main } from './main';
-import { bytesOf, type FixtureRelease, makeRelease, p256, serveDir } from './test-fixtures';
+import {
+  bytesOf,
+  type FixtureRelease,
+  makeRelease,
+  ORIGINS,
+  p256,
+  serveDir,
+} from './test-fixtures';
 import type { CheckRow, VerifyReport } from './verify-deployment';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
@@ -280,9 +288,11 @@ describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
         expect(failed(res)).toEqual([]);
         expect(res.code).toBe(0);
         expect(res.report.signer).toEqual({ kind: 'keyless', identity: IDENTITY, issuer: ISSUER });
-        expect(
-          res.report.rows.filter((row) => row.check === 'header').map((row) => row.subject),
-        ).toContain('Content-Security-Policy');
+        const headers = res.report.rows.filter((row) => row.check === 'header');
+        expect(headers.map((row) => row.subject)).toContain('Content-Security-Policy');
+        expect(headers).toContainEqual(
+          expect.objectContaining({ subject: 'Origin-Agent-Cluster', expected: '?1', ok: true }),
+        );
       } finally {
         await d.stop();
       }
@@ -365,6 +375,45 @@ describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
         expect(failed(res).every((row) => row.check === 'header')).toBe(true);
         expect(failed(res).map((row) => row.subject)).toContain('Content-Security-Policy');
         expect(failed(res).map((row) => row.subject)).not.toContain('Referrer-Policy');
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
+  describe('when the server omits Origin-Agent-Cluster', () => {
+    it('reports exactly that header as absent', async () => {
+      const r = await release();
+      const { 'Origin-Agent-Cluster': _, ...rest } = enclaveHeaders(ORIGINS);
+      const d = await deploy(r, IDENTITY, rest);
+      try {
+        const res = await run(d.args);
+        expect(res.code).toBe(1);
+        expect(failed(res)).toEqual([
+          {
+            check: 'header',
+            subject: 'Origin-Agent-Cluster',
+            expected: '?1',
+            got: '(absent)',
+            ok: false,
+          },
+        ]);
+      } finally {
+        await d.stop();
+      }
+    });
+
+    it('reports ?0 (an explicit opt-out) as a mismatch', async () => {
+      const r = await release();
+      const d = await deploy(r, IDENTITY, {
+        ...enclaveHeaders(ORIGINS),
+        'Origin-Agent-Cluster': '?0',
+      });
+      try {
+        const res = await run(d.args);
+        expect(failed(res)).toEqual([
+          expect.objectContaining({ subject: 'Origin-Agent-Cluster', expected: '?1', got: '?0' }),
+        ]);
       } finally {
         await d.stop();
       }
