@@ -63,7 +63,7 @@ function wireOptions<T extends object>(options: (T & TransferOption) | undefined
  * @example
  * ```ts
  * const enclave = await connect({ url: 'https://kms.example.com/' });
- * const key = await enclave.generateKey({ alg: 'EdDSA', label: 'identity' });
+ * const key = await enclave.generateKey({ alg: 'EdDSA', purpose: 'sign', label: 'identity' });
  * const signature = await enclave.sign(key.id, new TextEncoder().encode('hello'));
  * ```
  */
@@ -129,10 +129,11 @@ export class Enclave implements EnclaveApi {
   }
 
   /**
-   * Generate a non-extractable key owned by this app's origin.
+   * Generate a non-extractable key owned by this app's origin, for one `purpose` (which
+   * operations may use it; see docs/policy.md) with an optional policy.
    * @example
    * ```ts
-   * const { id, publicJwk } = await enclave.generateKey({ alg: 'ES256', label: 'vapid' });
+   * const { id, publicJwk } = await enclave.generateKey({ alg: 'ES256', purpose: 'vapid' });
    * ```
    */
   generateKey(options: GenerateKeyOptions): Promise<KeyInfo> {
@@ -230,13 +231,14 @@ export class Enclave implements EnclaveApi {
   }
 
   /**
-   * Sign a JWT (compact JWS) with an `ES256` or `EdDSA` key. The enclave sets `alg`, `kid`,
+   * Sign a JWT (compact JWS) with a `jwt` key (`ES256` or `EdDSA`). The enclave sets `alg`, `kid`,
    * `iat` (its clock) and `exp = iat + expiresIn`; `expiresIn` beyond the key's
-   * `maxTokenLifetime` (default 24 h, fixed at creation) is refused with
-   * `OPERATION_NOT_ALLOWED` and nothing is signed.
+   * `maxTokenLifetime` (default 24 h, fixed at creation), or claims outside the key's
+   * `audiences`/`issuers`/`subjects`, are refused with `OPERATION_NOT_ALLOWED` and nothing is
+   * signed.
    * @example
    * ```ts
-   * const key = await enclave.generateKey({ alg: 'EdDSA', maxTokenLifetime: 3600 });
+   * const key = await enclave.generateKey({ alg: 'EdDSA', purpose: 'jwt', maxTokenLifetime: 3600 });
    * const jwt = await enclave.signJwt(key.id, {
    *   header: { typ: 'JWT' },
    *   claims: { iss: 'https://app.example', sub: 'user-42', aud: 'https://relay.example' },
@@ -254,7 +256,7 @@ export class Enclave implements EnclaveApi {
    * or https contact, `expiresIn` at most 24 h (default 12 h).
    * @example
    * ```ts
-   * const vapid = await enclave.generateKey({ alg: 'ES256', label: 'vapid' });
+   * const vapid = await enclave.generateKey({ alg: 'ES256', purpose: 'vapid' });
    * const applicationServerKey = await enclave.publicKey(vapid.id, 'raw'); // 65 bytes
    * const sub = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
    * const authorization = await enclave.vapidAuth(vapid.id, {
@@ -273,7 +275,7 @@ export class Enclave implements EnclaveApi {
    * that `open` decrypts. `aad` is authenticated, not stored: pass it again to `open`.
    * @example
    * ```ts
-   * const kek = await enclave.generateKey({ alg: 'A256KW', label: 'notes' });
+   * const kek = await enclave.generateKey({ alg: 'A256KW', purpose: 'seal', label: 'notes' });
    * const envelope = await enclave.seal(kek.id, new TextEncoder().encode('secret'), {
    *   aad: new TextEncoder().encode('note:42'),
    * });
@@ -310,7 +312,7 @@ export class Enclave implements EnclaveApi {
    * keys created with `exportable: true` can leave; others give `OPERATION_NOT_ALLOWED`.
    * @example
    * ```ts
-   * const dataKey = await enclave.generateKey({ alg: 'A256GCM', exportable: true });
+   * const dataKey = await enclave.generateKey({ alg: 'A256GCM', purpose: 'seal', exportable: true });
    * const wrapped = await enclave.wrapKey(kek.id, dataKey.id);
    * ```
    */
@@ -336,7 +338,7 @@ export class Enclave implements EnclaveApi {
    * description. The shared secret is never returned.
    * @example
    * ```ts
-   * const mine = await enclave.generateKey({ alg: 'X25519' });
+   * const mine = await enclave.generateKey({ alg: 'X25519', purpose: 'agree' });
    * const shared = await enclave.agree(mine.id, peerJwk, { info: 'chat v1', alg: 'A256GCM' });
    * const envelope = await enclave.seal(shared.id, message);
    * ```

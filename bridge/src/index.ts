@@ -6,7 +6,7 @@
  * import { connect, StrongroomError } from '@strongroom/bridge';
  *
  * const enclave = await connect({ url: 'https://kms.app.example/' });
- * const key = await enclave.generateKey({ alg: 'EdDSA' });
+ * const key = await enclave.generateKey({ alg: 'EdDSA', purpose: 'sign' });
  * const sig = await enclave.sign(key.id, new TextEncoder().encode('hello'));
  * ```
  */

@@ -350,6 +350,21 @@ export const POLICY: readonly CoreSuite[] = [
             from: { keyId: kek.id, source: 'derived' },
             pageKnowable: true,
           });
+          // An imported KEK is page-knowable too: it imports no pair and exports nothing.
+          const importedKek = await call<Key>(
+            ctx.page,
+            'unwrapKey',
+            kek.id,
+            gcmWrapNode(bytes, 'A256KW', new Uint8Array(32).fill(9)),
+            { alg: 'A256KW', purpose: 'wrap' },
+          );
+          const target = await make(ctx, { alg: 'A256GCM', purpose: 'seal', exportable: true });
+          const beforeExport = await state(ctx);
+          expectCode(
+            await callError(ctx.page, 'wrapKey', importedKek.id, target.id),
+            'OPERATION_NOT_ALLOWED',
+          );
+          expect(await state(ctx)).toEqual(beforeExport);
           // And an identity key cannot be destroyed at once to make room for a substitute.
           const identity = await make(ctx, { alg: 'EdDSA', purpose: 'sign' });
           const deleted = await call<Key>(ctx.page, 'deleteKey', identity.id);
