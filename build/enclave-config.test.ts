@@ -40,6 +40,7 @@ describe('the allowlist', () => {
     ).toEqual({
       allowedOrigins: ['https://a.example', 'https://b.example'],
       rateLimits: DEFAULT_RATE_LIMITS,
+      consentTimeoutMs: 60_000,
     });
   });
 });

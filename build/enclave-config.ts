@@ -15,6 +15,23 @@ export interface EnclaveBuildConfig {
    * default (`DEFAULT_RATE_LIMITS`). Integers from 1 to 1,000,000 per minute.
    */
   readonly rateLimits?: Partial<RateLimits>;
+  /**
+   * How long the enclave's consent dialog waits for an answer before `CONSENT_TIMEOUT`, in ms
+   * (docs/consent.md): 5 000 to 600 000; default 60 000.
+   */
+  readonly consentTimeoutMs?: number;
+}
+
+/** The consent timeout of a build that does not set one. */
+export const DEFAULT_CONSENT_TIMEOUT_MS = 60_000;
+
+/** The consent timeout of a build: `given` checked, or the default. */
+export function resolveConsentTimeout(given: number | undefined): number {
+  if (given === undefined) return DEFAULT_CONSENT_TIMEOUT_MS;
+  if (!Number.isSafeInteger(given) || given < 5_000 || given > 600_000) {
+    throw new Error('consentTimeoutMs must be an integer from 5000 to 600000');
+  }
+  return given;
 }
 
 /** Largest rate limit a build accepts (per minute). */
@@ -67,6 +84,7 @@ export function normalizeConfig(config: EnclaveBuildConfig): EnclaveBuildConfig 
   return {
     allowedOrigins: [...new Set(config.allowedOrigins)].sort(),
     rateLimits: resolveRateLimits(config.rateLimits),
+    consentTimeoutMs: resolveConsentTimeout(config.consentTimeoutMs),
   };
 }
 

@@ -3,9 +3,26 @@
  * and the app-side fixture pages (`dist/test/host`). `STRONGROOM_E2E_BUILD_DIR` (relative to
  * the repository) builds elsewhere, e.g. the WebKit suite's own copy for its own ports.
  */
+
+import { isAbsolute } from 'node:path';
+import { isMain } from '../build/is-main';
 import { buildEnclave, ROOT } from '../build/vite-enclave';
 import { buildPages } from '../build/vite-host';
 import { TEST_ALLOWED_ORIGINS } from '../e2e/support/ports';
+
+/**
+ * The build folder from `STRONGROOM_E2E_BUILD_DIR` (default `dist/test`): a relative path inside
+ * the repository, since the builds and servers join it to the repository root.
+ */
+export function e2eBuildDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.STRONGROOM_E2E_BUILD_DIR ?? 'dist/test';
+  if (dir === '' || isAbsolute(dir) || dir.split(/[\\/]/).includes('..')) {
+    throw new Error(
+      `STRONGROOM_E2E_BUILD_DIR must be a relative path inside the repository, not ${JSON.stringify(dir)}`,
+    );
+  }
+  return dir;
+}
 
 /** Build the e2e bundles into `outDir` (relative to the repository; default `dist/test`). */
 export async function buildTest(outDir = 'dist/test'): Promise<void> {
@@ -16,14 +33,16 @@ export async function buildTest(outDir = 'dist/test'): Promise<void> {
     // The quota test creates 1010 keys at once on one channel; every other limit keeps its
     // default, which the policy suite tests (e2e/core/policy.ts reads them from info()).
     rateLimits: { keyCreationsPerMinute: 2000 },
+    // Long enough for a test to click, short enough to test the timeout (e2e/core/consent.ts).
+    consentTimeoutMs: 8000,
   });
   await buildPages('e2e/fixtures', `${ROOT}${outDir}/host`);
   // The demo app, served under /demo/ by the same host server.
   await buildPages('host-demo', `${ROOT}${outDir}/host/demo`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const outDir = process.env.STRONGROOM_E2E_BUILD_DIR ?? 'dist/test';
+if (isMain(import.meta.url)) {
+  const outDir = e2eBuildDir();
   await buildTest(outDir);
   console.log(`built ${outDir}/enclave and ${outDir}/host`);
 }

@@ -2,10 +2,10 @@
  * `connect()`: create the enclave's sandboxed iframe, run the handshake and return a typed
  * {@link Enclave}.
  */
+import { HIDDEN_FRAME_STYLE } from './consent-frame';
 import { Enclave } from './enclave';
 import { StrongroomError } from './errors';
 import { handshake } from './handshake';
-import { installThrowHandler } from './throw-handler';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -97,7 +97,6 @@ export async function connect(options: ConnectOptions): Promise<Enclave> {
       '"expectDigest" expected 64 lowercase hex characters',
     );
   }
-  installThrowHandler();
 
   const iframe = document.createElement('iframe');
   iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin');
@@ -106,8 +105,7 @@ export async function connect(options: ConnectOptions): Promise<Enclave> {
   iframe.title = 'Strongroom enclave';
   // Hidden without `display: none`: Firefox does not style a display-none frame that shares the
   // app's process (a same-site enclave), and the enclave checks that its stylesheets applied.
-  iframe.style.cssText =
-    'position:absolute;width:0;height:0;border:0;opacity:0;pointer-events:none';
+  iframe.style.cssText = HIDDEN_FRAME_STYLE;
   iframe.setAttribute('aria-hidden', 'true');
   iframe.tabIndex = -1;
   iframe.src = url.href;
@@ -116,7 +114,7 @@ export async function connect(options: ConnectOptions): Promise<Enclave> {
   (options.container ?? document.body).append(iframe);
   let enclave: Enclave;
   try {
-    enclave = new Enclave(await connected, iframe);
+    enclave = new Enclave(await connected, iframe, url.origin);
   } catch (err) {
     iframe.remove();
     throw err;

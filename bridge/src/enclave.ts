@@ -3,6 +3,8 @@
  * `connect()`. It tracks pending calls so that `dispose()` can reject them at once.
  */
 import { type Remote, releaseProxy, transfer, wrap } from 'comlink';
+import { type ConsentEventDetail, watchConsent } from './consent-frame';
+import { strongroomEndpoint } from './endpoint';
 import { StrongroomError } from './errors';
 import type {
   AgreeOptions,
@@ -67,18 +69,44 @@ function wireOptions<T extends object>(options: (T & TransferOption) | undefined
  * const signature = await enclave.sign(key.id, new TextEncoder().encode('hello'));
  * ```
  */
-export class Enclave implements EnclaveApi {
+export class Enclave extends EventTarget implements EnclaveApi {
   readonly #remote: Remote<EnclaveApi>;
   readonly #port: MessagePort;
   readonly #iframe: HTMLIFrameElement;
   readonly #pending = new Set<(err: StrongroomError) => void>();
+  readonly #stopConsent: () => void;
   #disposed = false;
 
   /** @internal Use `connect()`. */
-  constructor(port: MessagePort, iframe: HTMLIFrameElement) {
+  constructor(port: MessagePort, iframe: HTMLIFrameElement, enclaveOrigin: string) {
+    super();
     this.#port = port;
     this.#iframe = iframe;
-    this.#remote = wrap<EnclaveApi>(port);
+    this.#remote = wrap<EnclaveApi>(strongroomEndpoint(port));
+    this.#stopConsent = watchConsent(iframe, enclaveOrigin, this);
+  }
+
+  /**
+   * Listen for `consent` events: the enclave shows (`detail.phase === 'open'`, with
+   * `detail.request`: the operation, key and whether it is irreversible) or hides its dialog.
+   * The frame is shown and hidden by the bridge; this is for the app's own UI (docs/consent.md).
+   */
+  override addEventListener(
+    type: 'consent',
+    listener: ((event: CustomEvent<ConsentEventDetail>) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | ((event: CustomEvent) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
   /** The iframe that holds the enclave (hidden; do not move it, moving reloads it). */
@@ -228,6 +256,23 @@ export class Enclave implements EnclaveApi {
    */
   restrictKey(keyId: string, options: RestrictKeyOptions): Promise<KeyInfo> {
     return this.#call('restrictKey', [keyId, options]);
+  }
+
+  /**
+   * Destroy a key now, skipping the deletion window. The enclave asks the person in its own
+   * dialog (the bridge shows the frame); `CONSENT_DECLINED`, `CONSENT_TIMEOUT` or
+   * `CONSENT_NOT_VISIBLE` if they do not approve, and nothing changes. What it protected is lost.
+   */
+  destroyKey(keyId: string): Promise<void> {
+    return this.#call('destroyKey', [keyId]);
+  }
+
+  /**
+   * Erase every key of this app's origin, with the person's consent in the enclave's dialog.
+   * What the keys protected is lost.
+   */
+  resetEnclave(): Promise<void> {
+    return this.#call('resetEnclave', []);
   }
 
   /**
@@ -387,6 +432,7 @@ export class Enclave implements EnclaveApi {
       // Already released.
     }
     this.#port.close();
+    this.#stopConsent();
     this.#iframe.remove();
   }
 }

@@ -38,6 +38,16 @@ export const ERROR_CODES = [
    * sent too many refused requests); `retryAfterMs` says when a retry can succeed.
    */
   'RATE_LIMITED',
+  /** The person declined the act in the enclave's dialog. Nothing changed. */
+  'CONSENT_DECLINED',
+  /** Nobody answered the enclave's dialog in time. Nothing changed. */
+  'CONSENT_TIMEOUT',
+  /**
+   * The approval was refused because the enclave could not tell that its dialog was visible
+   * (hidden, too small, covered or transparent where the browser tells, just shown or moved),
+   * or another dialog was open. Nothing changed.
+   */
+  'CONSENT_NOT_VISIBLE',
   /** IndexedDB is unavailable in this context (blocked, partitioned away, or failed). */
   'STORAGE_UNAVAILABLE',
   /** An unexpected failure inside the enclave; details are not disclosed to the caller. */

@@ -1,5 +1,8 @@
 /**
- * `@strongroom/bridge`: the library an app embeds to use a Strongroom enclave.
+ * `@strongroom/bridge`: the library an app embeds to use a Strongroom enclave. Everything public
+ * is exported from here, the package's only entry: `connect()`, the {@link Enclave},
+ * {@link StrongroomError}, and every option and result type of the enclave's operations. The
+ * wire format between bridge and enclave (messages, error serialisation) is internal.
  *
  * @example
  * ```ts
@@ -9,9 +12,12 @@
  * const key = await enclave.generateKey({ alg: 'EdDSA', purpose: 'sign' });
  * const sig = await enclave.sign(key.id, new TextEncoder().encode('hello'));
  * ```
+ *
+ * @packageDocumentation
  */
 export { type ConnectOptions, connect, DEFAULT_TIMEOUT_MS } from './connect';
-export { Enclave } from './enclave';
+export type { ConsentEventDetail } from './consent-frame';
+export { Enclave, type TransferOption } from './enclave';
 export {
   ERROR_CODES,
   isStrongroomError,
@@ -19,9 +25,15 @@ export {
   type StrongroomErrorCode,
 } from './errors';
 export {
+  type AgreedKeyAlgorithm,
+  type AgreeOptions,
+  type ConsentRequestInfo,
   DEFAULT_RATE_LIMITS,
+  type DecryptJweResult,
   type EnclaveInfo,
   type GenerateKeyOptions,
+  type JsonObject,
+  type JsonValue,
   KEY_ALGORITHMS,
   KEY_PURPOSES,
   type KeyAlgorithm,
@@ -36,12 +48,20 @@ export {
   type KeyVersionInfo,
   type KeyVersionState,
   LIMITS,
+  type Limits,
+  type OpenOptions,
+  type OperationName,
+  type PresenceOptions,
   PURPOSE_ALGORITHMS,
   type PublicJwk,
   type PublicKeyFormat,
   type RateLimits,
   type RestrictKeyOptions,
   type ScheduleDeletionOptions,
+  type SealOptions,
+  type SignJwtOptions,
   type StorageInfo,
   type TokenPolicy,
+  type UnwrapKeyOptions,
+  type VapidAuthOptions,
 } from './protocol';

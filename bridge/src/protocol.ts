@@ -47,6 +47,32 @@ export interface AcceptedMessage {
   readonly nonce: string;
 }
 
+/**
+ * Enclave document → parent window, to the bound app origin only: the enclave needs the
+ * person's answer to a question it draws itself (`open`), or no longer does (`close`). The
+ * bridge shows the iframe as a modal while it is open. The question and the buttons are the
+ * enclave's; the app only hosts the frame. docs/consent.md.
+ */
+export interface ConsentMessage {
+  readonly type: 'strongroom:consent';
+  readonly protocol: typeof PROTOCOL_VERSION;
+  readonly phase: 'open' | 'close';
+  /** What is being asked (with `open`). */
+  readonly request?: ConsentRequestInfo;
+}
+
+/** What a consent dialog asks, as the bridge's `consent` event reports it. */
+export interface ConsentRequestInfo {
+  /** The act: an operation name, or `connect` for a first connection. */
+  readonly operation: OperationName | 'connect';
+  /** The key concerned, if any. */
+  readonly keyId?: string;
+  readonly label?: string;
+  readonly kid?: string;
+  /** Whether the act cannot be undone. */
+  readonly irreversible: boolean;
+}
+
 /** Algorithms the enclave can generate keys for. */
 export const KEY_ALGORITHMS = [
   'ES256',
@@ -169,6 +195,10 @@ export interface KeyPolicy extends TokenPolicy {
   readonly maxTokenLifetime: number;
   /** Uses of this key per minute (a token bucket); at most the deployment's `keyUsesPerMinute`. */
   readonly usesPerMinute: number;
+  /** Whether every use needs the person's approval in the enclave's dialog. */
+  readonly presence: boolean;
+  /** With `presence`: minutes an approval lasts for further uses (`0`: every use asks). */
+  readonly presenceEveryMinutes: number;
 }
 
 /** A scheduled deletion. */
@@ -258,6 +288,8 @@ export const LIMITS = {
   maxPolicyValueLength: 512,
   /** Most versions a key keeps (`rotateKey` refuses beyond it). */
   maxKeyVersions: 32,
+  /** Longest `presenceEveryMinutes` (24 h). */
+  maxPresenceMinutes: 1440,
 } as const;
 
 /** The limits as the enclave reports them in {@link EnclaveInfo}. */
@@ -369,8 +401,22 @@ export interface KeyPolicyOptions {
   readonly usesPerMinute?: number;
 }
 
+/** Options of a new key that only creation sets (never `restrictKey`). */
+export interface PresenceOptions {
+  /**
+   * Every use of the key asks the person in the enclave's own dialog (`CONSENT_DECLINED`,
+   * `CONSENT_TIMEOUT`, `CONSENT_NOT_VISIBLE` otherwise). Default `false`. docs/consent.md.
+   */
+  readonly presence?: boolean;
+  /**
+   * With `presence`: an approval covers further uses for this many minutes (1 to 1440) in the
+   * same enclave worker. Default `0`: every use asks.
+   */
+  readonly presenceEveryMinutes?: number;
+}
+
 /** Options of `generateKey`. */
-export interface GenerateKeyOptions extends KeyPolicyOptions {
+export interface GenerateKeyOptions extends KeyPolicyOptions, PresenceOptions {
   readonly alg: KeyAlgorithm;
   /** What the key is for; required (see {@link KeyPurpose} for which algorithms fit). */
   readonly purpose: KeyPurpose;
@@ -450,7 +496,7 @@ export interface OpenOptions {
 }
 
 /** Options of `unwrapKey`. */
-export interface UnwrapKeyOptions extends KeyPolicyOptions {
+export interface UnwrapKeyOptions extends KeyPolicyOptions, PresenceOptions {
   /** The algorithm of the key inside `wrapped`. */
   readonly alg: KeyAlgorithm;
   /** What the imported key is for; required, as in {@link GenerateKeyOptions}. */
@@ -500,6 +546,8 @@ export interface EnclaveApi {
   scheduleDeletion(keyId: string, options?: ScheduleDeletionOptions): Promise<KeyInfo>;
   cancelDeletion(keyId: string): Promise<KeyInfo>;
   restrictKey(keyId: string, options: RestrictKeyOptions): Promise<KeyInfo>;
+  destroyKey(keyId: string): Promise<void>;
+  resetEnclave(): Promise<void>;
   signJwt(keyId: string, options: SignJwtOptions): Promise<string>;
   vapidAuth(keyId: string, options: VapidAuthOptions): Promise<string>;
   seal(kekId: string, plaintext: Uint8Array, options?: SealOptions): Promise<Uint8Array>;
@@ -529,6 +577,8 @@ export const OPERATION_NAMES = [
   'scheduleDeletion',
   'cancelDeletion',
   'restrictKey',
+  'destroyKey',
+  'resetEnclave',
   'signJwt',
   'vapidAuth',
   'seal',
@@ -558,6 +608,8 @@ export const OPERATION_MAX_ARGS: { readonly [K in OperationName]: number } = {
   scheduleDeletion: 2,
   cancelDeletion: 1,
   restrictKey: 2,
+  destroyKey: 1,
+  resetEnclave: 0,
   signJwt: 2,
   vapidAuth: 2,
   seal: 3,

@@ -6,7 +6,7 @@
 import { test as base, type Frame, type Page } from '@playwright/test';
 import type { Topology } from '../../scripts/topology';
 import { type CoreContext, type ErrorView, HarnessError, unwrap } from '../core/harness';
-import type { CoreSuite } from '../core/suite';
+import { type CoreSuite, skipReason } from '../core/suite';
 import { encode, type Json } from '../fixtures/src/wire-json';
 import { playwrightPage } from '../webkit/playwright-page';
 import { origins } from './ports';
@@ -94,7 +94,13 @@ export const test = base.extend<
 export function registerCore(suites: readonly CoreSuite[]): void {
   for (const suite of suites) {
     test.describe(suite.describe, () => {
-      for (const t of suite.tests) test(t.name, ({ core }) => t.run(core));
+      for (const t of suite.tests) {
+        test(t.name, ({ core }) => {
+          const reason = skipReason(t, core.browserName, core.topology);
+          test.skip(reason !== null, reason ?? '');
+          return t.run(core);
+        });
+      }
     });
   }
 }

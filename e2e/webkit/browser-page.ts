@@ -31,6 +31,12 @@ export interface BrowserFrame {
    * A throw or rejection in the page rejects with `Error("<name>: <message>")`.
    */
   evaluate<R, A extends Json | undefined = undefined>(fn: PageFunction<A, R>, arg?: A): Promise<R>;
+  /**
+   * Click the centre of the element matching `selector` as a person would: a real pointer
+   * event at those coordinates, delivered to whatever is on top there (no check that the
+   * element is the one hit, so a covered element is not clicked).
+   */
+  click(selector: string): Promise<void>;
 }
 
 /** One browser tab. */
@@ -46,6 +52,8 @@ export interface BrowserPage extends BrowserFrame {
    * resolved afresh on every `evaluate`, so it stays valid across reloads.
    */
   frame(selector: string | readonly string[]): BrowserFrame;
+  /** Press a key as a person would, into whatever has focus (`'Enter'`, `'Tab'`, …). */
+  press(key: 'Enter' | 'Tab' | 'Escape' | 'Space'): Promise<void>;
   /** Close the page; for WebKit this also stops the browser, driver and Xvfb. */
   close(): Promise<void>;
 }

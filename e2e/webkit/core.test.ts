@@ -7,6 +7,7 @@
  */
 import { describe, it } from 'vitest';
 import type { Topology } from '../../scripts/topology';
+import { CONSENT } from '../core/consent';
 import { HANDSHAKE } from '../core/handshake';
 import { HOSTILE } from '../core/hostile';
 import { KEYS } from '../core/keys';
@@ -14,7 +15,7 @@ import { MIGRATION } from '../core/migration';
 import { ORIGIN_BINDING } from '../core/origin-binding';
 import { PARTITIONING } from '../core/partitioning';
 import { POLICY } from '../core/policy';
-import type { CoreSuite } from '../core/suite';
+import { type CoreSuite, skipReason } from '../core/suite';
 import { origins } from '../support/ports';
 import { findWebKit } from './find-webkit';
 import { openWebKitPage } from './page';
@@ -27,6 +28,7 @@ const SUITES: readonly CoreSuite[] = [
   ...PARTITIONING,
   ...POLICY,
   ...MIGRATION,
+  ...CONSENT,
 ];
 const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
 const available = findWebKit().ok;
@@ -36,7 +38,7 @@ for (const topology of TOPOLOGIES) {
     for (const suite of SUITES) {
       describe(suite.describe, () => {
         for (const t of suite.tests) {
-          it(t.name, async () => {
+          it.skipIf(skipReason(t, 'webkit', topology) !== null)(t.name, async () => {
             const page = await openWebKitPage();
             try {
               await t.run({

@@ -3,7 +3,7 @@
  * `executeAsyncScript` (function source inlined, JSON argument, JSON result), frames through
  * `switchTo().frame()`.
  */
-import { By, type WebDriver } from 'selenium-webdriver';
+import { By, Key, type WebDriver } from 'selenium-webdriver';
 import {
   asyncScriptFor,
   type BrowserFrame,
@@ -80,6 +80,19 @@ export function webkitPage(session: WebKitSession): WebKitPage {
     const frameOf = (frames: readonly string[]): BrowserFrame => ({
       evaluate: <R, A extends Json | undefined = undefined>(fn: PageFunction<A, R>, arg?: A) =>
         inTab(() => runIn<R>(driver, frames, fn as PageFunction<never, unknown>, arg)),
+      click: (selector) =>
+        inTab(async () => {
+          try {
+            for (const frame of frames) {
+              await driver.switchTo().frame(await driver.findElement(By.css(frame)));
+            }
+            const el = await driver.findElement(By.css(selector));
+            // A pointer action at the element's centre: delivered to whatever is on top there.
+            await driver.actions().move({ origin: el }).click().perform();
+          } finally {
+            if (frames.length > 0) await driver.switchTo().defaultContent();
+          }
+        }),
     });
     const top = frameOf([]);
     return {
@@ -88,6 +101,12 @@ export function webkitPage(session: WebKitSession): WebKitPage {
       goto: (url) => inTab(() => driver.get(url)),
       reload: () => inTab(() => driver.navigate().refresh()),
       url: () => inTab(() => driver.getCurrentUrl()),
+      click: top.click,
+      press: (key) =>
+        inTab(async () => {
+          const keys = { Enter: Key.ENTER, Tab: Key.TAB, Escape: Key.ESCAPE, Space: Key.SPACE };
+          await driver.actions().sendKeys(keys[key]).perform();
+        }),
       frame: (selector) => frameOf(typeof selector === 'string' ? [selector] : [...selector]),
       newPage: () =>
         serial(async () => {

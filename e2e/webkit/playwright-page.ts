@@ -40,6 +40,12 @@ export function playwrightPage(page: Page): BrowserPage {
       const env: unknown = await frame.evaluate(expression);
       return decodeEnvelope<R>(env, selectors.length ? `frame ${selectors.join(' > ')}` : 'page');
     },
+    click: async (selector) => {
+      const frame = await frameFor(page, selectors);
+      const box = await frame.locator(selector).boundingBox();
+      if (!box) throw new Error(`${selector} has no box`);
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    },
   });
   const top = frameOf([]);
   return {
@@ -51,6 +57,10 @@ export function playwrightPage(page: Page): BrowserPage {
       await page.reload({ waitUntil: 'load' });
     },
     url: async () => page.url(),
+    click: top.click,
+    press: async (key) => {
+      await page.keyboard.press(key === 'Space' ? ' ' : key);
+    },
     frame: (selector) => frameOf(typeof selector === 'string' ? [selector] : [...selector]),
     close: () => page.close(),
   };

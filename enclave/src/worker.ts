@@ -10,13 +10,14 @@ import {
   PROTOCOL_VERSION,
 } from '@strongroom/bridge/protocol';
 import { expose } from 'comlink';
-import { RATE_LIMITS } from './build-info';
+import { CONSENT_TIMEOUT_MS, RATE_LIMITS } from './build-info';
 import { createContext } from './context';
 import { Keystore, openKeystoreDb } from './keystore/store';
 import { guardedEndpoint } from './lib/comlink-guard';
 import { installThrowHandler } from './lib/throw-handler';
 import { createApi } from './ops/index';
 import { installDevClock } from './policy/clock';
+import { ConsentBroker, workerConsentChannel } from './policy/consent';
 import { ChannelPolicy, now } from './policy/index';
 import type { WorkerInit } from './worker-init';
 
@@ -35,7 +36,12 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
   // Keys whose deletion date has passed are destroyed before anything else can name them.
   await keystore?.destroyDue(now()).catch(() => undefined);
   const ctx = createContext({ ...init, keystore, rateLimits: RATE_LIMITS });
-  const policy = new ChannelPolicy(ctx, RATE_LIMITS, now);
+  const consent = new ConsentBroker(
+    workerConsentChannel(self),
+    init.callerOrigin,
+    CONSENT_TIMEOUT_MS,
+  );
+  const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent);
   const accepted: AcceptedMessage = {
     type: 'strongroom:accepted',
     protocol: PROTOCOL_VERSION,

@@ -20,6 +20,8 @@ export interface NewKeyOptions {
   readonly exportable: boolean;
   readonly tokenPolicy: TokenPolicy;
   readonly usesPerMinute: number | null;
+  readonly presence: boolean;
+  readonly presenceEveryMinutes: number;
   readonly provenance: StoredProvenance;
   /** Creation time (the policy clock). */
   readonly createdAt: number;
@@ -112,6 +114,8 @@ export async function addNewKey(
     provenance: options.provenance,
     tokenPolicy: options.tokenPolicy,
     usesPerMinute: options.usesPerMinute,
+    presence: options.presence,
+    presenceEveryMinutes: options.presenceEveryMinutes,
     deletion: null,
     retired: [],
     usage: { count: 0, lastUsedAt: null },

@@ -78,6 +78,10 @@ export interface KeyRecord {
   tokenPolicy: TokenPolicy;
   /** Uses of this key per minute set for it, or `null` for the deployment's limit (v3). */
   usesPerMinute: number | null;
+  /** Every use asks the person (v3). */
+  presence: boolean;
+  /** Minutes an approval covers further uses; `0`: every use asks (v3). */
+  presenceEveryMinutes: number;
   /** Set while `state` is `pending-deletion` (v3). */
   deletion: StoredDeletion | null;
   /** Older versions, newest first, loaded (v3). */

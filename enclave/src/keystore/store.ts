@@ -85,6 +85,8 @@ async function migrateToV3(
         vapidAudiences: null,
       },
       usesPerMinute: record.usesPerMinute ?? null,
+      presence: record.presence ?? false,
+      presenceEveryMinutes: record.presenceEveryMinutes ?? 0,
       deletion: record.deletion ?? null,
       versionCreatedAt: record.versionCreatedAt ?? record.createdAt,
       retired: record.retired ?? [],
@@ -308,6 +310,37 @@ export class Keystore {
       this.#channel.postMessage(record.id);
     }
     return due.map((r) => r.id);
+  }
+
+  /** Destroy a key of this owner now: the record and its material are deleted. */
+  async destroy(id: string): Promise<void> {
+    const tx = this.#db.transaction('keys', 'readwrite');
+    const stored = await tx.store.get(id);
+    if (!stored || stored.owner !== this.#owner) {
+      await tx.done.catch(() => undefined);
+      throw notFound();
+    }
+    await tx.store.delete(id);
+    await tx.done;
+    this.#forget([id]);
+  }
+
+  /** Destroy every key of this owner, in one transaction. Returns how many. */
+  async destroyAll(): Promise<number> {
+    const tx = this.#db.transaction('keys', 'readwrite');
+    const ids = await tx.store.index('byOwner').getAllKeys(this.#owner);
+    for (const id of ids) await tx.store.delete(id);
+    await tx.done;
+    this.#forget(ids);
+    return ids.length;
+  }
+
+  #forget(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.#cache.delete(id);
+      this.#dirty.delete(id);
+      this.#channel.postMessage(id);
+    }
   }
 
   /** Remember that `wrapKey` exported a key of `alg` and `purpose` as `wrapped`. */

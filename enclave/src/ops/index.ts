@@ -10,6 +10,7 @@ import { agree } from './agree';
 import { cancelDeletion } from './cancel-deletion';
 import { decryptJwe } from './decrypt-jwe';
 import { deleteKey } from './delete-key';
+import { destroyKey } from './destroy-key';
 import { encryptJwe } from './encrypt-jwe';
 import { generateKey } from './generate-key';
 import { getKey } from './get-key';
@@ -17,6 +18,7 @@ import { info } from './info';
 import { listKeys } from './list-keys';
 import { open } from './open';
 import { publicKey } from './public-key';
+import { resetEnclave } from './reset-enclave';
 import { restrictKey } from './restrict-key';
 import { revokeKey } from './revoke-key';
 import { rotateKey } from './rotate-key';
@@ -43,6 +45,8 @@ const OPERATIONS: { readonly [K in OperationName]: Operation } = {
   scheduleDeletion,
   cancelDeletion,
   restrictKey,
+  destroyKey,
+  resetEnclave,
   signJwt,
   vapidAuth,
   seal,

@@ -11,14 +11,22 @@
  * - `lifecycle.ts`: rotation, revocation, scheduled deletion;
  * - `provenance.ts`: what a page-knowable key may not do;
  * - `rate-limit.ts`: token buckets per key, per origin, for creations and refused requests;
+ * - `consent.ts`: the person's answer, asked in the enclave's own dialog, for the acts that
+ *   cannot be undone or that let material out (docs/consent.md);
  * - `clock.ts`: the policy clock (with a dev-only test seam).
  */
 import { StrongroomError, type StrongroomErrorCode } from '@strongroom/bridge/errors';
-import type { KeyInfo, OperationName, RateLimits } from '@strongroom/bridge/protocol';
+import type {
+  ConsentRequestInfo,
+  KeyInfo,
+  OperationName,
+  RateLimits,
+} from '@strongroom/bridge/protocol';
 import type { OpContext } from '../context';
 import type { NewKeyOptions } from '../keystore/material';
 import type { KeyRecord, StoredKeyRecord, StoredProvenance } from '../keystore/schema';
 import type { AlgorithmSpec } from '../lib/algorithms';
+import type { ConsentBroker } from './consent';
 import { toKeyInfo } from './key-info';
 import { newKeyPolicy } from './key-options';
 import { assertActive, isDue } from './lifecycle';
@@ -77,6 +85,10 @@ export interface Call {
   ): Promise<KeyInfo>;
   /** The public description of a record. */
   describe(record: KeyRecord | StoredKeyRecord): KeyInfo;
+  /** `destroyKey`: with the person's consent, destroy a key of the caller now. */
+  destroy(keyId: string): Promise<void>;
+  /** `resetEnclave`: with the person's consent, destroy every key of the caller now. */
+  reset(): Promise<number>;
 }
 
 /** An operation: validates its own arguments, which are untrusted, and asks its call for keys. */
@@ -90,17 +102,40 @@ const VIOLATIONS: ReadonlySet<StrongroomErrorCode> = new Set([
   'UNSUPPORTED_ALGORITHM',
 ]);
 
-/** The policy state of one channel: its rate limiter. Created once per channel. */
+/** Describe a key in a consent question. */
+function about(
+  record: Pick<KeyRecord, 'id' | 'label' | 'kid'>,
+  operation: OperationName,
+  irreversible: boolean,
+): ConsentRequestInfo {
+  return { operation, keyId: record.id, label: record.label, kid: record.kid, irreversible };
+}
+
+/** The policy state of one channel: its rate limiter and consent broker. One per channel. */
 export class ChannelPolicy {
   readonly ctx: OpContext;
   readonly limiter: RateLimiter;
   readonly #clock: () => number;
+  readonly #consent: ConsentBroker;
+  /** Presence keys: when the person last approved a use (policy clock). */
+  readonly #presence = new Map<string, number>();
 
   /** The policy of the channel `ctx`, with the deployment's `rateLimits`. */
-  constructor(ctx: OpContext, rateLimits: RateLimits, clock: () => number) {
+  constructor(ctx: OpContext, rateLimits: RateLimits, clock: () => number, consent: ConsentBroker) {
     this.ctx = ctx;
     this.#clock = clock;
     this.limiter = new RateLimiter(rateLimits, clock());
+    this.#consent = consent;
+  }
+
+  /** A presence key: ask unless an approval within its window covers this use. */
+  async #presenceFor(record: KeyRecord, operation: OperationName): Promise<void> {
+    if (!record.presence) return;
+    const approvedAt = this.#presence.get(record.id);
+    const window = record.presenceEveryMinutes * 60_000;
+    if (approvedAt !== undefined && window > 0 && this.#clock() - approvedAt < window) return;
+    await this.#consent.ask(about(record, operation, false));
+    this.#presence.set(record.id, this.#clock());
   }
 
   /** Count a message the channel's guard refused (it may throttle the channel). */
@@ -113,6 +148,8 @@ export class ChannelPolicy {
     const clock = this.#clock;
     const limiter = this.limiter;
     const ctx = this.ctx;
+    const consent = this.#consent;
+    const presence = (record: KeyRecord) => this.#presenceFor(record, name);
     const used: KeyRecord[] = [];
     const keystore = () => ctx.keystore();
 
@@ -137,6 +174,7 @@ export class ChannelPolicy {
         assertActive(record);
         if (token) assertTokenAllowed(record, token);
         limiter.use([record], clock());
+        await presence(record);
         used.push(record);
         return record;
       },
@@ -145,6 +183,9 @@ export class ChannelPolicy {
         assertActive(record);
         assertExportAllowed(kek, record);
         limiter.use([record], clock());
+        // An export lets material out: a copy, once made, cannot be taken back.
+        await consent.ask(about(record, name, true));
+        await presence(record);
         return record;
       },
       async exported(wrapped, target) {
@@ -152,6 +193,10 @@ export class ChannelPolicy {
       },
       async assertImport(kek, spec, options, wrapped) {
         assertImportAllowed(kek, spec, options.purpose, await keystore().exportedAs(wrapped));
+        // Importing a private key plants an identity: the person decides.
+        if (spec.kind === 'pair') {
+          await consent.ask({ operation: name, label: options.label, irreversible: false });
+        }
       },
       read: load,
       async list() {
@@ -172,6 +217,15 @@ export class ChannelPolicy {
         return toKeyInfo(stored, limiter.limits);
       },
       describe: (record) => toKeyInfo(record, limiter.limits),
+      async destroy(keyId) {
+        const record = await load(keyId);
+        await consent.ask(about(record, name, true));
+        await keystore().destroy(keyId);
+      },
+      async reset() {
+        await consent.ask({ operation: name, irreversible: true });
+        return keystore().destroyAll();
+      },
     };
 
     try {

@@ -49,6 +49,8 @@ export function toKeyInfo(record: KeyRecordMeta, limits: RateLimits): KeyInfo {
         record.usesPerMinute ?? limits.keyUsesPerMinute,
         limits.keyUsesPerMinute,
       ),
+      presence: record.presence ?? false,
+      presenceEveryMinutes: record.presenceEveryMinutes ?? 0,
       audiences: record.tokenPolicy.audiences ? [...record.tokenPolicy.audiences] : null,
       issuers: record.tokenPolicy.issuers ? [...record.tokenPolicy.issuers] : null,
       subjects: record.tokenPolicy.subjects ? [...record.tokenPolicy.subjects] : null,

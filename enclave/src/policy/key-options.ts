@@ -27,6 +27,8 @@ export const POLICY_FIELDS = [
   'subjects',
   'vapidAudiences',
   'usesPerMinute',
+  'presence',
+  'presenceEveryMinutes',
 ] as const;
 
 type ListField = 'audiences' | 'issuers' | 'subjects' | 'vapidAudiences';
@@ -40,6 +42,8 @@ const APPLIES_TO: { readonly [F in (typeof POLICY_FIELDS)[number]]: readonly Key
     subjects: ['jwt', 'vapid'],
     vapidAudiences: ['vapid'],
     usesPerMinute: null,
+    presence: null,
+    presenceEveryMinutes: null,
   };
 
 /** A validated policy of a new key. */
@@ -50,6 +54,40 @@ export interface NewKeyPolicy {
   readonly maxTokenLifetime: number;
   readonly tokenPolicy: TokenPolicy;
   readonly usesPerMinute: number | null;
+  readonly presence: boolean;
+  readonly presenceEveryMinutes: number;
+}
+
+/** Validate `presence` and `presenceEveryMinutes` (the latter only with presence). */
+function presenceOptions(
+  options: Record<string, unknown>,
+  field: string,
+  presenceNow: boolean,
+): { presence: boolean; presenceEveryMinutes: number | undefined } {
+  const { presence = presenceNow, presenceEveryMinutes } = options;
+  if (typeof presence !== 'boolean') {
+    throw new StrongroomError('INVALID_ARGUMENT', `"${field}.presence" expected boolean`);
+  }
+  if (presenceEveryMinutes !== undefined) {
+    if (
+      typeof presenceEveryMinutes !== 'number' ||
+      !Number.isSafeInteger(presenceEveryMinutes) ||
+      presenceEveryMinutes < 0 ||
+      presenceEveryMinutes > LIMITS.maxPresenceMinutes
+    ) {
+      throw new StrongroomError(
+        'INVALID_ARGUMENT',
+        `"${field}.presenceEveryMinutes" expected an integer from 0 to ${LIMITS.maxPresenceMinutes}`,
+      );
+    }
+    if (!presence) {
+      throw new StrongroomError(
+        'INVALID_ARGUMENT',
+        `"${field}.presenceEveryMinutes" applies only with "presence: true"`,
+      );
+    }
+  }
+  return { presence, presenceEveryMinutes };
 }
 
 function assertApplies(field: string, name: keyof typeof APPLIES_TO, purpose: KeyPurpose): void {
@@ -142,6 +180,10 @@ export function newKeyPolicy(
     },
     usesPerMinute:
       usesPerMinute === undefined ? null : assertUsesPerMinute(usesPerMinute, field, limits),
+    ...(() => {
+      const p = presenceOptions(options, field, false);
+      return { presence: p.presence, presenceEveryMinutes: p.presenceEveryMinutes ?? 0 };
+    })(),
   };
 }
 
@@ -184,6 +226,16 @@ export function narrowPolicy(
     );
     if (value > current) throw narrower(`"${field}.usesPerMinute" is more than ${current}`);
     next = { ...next, usesPerMinute: value };
+  }
+  if (options.presence !== undefined || options.presenceEveryMinutes !== undefined) {
+    const current = stored.presence ?? false;
+    const p = presenceOptions(options, field, current);
+    if (current && !p.presence) throw narrower(`"${field}.presence" cannot be turned off`);
+    const every = p.presenceEveryMinutes ?? (current ? stored.presenceEveryMinutes : 0);
+    if (current && every > stored.presenceEveryMinutes) {
+      throw narrower(`"${field}.presenceEveryMinutes" is more than ${stored.presenceEveryMinutes}`);
+    }
+    next = { ...next, presence: p.presence, presenceEveryMinutes: every };
   }
   for (const name of ['audiences', 'issuers', 'subjects', 'vapidAudiences'] as const) {
     if (options[name] === undefined) continue;

@@ -27,6 +27,8 @@ function record(overrides: Partial<StoredKeyRecord> = {}): StoredKeyRecord {
     provenance: { source: 'generated' },
     tokenPolicy: { audiences: null, issuers: null, subjects: null, vapidAudiences: null },
     usesPerMinute: null,
+    presence: false,
+    presenceEveryMinutes: 0,
     deletion: null,
     retired: [],
     usage: { count: 0, lastUsedAt: null },

@@ -1,0 +1,92 @@
+/**
+ * Consent, on the worker's side: the policy asks the person through the enclave document
+ * (`consent/dialog.ts`), over the dedicated worker's own channel (`consent/messages.ts`), and
+ * waits for the answer. One question at a time per channel; a second one while a dialog is
+ * open is refused at once (`CONSENT_NOT_VISIBLE`: no dialog can be shown for it). Declined,
+ * timed out and not-visible are distinct codes; in every case the act does not happen.
+ */
+import { StrongroomError } from '@strongroom/bridge/errors';
+import type { ConsentRequestInfo } from '@strongroom/bridge/protocol';
+import {
+  type ConsentAnswer,
+  type ConsentAsk,
+  type ConsentEnd,
+  isConsentAnswer,
+} from '../consent/messages';
+import { randomId } from '../lib/encoding';
+
+/** Where consent questions go: the enclave document. */
+export interface ConsentChannel {
+  post(message: ConsentAsk | ConsentEnd): void;
+  listen(handler: (message: ConsentAnswer) => void): void;
+}
+
+/** The consent broker of one channel. */
+export class ConsentBroker {
+  readonly #channel: ConsentChannel;
+  readonly #origin: string;
+  readonly #timeoutMs: number;
+  #pending: { id: string; settle: (outcome: ConsentAnswer['outcome']) => void } | null = null;
+
+  /** Ask through `channel` on behalf of `origin`; unanswered questions end after `timeoutMs`. */
+  constructor(channel: ConsentChannel, origin: string, timeoutMs: number) {
+    this.#channel = channel;
+    this.#origin = origin;
+    this.#timeoutMs = timeoutMs;
+    channel.listen((answer) => {
+      if (this.#pending && answer.id === this.#pending.id) this.#pending.settle(answer.outcome);
+    });
+  }
+
+  /** Ask the person; resolves when approved, throws a typed `CONSENT_*` error otherwise. */
+  async ask(request: ConsentRequestInfo): Promise<void> {
+    if (this.#pending) {
+      throw new StrongroomError(
+        'CONSENT_NOT_VISIBLE',
+        'another consent dialog is open; ask again when it is answered',
+      );
+    }
+    const id = randomId();
+    const outcome = await new Promise<ConsentAnswer['outcome'] | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), this.#timeoutMs);
+      this.#pending = {
+        id,
+        settle: (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        },
+      };
+      this.#channel.post({ type: 'strongroom:consent-ask', id, origin: this.#origin, request });
+    });
+    this.#pending = null;
+    this.#channel.post({ type: 'strongroom:consent-end', id });
+    if (outcome === 'approved') return;
+    if (outcome === 'declined') {
+      throw new StrongroomError('CONSENT_DECLINED', 'the person declined; nothing was done');
+    }
+    if (outcome === 'timeout') {
+      throw new StrongroomError(
+        'CONSENT_TIMEOUT',
+        `nobody answered within ${Math.round(this.#timeoutMs / 1000)} s; nothing was done`,
+      );
+    }
+    throw new StrongroomError(
+      'CONSENT_NOT_VISIBLE',
+      'the approval was refused: the dialog was not verifiably visible; nothing was done',
+    );
+  }
+}
+
+/** The consent channel of a dedicated worker: its own global scope's messages. */
+export function workerConsentChannel(scope: {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+}): ConsentChannel {
+  return {
+    post: (message) => scope.postMessage(message),
+    listen: (handler) =>
+      scope.addEventListener('message', (event) => {
+        if (isConsentAnswer(event.data)) handler(event.data);
+      }),
+  };
+}
