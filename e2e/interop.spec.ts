@@ -44,7 +44,7 @@ test.describe('when a signature leaves the enclave', () => {
       writeFileSync(join(dir, 'data.bin'), data);
       writeFileSync(join(dir, 'tampered.bin'), tampered);
       for (const alg of ['ES256', 'EdDSA'] as const) {
-        const key = await call<{ id: string }>(page, 'generateKey', { alg });
+        const key = await call<{ id: string }>(page, 'generateKey', { alg, purpose: 'sign' });
         const sig = await call<Uint8Array>(page, 'sign', key.id, data);
         const jwk = await call<Record<string, string>>(page, 'publicKey', key.id, 'jwk');
         const spki = await call<Uint8Array>(page, 'publicKey', key.id, 'spki');

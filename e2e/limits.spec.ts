@@ -30,7 +30,9 @@ test.describe('when an origin reaches its key quota', () => {
     await connectHarness(page);
     const outcomes = await page.evaluate(async () => {
       const results = await Promise.all(
-        Array.from({ length: 1010 }, () => window.sr.call('generateKey', [{ alg: 'HS256' }])),
+        Array.from({ length: 1010 }, () =>
+          window.sr.call('generateKey', [{ alg: 'HS256', purpose: 'mac' }]),
+        ),
       );
       return results.map((r) =>
         r && typeof r === 'object' && '$error' in r ? (r.$error as { code: string }).code : 'ok',
@@ -39,7 +41,7 @@ test.describe('when an origin reaches its key quota', () => {
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1000);
     expect(outcomes.filter((o) => o === 'QUOTA_EXCEEDED')).toHaveLength(10);
     expect(await call<unknown[]>(page, 'listKeys')).toHaveLength(1000);
-    expect(await callError(page, 'generateKey', { alg: 'EdDSA' })).toMatchObject({
+    expect(await callError(page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' })).toMatchObject({
       code: 'QUOTA_EXCEEDED',
       isStrongroomError: true,
     });
@@ -76,7 +78,7 @@ test.describe('when the browser denies the enclave its storage', () => {
       await connectHarness(page);
       expect(await call(page, 'info')).toMatchObject({ origin: urls.app });
       for (const [op, args] of [
-        ['generateKey', [{ alg: 'EdDSA' }]],
+        ['generateKey', [{ alg: 'EdDSA', purpose: 'sign' }]],
         ['listKeys', []],
         ['getKey', ['AAAAAAAAAAAAAAAAAAAAAA']],
       ] as const) {

@@ -119,7 +119,10 @@ export const HANDSHAKE: readonly CoreSuite[] = [
         async run({ page, urls }) {
           await openHarness(page, urls.app);
           await connectHarness(page);
-          const key = await call<{ id: string }>(page, 'generateKey', { alg: 'EdDSA' });
+          const key = await call<{ id: string }>(page, 'generateKey', {
+            alg: 'EdDSA',
+            purpose: 'sign',
+          });
           const second = await page.evaluate(() => window.sr.secondHandshake(1500));
           expect(second).toBe('no-reply');
           // The first channel still works.

@@ -1,7 +1,7 @@
 /**
  * Keys: generation per algorithm, persistence across a reload and a new bridge connection
  * (including keys an engine can only keep wrapped at rest: WebKit's X25519), non-extractability
- * checked inside the enclave, public key formats, sign/verify, seal/open, delete.
+ * checked inside the enclave, public key formats, sign/verify, seal/open, delete (scheduled).
  */
 import { createHash } from 'node:crypto';
 import {
@@ -12,10 +12,21 @@ import {
   harnessReady,
   openHarness,
 } from './harness';
-import { tryExportEveryKey } from './keystore';
+import { dumpKeystore, tryExportEveryKey } from './keystore';
 import { type CoreSuite, expect } from './suite';
 
 const ALGS = ['ES256', 'EdDSA', 'X25519', 'ECDH-ES', 'A256GCM', 'A256KW', 'HS256'] as const;
+
+/** The purpose these suites give a key of each algorithm (one purpose per key). */
+const PURPOSE: Readonly<Record<(typeof ALGS)[number], string>> = {
+  ES256: 'sign',
+  EdDSA: 'sign',
+  X25519: 'agree',
+  'ECDH-ES': 'agree',
+  A256GCM: 'seal',
+  A256KW: 'seal',
+  HS256: 'mac',
+};
 
 /**
  * Algorithms each engine's IndexedDB cannot keep as a `CryptoKey`, so the enclave's start-up
@@ -31,8 +42,12 @@ interface KeyInfo {
   id: string;
   kid: string;
   alg: string;
+  purpose: string;
   owner: string;
-  state: string;
+  state: 'active' | 'revoked' | 'pending-deletion';
+  provenance: { source: string; pageKnowable: boolean };
+  deletion: { scheduledAt: number; destroyAt: number } | null;
+  usage: { count: number; lastUsedAt: number | null };
   extractable: boolean;
   publicJwk: Record<string, string> | null;
 }
@@ -52,11 +67,18 @@ export const KEYS: readonly CoreSuite[] = [
           await connectHarness(page);
           const made: KeyInfo[] = [];
           for (const alg of ALGS) {
-            const key = await call<KeyInfo>(page, 'generateKey', { alg, label: `k-${alg}` });
+            const purpose = PURPOSE[alg];
+            const key = await call<KeyInfo>(page, 'generateKey', {
+              alg,
+              purpose,
+              label: `k-${alg}`,
+            });
             expect(key).toMatchObject({
               alg,
+              purpose,
               owner: urls.app,
               state: 'active',
+              provenance: { source: 'generated', pageKnowable: false },
               extractable: false,
               label: `k-${alg}`,
             });
@@ -87,7 +109,7 @@ export const KEYS: readonly CoreSuite[] = [
           // The agreement keys work after the reload too (WebKit: unwrapped from storage).
           for (const alg of ['X25519', 'ECDH-ES']) {
             const mine = made.find((k) => k.alg === alg) as KeyInfo;
-            const peer = await call<KeyInfo>(page, 'generateKey', { alg });
+            const peer = await call<KeyInfo>(page, 'generateKey', { alg, purpose: 'agree' });
             const options = { info: 'after reload', alg: 'A256GCM' };
             const a = await call<KeyInfo>(page, 'agree', mine.id, peer.publicJwk, options);
             const b = await call<KeyInfo>(page, 'agree', peer.id, mine.publicJwk, options);
@@ -109,7 +131,7 @@ export const KEYS: readonly CoreSuite[] = [
         async run({ page, urls, browserName }) {
           await openHarness(page, urls.app);
           await connectHarness(page);
-          for (const alg of ALGS) await call(page, 'generateKey', { alg });
+          for (const alg of ALGS) await call(page, 'generateKey', { alg, purpose: PURPOSE[alg] });
           const verdicts = await tryExportEveryKey(enclaveFrame(page, urls.enclave));
           expect(verdicts.length).toBeGreaterThanOrEqual(ALGS.length);
           for (const v of verdicts) {
@@ -132,7 +154,7 @@ export const KEYS: readonly CoreSuite[] = [
         async run({ page, urls }) {
           await openHarness(page, urls.app);
           await connectHarness(page);
-          const es = await call<KeyInfo>(page, 'generateKey', { alg: 'ES256' });
+          const es = await call<KeyInfo>(page, 'generateKey', { alg: 'ES256', purpose: 'sign' });
           const jwk = await call<Record<string, string>>(page, 'publicKey', es.id, 'jwk');
           expect(jwk).toEqual({ ...es.publicJwk });
           expect(Object.keys(jwk).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'x', 'y']);
@@ -144,9 +166,9 @@ export const KEYS: readonly CoreSuite[] = [
           expect(raw[0]).toBe(4);
           const spki = await call<Uint8Array>(page, 'publicKey', es.id, 'spki');
           expect(spki).toHaveLength(91);
-          const ed = await call<KeyInfo>(page, 'generateKey', { alg: 'EdDSA' });
+          const ed = await call<KeyInfo>(page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
           expect(await call<Uint8Array>(page, 'publicKey', ed.id, 'raw')).toHaveLength(32);
-          const secret = await call<KeyInfo>(page, 'generateKey', { alg: 'HS256' });
+          const secret = await call<KeyInfo>(page, 'generateKey', { alg: 'HS256', purpose: 'mac' });
           expect(secret.publicJwk).toBeNull();
           expect(secret.kid).toBe(secret.id);
           expect(await callError(page, 'publicKey', secret.id, 'jwk')).toMatchObject({
@@ -160,8 +182,8 @@ export const KEYS: readonly CoreSuite[] = [
         async run({ page, urls }) {
           await openHarness(page, urls.app);
           await connectHarness(page);
-          for (const alg of ['ES256', 'EdDSA', 'HS256']) {
-            const key = await call<KeyInfo>(page, 'generateKey', { alg });
+          for (const alg of ['ES256', 'EdDSA', 'HS256'] as const) {
+            const key = await call<KeyInfo>(page, 'generateKey', { alg, purpose: PURPOSE[alg] });
             const data = te.encode('message');
             const sig = await call<Uint8Array>(page, 'sign', key.id, data);
             expect(sig).toHaveLength(alg === 'HS256' ? 32 : 64);
@@ -172,7 +194,10 @@ export const KEYS: readonly CoreSuite[] = [
             expect(await call(page, 'verify', key.id, data, flipped)).toBe(false);
             expect(await call(page, 'verify', key.id, data, sig.subarray(1))).toBe(false);
           }
-          const agreement = await call<KeyInfo>(page, 'generateKey', { alg: 'X25519' });
+          const agreement = await call<KeyInfo>(page, 'generateKey', {
+            alg: 'X25519',
+            purpose: 'agree',
+          });
           expect(await callError(page, 'sign', agreement.id, new Uint8Array(1))).toMatchObject({
             code: 'OPERATION_NOT_ALLOWED',
           });
@@ -189,7 +214,7 @@ export const KEYS: readonly CoreSuite[] = [
             ['A256GCM', 1024],
           ] as const;
           for (const [alg, size] of cases) {
-            const kek = await call<KeyInfo>(page, 'generateKey', { alg });
+            const kek = await call<KeyInfo>(page, 'generateKey', { alg, purpose: 'seal' });
             const plaintext = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
             const aad = te.encode(`note:${size}`);
             const envelope = await call<Uint8Array>(page, 'seal', kek.id, plaintext, { aad });
@@ -216,23 +241,61 @@ export const KEYS: readonly CoreSuite[] = [
         },
       },
       {
-        name: 'deleteKey removes the key: later use is KEY_NOT_FOUND',
+        name: 'deleteKey schedules deletion: the key stays listed as pending-deletion and every use is refused',
         async run({ page, urls }) {
           await openHarness(page, urls.app);
           await connectHarness(page);
-          const key = await call<KeyInfo>(page, 'generateKey', { alg: 'EdDSA' });
-          await call(page, 'deleteKey', key.id);
-          expect(await callError(page, 'getKey', key.id)).toMatchObject({
-            code: 'KEY_NOT_FOUND',
-            isStrongroomError: true,
+          const key = await call<KeyInfo>(page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+          const other = await call<KeyInfo>(page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+          const data = te.encode('before deletion');
+          const sig = await call<Uint8Array>(page, 'sign', key.id, data);
+          const before = await call<KeyInfo>(page, 'getKey', key.id);
+          const otherBefore = await call<KeyInfo>(page, 'getKey', other.id);
+
+          const started = Date.now();
+          const deleted = await call<KeyInfo>(page, 'deleteKey', key.id);
+          const DAY_MS = 24 * 60 * 60 * 1000;
+          expect(deleted.state).toBe('pending-deletion');
+          const deletion = deleted.deletion as { scheduledAt: number; destroyAt: number };
+          expect(deletion).not.toBeNull();
+          // In 7 days (LIMITS.defaultDeletionDays), counted from the enclave's clock.
+          expect(deletion.destroyAt - deletion.scheduledAt).toBe(7 * DAY_MS);
+          expect(deletion.scheduledAt).toBeGreaterThanOrEqual(started - 60_000);
+          expect(deletion.scheduledAt).toBeLessThanOrEqual(Date.now() + 60_000);
+          // Nothing else about the key changed.
+          expect(deleted).toEqual({ ...before, state: 'pending-deletion', deletion });
+
+          // getKey still answers, and the key stays listed, pending deletion.
+          expect(await call<KeyInfo>(page, 'getKey', key.id)).toEqual(deleted);
+          const listed = await call<KeyInfo[]>(page, 'listKeys');
+          expect(listed.map((k) => k.id).sort()).toEqual([key.id, other.id].sort());
+          expect(listed.find((k) => k.id === key.id)).toEqual(deleted);
+
+          // Every use is refused, and a second deleteKey too; none of them counts as a use.
+          for (const [op, args] of [
+            ['sign', [key.id, data]],
+            ['verify', [key.id, data, sig]],
+            ['deleteKey', [key.id]],
+          ] as const) {
+            expect(await callError(page, op, ...args), op).toMatchObject({
+              code: 'OPERATION_NOT_ALLOWED',
+              isStrongroomError: true,
+            });
+          }
+          expect(await call<KeyInfo>(page, 'getKey', key.id)).toEqual(deleted);
+          // The public key is public: still readable.
+          expect(await call(page, 'publicKey', key.id, 'jwk')).toEqual(before.publicJwk);
+
+          // The record is still stored, pending deletion; the other key is untouched and works.
+          const stored = await dumpKeystore(enclaveFrame(page, urls.enclave));
+          expect(stored.find((k) => k.id === key.id)).toMatchObject({
+            state: 'pending-deletion',
+            kid: key.kid,
           });
-          expect(await callError(page, 'sign', key.id, new Uint8Array(1))).toMatchObject({
-            code: 'KEY_NOT_FOUND',
-          });
-          expect(await callError(page, 'deleteKey', key.id)).toMatchObject({
-            code: 'KEY_NOT_FOUND',
-          });
-          expect((await call<KeyInfo[]>(page, 'listKeys')).map((k) => k.id)).not.toContain(key.id);
+          expect(stored.find((k) => k.id === other.id)).toMatchObject({ state: 'active' });
+          expect(await call<KeyInfo>(page, 'getKey', other.id)).toEqual(otherBefore);
+          const otherSig = await call<Uint8Array>(page, 'sign', other.id, data);
+          expect(await call(page, 'verify', other.id, data, otherSig)).toBe(true);
         },
       },
     ],

@@ -31,6 +31,7 @@ export const ORIGIN_BINDING: readonly CoreSuite[] = [
           await connectHarness(first);
           const key = await call<{ id: string }>(first, 'generateKey', {
             alg: 'ES256',
+            purpose: 'sign',
             label: 'first',
           });
           const data = new TextEncoder().encode('owned by the first origin');

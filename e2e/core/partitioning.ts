@@ -27,6 +27,7 @@ export const PARTITIONING: readonly CoreSuite[] = [
           await connectHarness(app);
           const key = await call<{ id: string }>(app, 'generateKey', {
             alg: 'EdDSA',
+            purpose: 'sign',
             label: 'partition probe',
           });
           const info = await call<{ storage: Record<string, unknown> }>(app, 'info');

@@ -14,18 +14,47 @@ import {
   randomBytes,
 } from 'node:crypto';
 import type { Page } from '@playwright/test';
+import { unwrap } from '../core/harness';
 import { tryExportEveryKey } from '../core/keystore';
+import { encode, type Json } from '../fixtures/src/wire-json';
 import { playwrightPage } from '../webkit/playwright-page';
 import type { ErrorView } from './test';
 
-/** `KeyInfo` as the specs read it. */
+/** `KeyInfo` as the specs read it (bridge/src/protocol.ts). */
 export interface KeyView {
   id: string;
   kid: string;
   alg: string;
-  state: string;
+  /** `sign`, `jwt`, `vapid`, `mac`, `seal`, `wrap`, `agree` or `jwe`. */
+  purpose: string;
+  state: 'active' | 'revoked' | 'pending-deletion';
   label: string;
+  owner: string;
+  createdAt: number;
+  version: number;
+  versions: {
+    version: number;
+    kid: string;
+    state: 'primary' | 'retired';
+    createdAt: number;
+    publicJwk: (JsonWebKey & { kid?: string }) | null;
+  }[];
+  provenance: {
+    source: 'generated' | 'derived' | 'imported' | 'migrated';
+    from?: { keyId: string; source: string };
+    pageKnowable: boolean;
+  };
+  policy: {
+    maxTokenLifetime: number;
+    usesPerMinute: number;
+    audiences: string[] | null;
+    issuers: string[] | null;
+    subjects: string[] | null;
+    vapidAudiences: string[] | null;
+  };
+  deletion: { scheduledAt: number; destroyAt: number } | null;
   exportable: boolean;
+  extractable: false;
   maxTokenLifetime: number;
   usage: { count: number; lastUsedAt: number | null };
   publicJwk: (JsonWebKey & { kid?: string }) | null;
@@ -218,4 +247,125 @@ export async function storedKeys(page: Page, enclaveUrl: string): Promise<Stored
     exported: v.exported,
     extractable: v.extractable,
   }));
+}
+
+/**
+ * TEST FIXTURE. Put a `wrap` KEK whose raw bytes the test knows into the enclave's keystore of
+ * `page`, written straight into IndexedDB from inside the enclave frame (schema v3 record shape,
+ * enclave/src/keystore/schema.ts) with provenance `generated`; returns its id.
+ *
+ * No enclave operation can make such a key, on purpose: a KEK whose value may be known outside
+ * the enclave (derived by `agree`, imported by `unwrapKey`) never exports keys and never imports
+ * key pairs (enclave/src/policy/provenance.ts), and a generated KEK's bytes are known to nobody.
+ * The published vectors of `wrapKey` and of private keys need exactly such a KEK, so the vector
+ * spec plants one; every operation on it still goes through the enclave's real code.
+ */
+export async function plantKnownKek(
+  page: Page,
+  enclaveUrl: string,
+  owner: string,
+  alg: 'A256KW' | 'A256GCM',
+  raw: Uint8Array,
+): Promise<string> {
+  const frame = playwrightPage(page).frame(`iframe[src^="${enclaveUrl}"]`);
+  return frame.evaluate(
+    (input: { owner: string; alg: string; raw: number[] }) =>
+      new Promise<string>((resolve, reject) => {
+        const idBytes = crypto.getRandomValues(new Uint8Array(16));
+        const id = btoa(String.fromCharCode(...idBytes))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '');
+        const gcm = input.alg === 'A256GCM';
+        const imported = crypto.subtle.importKey(
+          'raw',
+          new Uint8Array(input.raw),
+          { name: gcm ? 'AES-GCM' : 'AES-KW' },
+          false,
+          gcm ? ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'] : ['wrapKey', 'unwrapKey'],
+        );
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = async () => {
+          const db = req.result;
+          const key = await imported;
+          const now = Date.now();
+          const tx = db.transaction('keys', 'readwrite');
+          tx.objectStore('keys').add({
+            id,
+            kid: id,
+            alg: input.alg,
+            label: 'planted known KEK',
+            owner: input.owner,
+            createdAt: now,
+            version: 1,
+            versionCreatedAt: now,
+            state: 'active',
+            purpose: 'wrap',
+            provenance: { source: 'generated' },
+            tokenPolicy: { audiences: null, issuers: null, subjects: null, vapidAudiences: null },
+            usesPerMinute: null,
+            deletion: null,
+            retired: [],
+            usage: { count: 0, lastUsedAt: null },
+            key,
+            publicKey: null,
+            publicJwk: null,
+            maxTokenLifetime: 24 * 60 * 60,
+            exportable: false,
+            exportMaterial: null,
+            atRest: null,
+          });
+          tx.oncomplete = () => {
+            db.close();
+            resolve(id);
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    { owner, alg, raw: Array.from(raw) },
+  );
+}
+
+/**
+ * Why a test that must answer the enclave's consent dialog is skipped in Firefox cross-site:
+ * stock Firefox ESR does not route Playwright's input into an out-of-process frame (see
+ * e2e/core/consent.ts, where Firefox same-site runs the same clicks).
+ */
+export const NO_INPUT_IN_FIREFOX_OOP =
+  'stock Firefox ESR does not route Playwright input into out-of-process frames; the same-site project runs this test';
+
+/**
+ * Call an operation that asks for consent, and approve it as a person would: wait for the
+ * enclave's dialog, wait past its minimum time, click "Allow" inside the enclave frame.
+ * Returns the call's value; throws the page's error view if it failed.
+ */
+export async function approved<T = unknown>(
+  page: Page,
+  enclaveUrl: string,
+  op: string,
+  ...args: unknown[]
+): Promise<T> {
+  const browserPage = playwrightPage(page);
+  const frame = browserPage.frame(`iframe[src^="${enclaveUrl}"]`);
+  const ticket = await page.evaluate(
+    (input: { op: string; args: unknown[] }) => window.sr.start(input.op, input.args as never),
+    { op, args: args.map(encode) as unknown[] },
+  );
+  for (let i = 0; i < 100; i++) {
+    if ((await frame.evaluate(() => document.documentElement.dataset.consent ?? null)) === 'open')
+      break;
+    await page.waitForTimeout(100);
+  }
+  await page.waitForTimeout(900);
+  await frame.click('#consent-allow');
+  for (let i = 0; i < 150; i++) {
+    const s = (await page.evaluate((t: number) => window.sr.settled(t), ticket)) as {
+      pending: boolean;
+      result?: Json;
+    };
+    if (!s.pending) return unwrap(s.result as Json) as T;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${op} did not settle after approval`);
 }

@@ -28,12 +28,17 @@ test.describe('when keys are agreed', () => {
     test(`${alg}: both sides of an enclave pair open each other's sealed data`, async ({
       page,
     }) => {
-      const a = await call<KeyView>(page, 'generateKey', { alg });
-      const b = await call<KeyView>(page, 'generateKey', { alg });
+      const a = await call<KeyView>(page, 'generateKey', { alg, purpose: 'agree' });
+      const b = await call<KeyView>(page, 'generateKey', { alg, purpose: 'agree' });
       const options = { info: 'chat v1', salt: te.encode('room-7'), alg: 'A256GCM' };
       const ka = await call<KeyView>(page, 'agree', a.id, b.publicJwk, options);
       const kb = await call<KeyView>(page, 'agree', b.id, a.publicJwk, options);
-      expect(ka).toMatchObject({ alg: 'A256GCM', exportable: false, publicJwk: null });
+      expect(ka).toMatchObject({
+        alg: 'A256GCM',
+        purpose: 'seal',
+        exportable: false,
+        publicJwk: null,
+      });
       expect(ka.id).not.toBe(kb.id);
       const fromA = await call<Uint8Array>(page, 'seal', ka.id, te.encode('hi from a'));
       const fromB = await call<Uint8Array>(page, 'seal', kb.id, te.encode('hi from b'));
@@ -45,7 +50,7 @@ test.describe('when keys are agreed', () => {
       const err = await callError(page, 'open', fromA, { keyId: kc.id });
       expect(isCode(err, 'DECRYPTION_FAILED')).toBe(true);
       // The agreed key can never be exported.
-      const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256KW' });
+      const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256KW', purpose: 'wrap' });
       expect(isCode(await callError(page, 'wrapKey', kek.id, ka.id), 'OPERATION_NOT_ALLOWED')).toBe(
         true,
       );
@@ -65,7 +70,7 @@ test.describe('when keys are agreed', () => {
             ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
             : generateKeyPairSync('x25519');
         const nodeJwk = node.publicKey.export({ format: 'jwk' });
-        const mine = await call<KeyView>(page, 'generateKey', { alg });
+        const mine = await call<KeyView>(page, 'generateKey', { alg, purpose: 'agree' });
         const salt = te.encode('salt!');
         const key = await call<KeyView>(page, 'agree', mine.id, nodeJwk, {
           info: te.encode('node interop'),
@@ -96,9 +101,9 @@ test.describe('when keys are agreed', () => {
   }
 
   test('bad peers, keys and options are refused with typed errors', async ({ page }) => {
-    const x = await call<KeyView>(page, 'generateKey', { alg: 'X25519' });
-    const p = await call<KeyView>(page, 'generateKey', { alg: 'ECDH-ES' });
-    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
+    const x = await call<KeyView>(page, 'generateKey', { alg: 'X25519', purpose: 'agree' });
+    const p = await call<KeyView>(page, 'generateKey', { alg: 'ECDH-ES', purpose: 'agree' });
+    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256', purpose: 'sign' });
     const ok = { info: 'i', alg: 'A256GCM' };
     const nodeX = generateKeyPairSync('x25519');
     const privateJwk = nodeX.privateKey.export({ format: 'jwk' });

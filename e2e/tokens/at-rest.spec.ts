@@ -1,6 +1,7 @@
 /**
- * Keys at rest: the keystore's v1 → v2 migration (a database written by the v1 schema opens,
- * and its keys keep working with the v2 defaults), and the wrapped-at-rest path that the
+ * Keys at rest: the keystore's migration from v1 (a database written by the v1 schema opens,
+ * migrated through v2 to the current schema, and its keys keep working with the v1 defaults and
+ * the purpose and provenance the v3 migration gives them), and the wrapped-at-rest path that the
  * start-up probe chooses where IndexedDB cannot keep a key type (WebKit and X25519). Chromium
  * and Firefox keep every type, so the probe's verdict is overridden through a dev-build-only
  * seam (`dev:force-wrap-at-rest` in the `meta` store, compiled out of release builds).
@@ -42,7 +43,7 @@ async function reconnect(page: Page): Promise<void> {
 }
 
 test.describe('when a v1 keystore is opened by this version', () => {
-  test('it is migrated to v2 and its keys keep working with the v1 defaults', async ({
+  test('it is migrated (v2, then v3) and its keys keep working with the v1 defaults', async ({
     page,
     urls,
   }) => {
@@ -101,18 +102,34 @@ test.describe('when a v1 keystore is opened by this version', () => {
       maxTokenLifetime: 86400,
       exportable: false,
       usage: { count: 3 },
+      // v3: an ES256 record gets the purpose `jwt` (MIGRATED_PURPOSE in enclave/src/keystore/
+      // store.ts), provenance `migrated` (page-knowable), and keeps its state.
+      purpose: 'jwt',
+      provenance: { source: 'migrated', pageKnowable: true },
+      state: 'active',
+      deletion: null,
     });
     const token = await call<string>(page, 'signJwt', seeded.id, { claims: {}, expiresIn: 60 });
     const { kty, crv, x, y } = seeded.publicJwk;
     await jwtVerify(token, await importJWK({ kty, crv, x, y } as never, 'ES256'));
     const tooLong = await callError(page, 'signJwt', seeded.id, { claims: {}, expiresIn: 86401 });
     expect(isCode(tooLong, 'OPERATION_NOT_ALLOWED')).toBe(true);
+    // A `jwt` key signs tokens, not raw bytes.
+    const raw = await callError(page, 'sign', seeded.id, te.encode('raw bytes'));
+    expect(isCode(raw, 'OPERATION_NOT_ALLOWED')).toBe(true);
 
-    // The database is at v2, with the meta store, and the record has the v2 fields.
+    // The database went through v2 (the meta store, the v2 fields) to v3 (the v3 fields).
     const enclave = await enclaveFrame(page, urls.enclave);
     const shape = await enclave.evaluate(
       (id) =>
-        new Promise<{ version: number; stores: string[]; fields: string[] }>((resolve) => {
+        new Promise<{
+          version: number;
+          stores: string[];
+          fields: string[];
+          purpose: unknown;
+          provenance: unknown;
+          state: unknown;
+        }>((resolve) => {
           const req = indexedDB.open('strongroom');
           req.onsuccess = () => {
             const db = req.result;
@@ -122,6 +139,9 @@ test.describe('when a v1 keystore is opened by this version', () => {
                 version: db.version,
                 stores: [...db.objectStoreNames].sort(),
                 fields: Object.keys(get.result).sort(),
+                purpose: get.result.purpose,
+                provenance: get.result.provenance,
+                state: get.result.state,
               });
               db.close();
             };
@@ -129,11 +149,27 @@ test.describe('when a v1 keystore is opened by this version', () => {
         }),
       seeded.id,
     );
-    expect(shape.version).toBe(2);
+    expect(shape.version).toBe(3);
     expect(shape.stores).toEqual(['keys', 'meta']);
     expect(shape.fields).toEqual(
       expect.arrayContaining(['atRest', 'exportMaterial', 'exportable', 'maxTokenLifetime']),
     );
+    expect(shape.fields).toEqual(
+      expect.arrayContaining([
+        'deletion',
+        'provenance',
+        'purpose',
+        'retired',
+        'tokenPolicy',
+        'usesPerMinute',
+        'versionCreatedAt',
+      ]),
+    );
+    expect(shape).toMatchObject({
+      purpose: 'jwt',
+      provenance: { source: 'migrated' },
+      state: 'active',
+    });
   });
 });
 
@@ -166,13 +202,16 @@ test.describe('when the probe finds that IndexedDB cannot keep a key type', () =
     );
     await reconnect(page);
 
-    const a = await call<KeyView>(page, 'generateKey', { alg: 'X25519' });
-    const b = await call<KeyView>(page, 'generateKey', { alg: 'X25519' });
-    const ed = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA' });
-    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
+    // One key per purpose: X25519 to agree and to receive JWEs, EdDSA to sign and to sign JWTs.
+    const a = await call<KeyView>(page, 'generateKey', { alg: 'X25519', purpose: 'agree' });
+    const b = await call<KeyView>(page, 'generateKey', { alg: 'X25519', purpose: 'agree' });
+    const xJwe = await call<KeyView>(page, 'generateKey', { alg: 'X25519', purpose: 'jwe' });
+    const ed = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+    const edJwt = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA', purpose: 'jwt' });
+    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256', purpose: 'sign' });
     const stored = await storedKeys(page, urls.enclave);
     const byId = new Map(stored.map((s) => [s.id, s]));
-    for (const key of [a, b, ed]) {
+    for (const key of [a, b, xJwe, ed, edJwt]) {
       expect(byId.get(key.id)).toMatchObject({
         hasCryptoKey: false,
         hasPublicCryptoKey: false,
@@ -198,10 +237,10 @@ test.describe('when the probe finds that IndexedDB cannot keep a key type', () =
     const kb = await call<KeyView>(page, 'agree', b.id, a.publicJwk, options);
     const env = await call<Uint8Array>(page, 'seal', ka.id, te.encode('still here'));
     expect(td.decode(await call(page, 'open', env, { keyId: kb.id }))).toBe('still here');
-    const jwe = await call<string>(page, 'encryptJwe', a.publicJwk, te.encode('jwe'));
-    const out = await call<{ plaintext: Uint8Array }>(page, 'decryptJwe', a.id, jwe);
+    const jwe = await call<string>(page, 'encryptJwe', xJwe.publicJwk, te.encode('jwe'));
+    const out = await call<{ plaintext: Uint8Array }>(page, 'decryptJwe', xJwe.id, jwe);
     expect(td.decode(out.plaintext)).toBe('jwe');
-    const token = await call<string>(page, 'signJwt', ed.id, { claims: {}, expiresIn: 60 });
-    await jwtVerify(token, await importJWK(ed.publicJwk as never, 'EdDSA'));
+    const token = await call<string>(page, 'signJwt', edJwt.id, { claims: {}, expiresIn: 60 });
+    await jwtVerify(token, await importJWK(edJwt.publicJwk as never, 'EdDSA'));
   });
 });

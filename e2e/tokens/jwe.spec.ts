@@ -23,7 +23,7 @@ test.describe('when JWEs are exchanged with jose in Node', () => {
     test(`${alg}: Node encrypts, the enclave decrypts; the enclave encrypts, Node decrypts`, async ({
       page,
     }) => {
-      const key = await call<KeyView>(page, 'generateKey', { alg });
+      const key = await call<KeyView>(page, 'generateKey', { alg, purpose: 'jwe' });
       const jwk = key.publicJwk as JsonWebKey & { kid: string };
       const { kty, crv, x, y } = jwk;
       const jwe = await new CompactEncrypt(te.encode('to the enclave'))
@@ -62,8 +62,8 @@ test.describe('when JWEs are exchanged with jose in Node', () => {
   }
 
   test('tampered, foreign and unsupported JWEs give DECRYPTION_FAILED', async ({ page }) => {
-    const key = await call<KeyView>(page, 'generateKey', { alg: 'X25519' });
-    const other = await call<KeyView>(page, 'generateKey', { alg: 'X25519' });
+    const key = await call<KeyView>(page, 'generateKey', { alg: 'X25519', purpose: 'jwe' });
+    const other = await call<KeyView>(page, 'generateKey', { alg: 'X25519', purpose: 'jwe' });
     const jwe = await call<string>(page, 'encryptJwe', key.publicJwk, te.encode('secret'));
     const parts = jwe.split('.');
     const flip = (s: string) => (s[0] === 'A' ? `B${s.slice(1)}` : `A${s.slice(1)}`);
@@ -97,7 +97,7 @@ test.describe('when JWEs are exchanged with jose in Node', () => {
       true,
     );
     // Keys and recipients that are not for JWE.
-    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
+    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256', purpose: 'sign' });
     expect(isCode(await callError(page, 'decryptJwe', es.id, jwe), 'OPERATION_NOT_ALLOWED')).toBe(
       true,
     );

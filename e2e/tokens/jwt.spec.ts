@@ -16,8 +16,8 @@ test.describe('when the enclave signs JWTs', () => {
   test('ES256 and EdDSA tokens verify with jose against the JWK and against a JWKS', async ({
     page,
   }) => {
-    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
-    const ed = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA' });
+    const es = await call<KeyView>(page, 'generateKey', { alg: 'ES256', purpose: 'jwt' });
+    const ed = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA', purpose: 'jwt' });
     const jwks = createLocalJWKSet({ keys: [es.publicJwk, ed.publicJwk] as never });
     for (const key of [es, ed]) {
       const before = Math.floor(Date.now() / 1000);
@@ -44,8 +44,13 @@ test.describe('when the enclave signs JWTs', () => {
   test('a token beyond the key maximum lifetime is refused and nothing is signed', async ({
     page,
   }) => {
-    const short = await call<KeyView>(page, 'generateKey', { alg: 'ES256', maxTokenLifetime: 60 });
+    const short = await call<KeyView>(page, 'generateKey', {
+      alg: 'ES256',
+      purpose: 'jwt',
+      maxTokenLifetime: 60,
+    });
     expect(short.maxTokenLifetime).toBe(60);
+    expect(short.policy.maxTokenLifetime).toBe(60);
     await call(page, 'signJwt', short.id, { claims: {}, expiresIn: 60 });
     const used = (await call<KeyView>(page, 'getKey', short.id)).usage.count;
     const err = await callError(page, 'signJwt', short.id, { claims: {}, expiresIn: 61 });
@@ -53,8 +58,9 @@ test.describe('when the enclave signs JWTs', () => {
     expect((await call<KeyView>(page, 'getKey', short.id)).usage.count).toBe(used);
 
     // Default: 24 h.
-    const daily = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA' });
+    const daily = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA', purpose: 'jwt' });
     expect(daily.maxTokenLifetime).toBe(86400);
+    expect(daily.policy.maxTokenLifetime).toBe(86400);
     await call(page, 'signJwt', daily.id, { claims: {}, expiresIn: 86400 });
     const tooLong = await callError(page, 'signJwt', daily.id, { claims: {}, expiresIn: 86401 });
     expect(isCode(tooLong, 'OPERATION_NOT_ALLOWED')).toBe(true);
@@ -63,7 +69,7 @@ test.describe('when the enclave signs JWTs', () => {
   test('the caller cannot set alg, kid, crit, iat or exp, and exp is required', async ({
     page,
   }) => {
-    const key = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
+    const key = await call<KeyView>(page, 'generateKey', { alg: 'ES256', purpose: 'jwt' });
     const refusals: [unknown, string][] = [
       [{ header: { alg: 'none' }, claims: {}, expiresIn: 60 }, 'INVALID_ARGUMENT'],
       [{ header: { kid: 'other' }, claims: {}, expiresIn: 60 }, 'INVALID_ARGUMENT'],
@@ -101,23 +107,33 @@ test.describe('when the enclave signs JWTs', () => {
   });
 
   test('keys that cannot sign tokens are refused', async ({ page }) => {
-    const mac = await call<KeyView>(page, 'generateKey', { alg: 'HS256' });
+    const mac = await call<KeyView>(page, 'generateKey', { alg: 'HS256', purpose: 'mac' });
     const err = await callError(page, 'signJwt', mac.id, { claims: {}, expiresIn: 60 });
     expect(isCode(err, 'OPERATION_NOT_ALLOWED')).toBe(true);
+    // An ES256 key made for raw signatures does not sign tokens either (one purpose per key).
+    const raw = await call<KeyView>(page, 'generateKey', { alg: 'ES256', purpose: 'sign' });
+    const rawErr = await callError(page, 'signJwt', raw.id, { claims: {}, expiresIn: 60 });
+    expect(isCode(rawErr, 'OPERATION_NOT_ALLOWED')).toBe(true);
     const missing = await callError(page, 'signJwt', 'AAAAAAAAAAAAAAAAAAAAAA', {
       claims: {},
       expiresIn: 60,
     });
     expect(isCode(missing, 'KEY_NOT_FOUND')).toBe(true);
+    // A token lifetime is refused for a key that signs no tokens (here for the lifetime itself:
+    // the purpose is valid for the algorithm).
     const noLifetime = await callError(page, 'generateKey', {
       alg: 'A256GCM',
+      purpose: 'seal',
       maxTokenLifetime: 60,
     });
     expect(isCode(noLifetime, 'INVALID_ARGUMENT')).toBe(true);
+    expect(noLifetime.message).toContain('maxTokenLifetime');
     const tooLong = await callError(page, 'generateKey', {
       alg: 'ES256',
+      purpose: 'jwt',
       maxTokenLifetime: 400 * 24 * 3600,
     });
     expect(isCode(tooLong, 'INVALID_ARGUMENT')).toBe(true);
+    expect(tooLong.message).toContain('maxTokenLifetime');
   });
 });

@@ -18,7 +18,7 @@ test.describe('when data is sealed and opened', () => {
 
   for (const alg of ['A256KW', 'A256GCM'] as const) {
     test(`${alg}: round trips, and the envelope has the documented layout`, async ({ page }) => {
-      const kek = await call<KeyView>(page, 'generateKey', { alg });
+      const kek = await call<KeyView>(page, 'generateKey', { alg, purpose: 'seal' });
       const plaintext = te.encode('attack at dawn');
       const aad = te.encode('note:42');
       const env = await call<Uint8Array>(page, 'seal', kek.id, plaintext, { aad });
@@ -42,7 +42,7 @@ test.describe('when data is sealed and opened', () => {
     test(`${alg}: a one-bit flip in any byte of any field gives DECRYPTION_FAILED`, async ({
       page,
     }) => {
-      const kek = await call<KeyView>(page, 'generateKey', { alg });
+      const kek = await call<KeyView>(page, 'generateKey', { alg, purpose: 'seal' });
       const aad = te.encode('ctx');
       const env = await call<Uint8Array>(page, 'seal', kek.id, te.encode('sixteen bytes!!!'), {
         aad,
@@ -65,9 +65,9 @@ test.describe('when data is sealed and opened', () => {
   test('wrong AAD, missing AAD, wrong key, truncation and garbage all give DECRYPTION_FAILED', async ({
     page,
   }) => {
-    const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256KW' });
-    const other = await call<KeyView>(page, 'generateKey', { alg: 'A256KW' });
-    const gcm = await call<KeyView>(page, 'generateKey', { alg: 'A256GCM' });
+    const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256KW', purpose: 'seal' });
+    const other = await call<KeyView>(page, 'generateKey', { alg: 'A256KW', purpose: 'seal' });
+    const gcm = await call<KeyView>(page, 'generateKey', { alg: 'A256GCM', purpose: 'seal' });
     const aad = te.encode('right');
     const env = await call<Uint8Array>(page, 'seal', kek.id, te.encode('data'), { aad });
     const failures: [Uint8Array, Record<string, unknown>][] = [
@@ -86,14 +86,16 @@ test.describe('when data is sealed and opened', () => {
         true,
       );
     }
-    // The key named by the envelope, deleted: still the same opaque answer.
-    await call(page, 'deleteKey', kek.id);
+    // The key named by the envelope, deleted (scheduled for deletion, so refusing every use):
+    // still the same opaque answer.
+    const deleted = await call<KeyView>(page, 'deleteKey', kek.id);
+    expect(deleted.state).toBe('pending-deletion');
     expect(isCode(await callError(page, 'open', env, { aad }), 'DECRYPTION_FAILED')).toBe(true);
   });
 
   test('arguments and keys that cannot seal are refused with typed errors', async ({ page }) => {
-    const sig = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
-    const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256GCM' });
+    const sig = await call<KeyView>(page, 'generateKey', { alg: 'ES256', purpose: 'sign' });
+    const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256GCM', purpose: 'seal' });
     expect(
       isCode(await callError(page, 'seal', sig.id, new Uint8Array(1)), 'OPERATION_NOT_ALLOWED'),
     ).toBe(true);
@@ -114,7 +116,7 @@ test.describe('when data is sealed and opened', () => {
   });
 
   test('large payloads round trip (the bridge transfers them when asked)', async ({ page }) => {
-    const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256GCM' });
+    const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256GCM', purpose: 'seal' });
     const big = new Uint8Array(2 * 1024 * 1024).map((_, i) => i & 0xff);
     const env = await call<Uint8Array>(page, 'seal', kek.id, big, { transfer: true });
     // header (9 + 22-character id) ‖ length ‖ A256GCM-wrapped DEK (60) ‖ IV (12) ‖ … ‖ tag (16)
@@ -124,7 +126,7 @@ test.describe('when data is sealed and opened', () => {
   });
 
   test('an envelope sealed in this profile opens after a reload', async ({ page }) => {
-    const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256KW' });
+    const kek = await call<KeyView>(page, 'generateKey', { alg: 'A256KW', purpose: 'seal' });
     const env = await call<Uint8Array>(page, 'seal', kek.id, te.encode('kept'));
     await page.reload();
     await page.waitForFunction(() => document.documentElement.dataset.harness === 'ready');

@@ -41,7 +41,11 @@ test.describe('when the enclave makes VAPID authorizations', () => {
   });
 
   test('web-push validates the token and key, and jose verifies it against k', async ({ page }) => {
-    const key = await call<KeyView>(page, 'generateKey', { alg: 'ES256', label: 'vapid' });
+    const key = await call<KeyView>(page, 'generateKey', {
+      alg: 'ES256',
+      purpose: 'vapid',
+      label: 'vapid',
+    });
     const raw = await call<Uint8Array>(page, 'publicKey', key.id, 'raw');
     expect(raw.length).toBe(65);
     expect(raw[0]).toBe(4);
@@ -91,7 +95,7 @@ test.describe('when the enclave makes VAPID authorizations', () => {
   });
 
   test('audience, subject and lifetime rules are enforced with typed errors', async ({ page }) => {
-    const key = await call<KeyView>(page, 'generateKey', { alg: 'ES256' });
+    const key = await call<KeyView>(page, 'generateKey', { alg: 'ES256', purpose: 'vapid' });
     const ok = { audience: PUSH, subject: 'mailto:ops@app.example' };
     const cases: [Record<string, unknown>, string][] = [
       [{ ...ok, audience: 'http://push.example' }, 'INVALID_ARGUMENT'],
@@ -119,13 +123,19 @@ test.describe('when the enclave makes VAPID authorizations', () => {
     await call(page, 'vapidAuth', key.id, { ...ok, audience: 'http://localhost:8090' });
 
     // A key whose maximum lifetime is shorter caps VAPID too; nothing is signed.
-    const short = await call<KeyView>(page, 'generateKey', { alg: 'ES256', maxTokenLifetime: 600 });
+    const short = await call<KeyView>(page, 'generateKey', {
+      alg: 'ES256',
+      purpose: 'vapid',
+      maxTokenLifetime: 600,
+    });
     const err = await callError(page, 'vapidAuth', short.id, { ...ok, expiresIn: 3600 });
     expect(isCode(err, 'OPERATION_NOT_ALLOWED')).toBe(true);
     expect((await call<KeyView>(page, 'getKey', short.id)).usage.count).toBe(0);
 
-    // RFC 8292 requires ES256.
-    const ed = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA' });
+    // RFC 8292 requires ES256: no EdDSA key is a VAPID key, and an EdDSA token key is refused.
+    const edVapid = await callError(page, 'generateKey', { alg: 'EdDSA', purpose: 'vapid' });
+    expect(isCode(edVapid, 'INVALID_ARGUMENT')).toBe(true);
+    const ed = await call<KeyView>(page, 'generateKey', { alg: 'EdDSA', purpose: 'jwt' });
     expect(isCode(await callError(page, 'vapidAuth', ed.id, ok), 'OPERATION_NOT_ALLOWED')).toBe(
       true,
     );

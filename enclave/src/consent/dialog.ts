@@ -212,7 +212,7 @@ export class ConsentDialog {
     if (document.visibilityState !== 'visible') return 'document hidden';
     if (window.innerWidth < MIN_WIDTH || window.innerHeight < MIN_HEIGHT) return 'frame too small';
     const entry = this.#entry;
-    if (!entry || !entry.isIntersecting || entry.intersectionRatio < 0.99) {
+    if (!entry?.isIntersecting || entry.intersectionRatio < 0.99) {
       return 'dialog not entirely in the viewport';
     }
     const v2 = (entry as { isVisible?: unknown }).isVisible;

@@ -194,5 +194,6 @@ export async function unwrapKey(call: Call, args: unknown[]): Promise<KeyInfo> {
       : { key, exportMaterial: null, atRest: null };
     material = { ...stored, publicKey: null, publicJwk: null, kid: null };
   }
+  await call.approveImport(spec, keyOptions);
   return call.describe(await addNewKey(keystore, spec, material, keyOptions));
 }

@@ -55,6 +55,11 @@ export interface Call {
   exportTarget(keyId: string, kek: KeyRecord): Promise<KeyRecord>;
   /** Remember what `wrapKey` produced, so that it cannot be re-imported as another kind of key. */
   exported(wrapped: Uint8Array, target: KeyRecord): Promise<void>;
+  /**
+   * For `unwrapKey`, once the material has been unwrapped (in memory) and before anything is
+   * stored: a private key is imported only with the person's consent.
+   */
+  approveImport(spec: AlgorithmSpec, options: NewKeyOptions): Promise<void>;
   /** For `unwrapKey`: refuse an import the provenance rules forbid. */
   assertImport(
     kek: KeyRecord,
@@ -193,6 +198,8 @@ export class ChannelPolicy {
       },
       async assertImport(kek, spec, options, wrapped) {
         assertImportAllowed(kek, spec, options.purpose, await keystore().exportedAs(wrapped));
+      },
+      async approveImport(spec, options) {
         // Importing a private key plants an identity: the person decides.
         if (spec.kind === 'pair') {
           await consent.ask({ operation: name, label: options.label, irreversible: false });
