@@ -41,6 +41,7 @@ describe('the allowlist', () => {
       allowedOrigins: ['https://a.example', 'https://b.example'],
       rateLimits: DEFAULT_RATE_LIMITS,
       consentTimeoutMs: 60_000,
+      consentOnFirstConnection: false,
     });
   });
 });

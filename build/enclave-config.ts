@@ -20,10 +20,22 @@ export interface EnclaveBuildConfig {
    * (docs/consent.md): 5 000 to 600 000; default 60 000.
    */
   readonly consentTimeoutMs?: number;
+  /**
+   * Ask the person, in the enclave's dialog, to approve the first connection from each
+   * allowlisted origin (remembered in the enclave's storage). Default `false`. docs/consent.md.
+   */
+  readonly consentOnFirstConnection?: boolean;
 }
 
 /** The consent timeout of a build that does not set one. */
 export const DEFAULT_CONSENT_TIMEOUT_MS = 60_000;
+
+/** A boolean build option: `given` checked, or `false`. */
+export function resolveFlag(given: unknown, name: string): boolean {
+  if (given === undefined) return false;
+  if (typeof given !== 'boolean') throw new Error(`${name} must be true or false`);
+  return given;
+}
 
 /** The consent timeout of a build: `given` checked, or the default. */
 export function resolveConsentTimeout(given: number | undefined): number {
@@ -85,6 +97,10 @@ export function normalizeConfig(config: EnclaveBuildConfig): EnclaveBuildConfig 
     allowedOrigins: [...new Set(config.allowedOrigins)].sort(),
     rateLimits: resolveRateLimits(config.rateLimits),
     consentTimeoutMs: resolveConsentTimeout(config.consentTimeoutMs),
+    consentOnFirstConnection: resolveFlag(
+      config.consentOnFirstConnection,
+      'consentOnFirstConnection',
+    ),
   };
 }
 

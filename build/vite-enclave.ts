@@ -70,11 +70,13 @@ const COMMON_BUILD = {
 } as const;
 
 function defines(options: BuildEnclaveOptions): Record<string, string> {
-  const { allowedOrigins, rateLimits, consentTimeoutMs } = normalizeConfig(options);
+  const { allowedOrigins, rateLimits, consentTimeoutMs, consentOnFirstConnection } =
+    normalizeConfig(options);
   return {
     __STRONGROOM_ALLOWED_ORIGINS__: JSON.stringify(allowedOrigins),
     __STRONGROOM_RATE_LIMITS__: JSON.stringify(rateLimits),
     __STRONGROOM_CONSENT_TIMEOUT_MS__: JSON.stringify(consentTimeoutMs),
+    __STRONGROOM_CONSENT_FIRST_CONNECTION__: JSON.stringify(consentOnFirstConnection),
     __STRONGROOM_VERSION__: JSON.stringify(enclaveVersion()),
     __STRONGROOM_DEV__: JSON.stringify(options.dev === true),
   };

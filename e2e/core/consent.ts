@@ -308,6 +308,48 @@ export const CONSENT: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'with the first-connection option, an origin’s first operation asks once, and the approval is remembered',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          // The build option `consentOnFirstConnection`, switched on through its dev-only seam.
+          await enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
+            () =>
+              new Promise<void>((resolve, reject) => {
+                const req = indexedDB.open('strongroom');
+                req.onsuccess = () => {
+                  const tx = req.result.transaction('meta', 'readwrite');
+                  tx.objectStore('meta').put({ name: 'dev:consent-first-connection' });
+                  tx.oncomplete = () => {
+                    req.result.close();
+                    resolve();
+                  };
+                  tx.onerror = () => reject(tx.error);
+                };
+                req.onerror = () => reject(req.error);
+              }),
+          );
+          await ctx.page.reload();
+          await connected(ctx);
+          // `info` needs no approval.
+          await call(ctx.page, 'info');
+          const declined = await start(ctx.page, 'listKeys');
+          expect(await dialogOpen(ctx)).toContain(`Allow ${ctx.urls.app} to use this key store`);
+          await enclaveFrame(ctx.page, ctx.urls.enclave).click('#consent-decline');
+          expectError(await outcome(ctx.page, declined), 'CONSENT_DECLINED');
+          const approvedCall = await start(ctx.page, 'listKeys');
+          await dialogOpen(ctx);
+          await sleep(SETTLE_MS);
+          await enclaveFrame(ctx.page, ctx.urls.enclave).click('#consent-allow');
+          expect(await outcome(ctx.page, approvedCall)).toMatchObject({ ok: true, value: [] });
+          // Remembered: a new connection from this origin does not ask again.
+          await ctx.page.reload();
+          await connected(ctx);
+          expect(await call(ctx.page, 'listKeys')).toEqual([]);
+          expect(await dialogState(ctx)).not.toBe('open');
+        },
+      },
+      {
         name: 'Decline leaves everything unchanged',
         skip: NEEDS_INPUT,
         async run(ctx) {

@@ -10,12 +10,16 @@ declare const __STRONGROOM_VERSION__: string;
 declare const __STRONGROOM_DEV__: boolean;
 declare const __STRONGROOM_RATE_LIMITS__: RateLimits;
 declare const __STRONGROOM_CONSENT_TIMEOUT_MS__: number;
+declare const __STRONGROOM_CONSENT_FIRST_CONNECTION__: boolean;
 
 /** The deployment's rate limits (build configuration `rateLimits`, defaults filled in). */
 export const RATE_LIMITS: RateLimits = Object.freeze({ ...__STRONGROOM_RATE_LIMITS__ });
 
 /** How long a consent dialog waits for an answer, in ms (build configuration). */
 export const CONSENT_TIMEOUT_MS: number = __STRONGROOM_CONSENT_TIMEOUT_MS__;
+
+/** Whether the first connection of each origin needs the person's approval (build option). */
+export const CONSENT_FIRST_CONNECTION: boolean = __STRONGROOM_CONSENT_FIRST_CONNECTION__;
 
 /** Exact origins allowed to embed and call this enclave. */
 export const ALLOWED_ORIGINS: ReadonlySet<string> = new Set(__STRONGROOM_ALLOWED_ORIGINS__);

@@ -33,10 +33,12 @@ describe('dev-only seams', () => {
       const release = await bundleText(false);
       expect(release).not.toContain('dev:force-wrap-at-rest');
       expect(release).not.toContain('dev:clock-offset');
+      expect(release).not.toContain('dev:consent-first-connection');
       const dev = await bundleText(true);
       // The control: the seams are there in a dev build, so the checks above mean something.
       expect(dev).toContain('dev:force-wrap-at-rest');
       expect(dev).toContain('dev:clock-offset');
+      expect(dev).toContain('dev:consent-first-connection');
     });
   });
 });

@@ -10,7 +10,7 @@ import {
   PROTOCOL_VERSION,
 } from '@strongroom/bridge/protocol';
 import { expose } from 'comlink';
-import { CONSENT_TIMEOUT_MS, RATE_LIMITS } from './build-info';
+import { CONSENT_FIRST_CONNECTION, CONSENT_TIMEOUT_MS, RATE_LIMITS } from './build-info';
 import { createContext } from './context';
 import { Keystore, openKeystoreDb } from './keystore/store';
 import { guardedEndpoint } from './lib/comlink-guard';
@@ -41,7 +41,7 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
     init.callerOrigin,
     CONSENT_TIMEOUT_MS,
   );
-  const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent);
+  const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent, CONSENT_FIRST_CONNECTION);
   const accepted: AcceptedMessage = {
     type: 'strongroom:accepted',
     protocol: PROTOCOL_VERSION,

@@ -127,8 +127,9 @@ export type KeyRecordMeta = Omit<KeyRecord, 'key' | 'publicKey' | 'retired'> & {
 /** A value of the `meta` store. */
 export interface MetaRecord {
   /**
-   * `storage-key`, `probe:<alg>:<random>`, `wrapped:<sha-256 of a wrapKey output>` (v3), or
-   * (dev builds only) `dev:force-wrap-at-rest` and `dev:clock-offset`.
+   * `storage-key`, `probe:<alg>:<random>`, `wrapped:<sha-256 of a wrapKey output>` (v3),
+   * `connection-approved:<origin>` (v3), or (dev builds only) `dev:force-wrap-at-rest`,
+   * `dev:clock-offset` and `dev:consent-first-connection`.
    */
   name: string;
   /** The storage key (AES-KW, non-extractable), or a probe's key. */

@@ -360,6 +360,16 @@ export class Keystore {
     return entry?.alg && entry.purpose ? { alg: entry.alg, purpose: entry.purpose } : null;
   }
 
+  /** Whether the `meta` entry `name` exists. */
+  async hasMeta(name: string): Promise<boolean> {
+    return (await this.#db.get('meta', name)) !== undefined;
+  }
+
+  /** Create (or keep) the `meta` entry `name`. */
+  async putMeta(name: string): Promise<void> {
+    await this.#db.put('meta', { name });
+  }
+
   /** Add a new record, refusing when the owner's quota is full. Atomic. */
   async add(record: KeyRecord): Promise<void> {
     if (record.owner !== this.#owner) throw new Error('record of another owner');

@@ -77,6 +77,14 @@ export class ConsentBroker {
   }
 }
 
+/** The `meta` entry that remembers an origin's approved first connection. */
+export function approvedConnectionName(origin: string): string {
+  return `connection-approved:${origin}`;
+}
+
+/** Dev builds only: the `meta` entry that turns the first-connection approval on for tests. */
+export const DEV_FIRST_CONNECTION_NAME = 'dev:consent-first-connection';
+
 /** The consent channel of a dedicated worker: its own global scope's messages. */
 export function workerConsentChannel(scope: {
   postMessage(message: unknown): void;

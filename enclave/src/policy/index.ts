@@ -22,11 +22,12 @@ import type {
   OperationName,
   RateLimits,
 } from '@strongroom/bridge/protocol';
+import { DEV } from '../build-info';
 import type { OpContext } from '../context';
 import type { NewKeyOptions } from '../keystore/material';
 import type { KeyRecord, StoredKeyRecord, StoredProvenance } from '../keystore/schema';
 import type { AlgorithmSpec } from '../lib/algorithms';
-import type { ConsentBroker } from './consent';
+import { approvedConnectionName, type ConsentBroker, DEV_FIRST_CONNECTION_NAME } from './consent';
 import { toKeyInfo } from './key-info';
 import { newKeyPolicy } from './key-options';
 import { assertActive, isDue } from './lifecycle';
@@ -124,13 +125,44 @@ export class ChannelPolicy {
   readonly #consent: ConsentBroker;
   /** Presence keys: when the person last approved a use (policy clock). */
   readonly #presence = new Map<string, number>();
+  /** Whether this channel still has to have its first connection approved. */
+  #connection: Promise<boolean> | null = null;
+  readonly #firstConnection: boolean;
 
   /** The policy of the channel `ctx`, with the deployment's `rateLimits`. */
-  constructor(ctx: OpContext, rateLimits: RateLimits, clock: () => number, consent: ConsentBroker) {
+  constructor(
+    ctx: OpContext,
+    rateLimits: RateLimits,
+    clock: () => number,
+    consent: ConsentBroker,
+    firstConnection = false,
+  ) {
     this.ctx = ctx;
     this.#clock = clock;
     this.limiter = new RateLimiter(rateLimits, clock());
     this.#consent = consent;
+    this.#firstConnection = firstConnection;
+  }
+
+  /**
+   * With `consentOnFirstConnection`: before the first operation of an origin that was never
+   * approved here, ask the person; remember the approval in the keystore. `info` is exempt.
+   */
+  async #approveConnection(): Promise<void> {
+    const keystore = this.ctx.keystore();
+    this.#connection ??= (async () => {
+      const required =
+        this.#firstConnection || (DEV && (await keystore.hasMeta(DEV_FIRST_CONNECTION_NAME)));
+      if (!required) return false;
+      return !(await keystore.hasMeta(approvedConnectionName(this.ctx.callerOrigin)));
+    })().catch((err: unknown) => {
+      this.#connection = null;
+      throw err;
+    });
+    if (!(await this.#connection)) return;
+    await this.#consent.ask({ operation: 'connect', irreversible: false });
+    await keystore.putMeta(approvedConnectionName(this.ctx.callerOrigin));
+    this.#connection = Promise.resolve(false);
   }
 
   /** A presence key: ask unless an approval within its window covers this use. */
@@ -237,6 +269,7 @@ export class ChannelPolicy {
 
     try {
       limiter.assertNotThrottled(clock());
+      if (name !== 'info') await this.#approveConnection();
       const result = await operation(call, args);
       for (const record of used) keystore().recordUse(record);
       return result;
