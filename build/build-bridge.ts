@@ -1,48 +1,114 @@
 /**
- * `npm run build:bridge`: compile `@strongroom/bridge` for publishing: ES modules in
- * `bridge/dist/` (one per entry of the `exports` map, Comlink left as a dependency) and `.d.ts`
- * declarations beside them. `npm pack` in `bridge/` runs it first (`prepack`).
+ * `npm run build:bridge`: compile `@strongroom/bridge` for publishing into `bridge/dist/`:
+ *
+ * - `index.js`, the ES module of the package's one entry (Comlink left as a dependency, for
+ *   bundlers);
+ * - `strongroom-bridge.js`, the same API as one self-contained, minified ES module with Comlink
+ *   inlined, for a page without a bundler. The build prints its sha384 (and returns it), so that a
+ *   page can pin it with SRI;
+ * - `.d.ts` declarations whose relative imports carry their `.js` extension, so that they resolve
+ *   under every TypeScript `moduleResolution` (`bundler`, `node16`, `nodenext`): an extensionless
+ *   `'./connect'` is an error under node16/nodenext, and with `skipLibCheck` it silently turns
+ *   every bridge type into `any`.
+ *
+ * `npm pack` in `bridge/` runs it first (`prepack`).
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'vite';
+import { isMain } from './is-main';
+import { sha384Sri } from './release/digest';
 import { ROOT } from './vite-enclave';
 import { workspaceResolve } from './workspace-resolve';
 
-/** The entries of the bridge's `exports` map. */
-export const BRIDGE_ENTRIES = ['index', 'protocol', 'errors'] as const;
+/** The self-contained build's file name in `bridge/dist/`. */
+export const STANDALONE_FILE = 'strongroom-bridge.js';
+
+/** What {@link buildBridge} produced. */
+export interface BuiltBridge {
+  /** The self-contained ES module and its SRI value (`sha384-…`). */
+  readonly standalone: { readonly path: string; readonly integrity: string };
+}
+
+const RELATIVE = /(\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)(['"])(\.\.?\/[^'"]+)\2/g;
+
+/**
+ * Give every relative import of a declaration file its `.js` extension; throws when one names a
+ * module that has no declaration beside it.
+ */
+export function withJsExtensions(text: string, exists: (specifier: string) => boolean): string {
+  return text.replace(RELATIVE, (all, head: string, quote: string, specifier: string) => {
+    if (/\.(m?js|json)$/.test(specifier)) return all;
+    if (!exists(specifier)) throw new Error(`declaration import ${specifier} names no module`);
+    return `${head}${quote}${specifier}.js${quote}`;
+  });
+}
+
+/** Rewrite the declarations in `dir` in place (see {@link withJsExtensions}). */
+function fixDeclarations(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.d.ts')) continue;
+    const path = join(dir, name);
+    const text = readFileSync(path, 'utf8');
+    const fixed = withJsExtensions(text, (spec) => existsSync(join(dir, `${spec}.d.ts`)));
+    if (fixed !== text) writeFileSync(path, fixed);
+  }
+}
 
 /** Build `bridge/dist/`. */
-export async function buildBridge(): Promise<void> {
-  const src = `${ROOT}bridge/src`;
-  await build({
+export async function buildBridge(): Promise<BuiltBridge> {
+  const entry = `${ROOT}bridge/src/index.ts`;
+  const outDir = `${ROOT}bridge/dist`;
+  const common = {
     configFile: false,
     root: `${ROOT}bridge`,
     logLevel: 'warn',
     resolve: workspaceResolve,
+  } as const;
+  await build({
+    ...common,
     build: {
-      outDir: `${ROOT}bridge/dist`,
+      outDir,
       emptyOutDir: true,
       target: 'es2022',
       minify: false,
       sourcemap: false,
-      lib: {
-        entry: Object.fromEntries(BRIDGE_ENTRIES.map((name) => [name, `${src}/${name}.ts`])),
-        formats: ['es'],
-        fileName: (_format, name) => `${name}.js`,
-      },
+      reportCompressedSize: false,
+      lib: { entry: { index: entry }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
       rolldownOptions: { external: ['comlink'] },
+    },
+  });
+  await build({
+    ...common,
+    build: {
+      outDir,
+      emptyOutDir: false,
+      target: 'es2022',
+      minify: true,
+      sourcemap: false,
+      reportCompressedSize: false,
+      lib: {
+        entry: { 'strongroom-bridge': entry },
+        formats: ['es'],
+        fileName: () => STANDALONE_FILE,
+      },
+      rolldownOptions: { output: { codeSplitting: false } },
     },
   });
   execFileSync(
     process.execPath,
     [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}bridge/tsconfig.build.json`],
-    {
-      stdio: 'inherit',
-    },
+    { stdio: 'inherit' },
   );
+  fixDeclarations(outDir);
+  const path = join(outDir, STANDALONE_FILE);
+  return { standalone: { path, integrity: sha384Sri(readFileSync(path)) } };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  await buildBridge();
+if (isMain(import.meta.url)) {
+  const { standalone } = await buildBridge();
   console.log('built bridge/dist');
+  console.log(`  ${STANDALONE_FILE} (self-contained, for pages without a bundler):`);
+  console.log(`  integrity="${standalone.integrity}"`);
 }

@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { EnclaveBuildConfig } from './enclave-config';
+import { isMain } from './is-main';
 import { writeDeployConfigs } from './release/generate-deploy-configs';
 import { createManifest, writeManifest } from './release/manifest';
 import { buildEnclave, enclaveVersion, ROOT } from './vite-enclave';
@@ -57,7 +58,7 @@ export async function buildRelease(): Promise<{ releaseDigest: string; files: nu
   return { releaseDigest: manifest.releaseDigest, files: manifest.files.length };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const { releaseDigest, files } = await buildRelease();
   console.log(
     `built dist/enclave (${files} files) for ${readBuildConfig().allowedOrigins.join(', ')}`,

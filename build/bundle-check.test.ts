@@ -149,6 +149,46 @@ describe('checkEnclaveBundle', () => {
   });
 });
 
+describe('checkEnclaveBundle parses index.html as the browser does', () => {
+  // Each of these makes Chromium run /assets/x.js; a regex tokenizer used to see no script.
+  it.each([
+    ['after <!-->', '<!--><script type="module" src="./assets/x.js"></script><!-- -->'],
+    ['after <!--->', '<!---><script type="module" src="./assets/x.js"></script><!-- -->'],
+    ['as <svg><script href>', '<svg><script href="./assets/x.js"></script></svg>'],
+  ])('reports a script loaded %s', async (name, html) => {
+    const dir = join(work, `differential-${name.replace(/\W+/g, '-')}`);
+    await mkdir(join(dir, 'assets'), { recursive: true });
+    await writeFile(join(dir, 'index.html'), `<!doctype html>${html}`);
+    await writeFile(join(dir, 'assets/w.js'), 'self.onmessage=()=>{};');
+    await writeFile(join(dir, 'assets/x.js'), 'export{};');
+    const err = (await checkEnclaveBundle(dir, 'assets/w.js').catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(BundleCheckError);
+    const problems = (err as BundleCheckError).findings.map((f) => f.problem).join('\n');
+    expect(problems).toContain('./assets/x.js');
+    // The parser sees the reference, so the file counts as loaded (unpinned), not as a stray.
+    expect((err as BundleCheckError).findings).not.toContainEqual(
+      expect.objectContaining({ file: 'assets/x.js' }),
+    );
+  });
+
+  it('refuses an SVG script even with the right integrity: the browser does not check it', async () => {
+    const dir = join(work, 'svg-script-pinned');
+    await mkdir(join(dir, 'assets'), { recursive: true });
+    const code = 'export{};';
+    const { sha384Sri } = await import('./release/digest');
+    await writeFile(
+      join(dir, 'index.html'),
+      `<svg><script href="./assets/x.js" integrity="${sha384Sri(new TextEncoder().encode(code))}" crossorigin></script></svg>`,
+    );
+    await writeFile(join(dir, 'assets/w.js'), 'self.onmessage=()=>{};');
+    await writeFile(join(dir, 'assets/x.js'), code);
+    const err = (await checkEnclaveBundle(dir, 'assets/w.js').catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(
+      'loads ./assets/x.js (svg script), which the browser runs without checking integrity',
+    );
+  });
+});
+
 describe('scanCode', () => {
   describe('when the code only looks similar', () => {
     it.each([

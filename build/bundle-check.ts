@@ -131,6 +131,11 @@ export async function checkEnclaveBundle(dir: string, workerPath: string): Promi
     pinned.add(path);
     if (!res.sriRequired) {
       findings.push({ file: 'index.html', problem: `loads ${res.url} (${res.source}) unpinned` });
+    } else if (!res.sriEnforced) {
+      findings.push({
+        file: 'index.html',
+        problem: `loads ${res.url} (${res.source}), which the browser runs without checking integrity`,
+      });
     } else if (res.integrity !== sha384Sri(data)) {
       findings.push({ file: 'index.html', problem: `integrity of ${res.url} is not its sha384` });
     }

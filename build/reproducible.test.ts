@@ -4,8 +4,8 @@
  * time zone, locale and file times, give identical bytes for every file of `dist/enclave`,
  * `dist/release` (the manifest, release digest included) and `dist/deploy`.
  *
- * The copies hold the repository's tracked files as they are in the working tree, so the test
- * checks the code being changed, not the last commit. Dependencies are shared: each copy gets
+ * The copies hold the repository's files (tracked, and new ones that git does not ignore) as they
+ * are in the working tree, so the test checks the code being changed, not the last commit. Dependencies are shared: each copy gets
  * its own `node_modules` of symlinks into this checkout's, except the workspace packages, which
  * point into the copy itself (as `npm ci` would lay them out).
  */
@@ -25,9 +25,17 @@ const OUTPUTS = ['dist/enclave', 'dist/release', 'dist/deploy'];
 
 let work: string;
 
-/** Copy the tracked files of the working tree into `dest`, with a node_modules of links. */
+/** Copy the working tree's files (not ignored ones) into `dest`, with a node_modules of links. */
 async function copySources(dest: string, mtime: Date): Promise<void> {
-  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
+  // Tracked files, and new ones not yet added (but not ignored): the tree as it will be committed.
+  const tracked = execFileSync(
+    'git',
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
     .split('\0')
     .filter((p) => p !== '' && existsSync(join(ROOT, p)));
   for (const path of tracked) {

@@ -1,21 +1,31 @@
 /**
- * How builds inside this repository resolve the workspace packages: through the `source`
- * export condition, i.e. straight from `bridge/src/*.ts`. Published consumers of
- * `@strongroom/bridge` never set that condition and get the compiled `dist/` files instead.
- * TypeScript does the same through `customConditions` in `tsconfig.base.json`.
+ * How code inside this repository resolves the workspace package `@strongroom/bridge`: straight
+ * from its TypeScript sources, `@strongroom/bridge` → `bridge/src/index.ts` and
+ * `@strongroom/bridge/<module>` → `bridge/src/<module>.ts` (the enclave compiles against
+ * `protocol` and `errors`, the wire contract). TypeScript does the same through `paths` in
+ * `tsconfig.base.json`. These are aliases of this repository's builds only: the published
+ * package exports nothing but its built root entry (`bridge/package.json`), so the wire
+ * internals (`serializeError`, the message types, …) are no part of its public map.
  */
+import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defaultServerConditions } from 'vite';
 
-/** The export condition that selects a workspace package's TypeScript sources. */
-export const SOURCE_CONDITION = 'source';
+/** The bridge's sources, with a trailing slash. */
+const BRIDGE_SRC = fileURLToPath(new URL('../bridge/src/', import.meta.url));
 
-/** `resolve` options of every browser build in the repository. */
+/** The aliases that map `@strongroom/bridge[/<module>]` to the bridge's sources. */
+export const workspaceAlias = [
+  { find: /^@strongroom\/bridge$/, replacement: `${BRIDGE_SRC}index.ts` },
+  { find: /^@strongroom\/bridge\/([A-Za-z0-9-]+)$/, replacement: `${BRIDGE_SRC}$1.ts` },
+];
+
+/** `resolve` options of every browser build in the repository (and of Vitest). */
 export const workspaceResolve = {
-  conditions: [SOURCE_CONDITION, ...defaultClientConditions],
+  alias: workspaceAlias,
+  conditions: [...defaultClientConditions],
 };
 
 /** `ssr.resolve` options for code Vitest runs in Node. */
 export const workspaceSsrResolve = {
-  conditions: [SOURCE_CONDITION, ...defaultServerConditions],
-  externalConditions: [SOURCE_CONDITION],
+  conditions: [...defaultServerConditions],
 };

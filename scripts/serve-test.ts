@@ -7,8 +7,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { cacheControl, enclaveHeaders } from '../build/enclave-config';
+import { isMain } from '../build/is-main';
 import { ROOT } from '../build/vite-enclave';
 import { PORTS, TEST_ALLOWED_ORIGINS } from '../e2e/support/ports';
+import { e2eBuildDir } from './build-test';
 import { type Served, type SiteSpec, serveSites } from './serve';
 import { enclaveUrlFor } from './topology';
 
@@ -51,8 +53,8 @@ export async function serveTest(
   ]);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const built = process.env.STRONGROOM_E2E_BUILD_DIR;
+if (isMain(import.meta.url)) {
+  const built = process.env.STRONGROOM_E2E_BUILD_DIR === undefined ? undefined : e2eBuildDir();
   await serveTest(
     process.env.STRONGROOM_E2E_ENCLAVE_DIR ?? (built ? `${ROOT}${built}/enclave` : undefined),
     built ? `${ROOT}${built}/host` : undefined,

@@ -2,10 +2,13 @@
  * `npm test`: every check and every suite, in order, and one summary line at the end —
  * `N passed, N failed` (`, N skipped` when any) summed over all of them.
  *
- * 1. lint and format (Biome), 2. typecheck (tsc), 3. unit tests (Vitest),
- * 4. e2e in Chromium and Firefox (Playwright, both topologies), 5. e2e in WebKitGTK
- * (Vitest + selenium-webdriver). A suite that crashes before reporting counts as one failure.
- * `STRONGROOM_TEST_ONLY=unit,e2e,…` runs a subset.
+ * 1. lint and format (Biome), 2. typecheck (tsc), 3. the published packages: `publint --strict`
+ * on `@strongroom/bridge` and `@strongroom/verify`, and `attw --pack` (are the types wrong?) on
+ * the bridge, each packing the package as `npm pack` would, 4. unit tests (Vitest), 5. e2e in
+ * Chromium and Firefox (Playwright, both topologies), 6. e2e in WebKitGTK (Vitest +
+ * selenium-webdriver). A suite that crashes before reporting counts as one failure.
+ * `STRONGROOM_TEST_ONLY=unit,e2e,…` runs a subset (names: lint, typecheck, publint, attw, unit,
+ * e2e, webkit).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -25,11 +28,12 @@ function run(command: string, args: string[]): number {
   return child.status ?? 1;
 }
 
-function check(name: string, command: string, args: string[]): void {
+/** Run one command as one check; `label` names it in the summary (default: `name`). */
+function check(name: string, command: string, args: string[], label = name): void {
   if (only && !only.includes(name)) return;
-  console.log(`\n── ${name}: ${command} ${args.join(' ')}`);
+  console.log(`\n── ${label}: ${command} ${args.join(' ')}`);
   const ok = run(command, args) === 0;
-  results.push({ name, counts: { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 } });
+  results.push({ name: label, counts: { passed: ok ? 1 : 0, failed: ok ? 0 : 1, skipped: 0 } });
 }
 
 function readJson(path: string): unknown {
@@ -110,6 +114,9 @@ function playwright(name: string): void {
 mkdirSync('test-results', { recursive: true });
 check('lint', 'npx', ['biome', 'check', '--error-on-warnings', '.']);
 check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json']);
+check('publint', 'npx', ['publint', '--strict', 'bridge'], 'publint bridge');
+check('publint', 'npx', ['publint', '--strict', 'verify'], 'publint verify');
+check('attw', 'npx', ['attw', '--pack', 'bridge', '--profile', 'esm-only'], 'attw bridge');
 vitest('unit', []);
 playwright('e2e');
 if (existsSync('e2e/webkit/vitest.config.ts'))
@@ -127,7 +134,7 @@ console.log('\n── summary');
 for (const r of results) {
   const { passed, failed, skipped } = r.counts;
   console.log(
-    `  ${r.name.padEnd(10)} ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    `  ${r.name.padEnd(15)} ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
   );
 }
 console.log(

@@ -53,15 +53,19 @@ function nginx(headers: [string, string][], options: Required<DeployConfigOption
       .map(([n, v]) => `        add_header ${n} "${v}" always;`)
       .join('\n');
   return `# ${HEADER}
+# Loads on nginx 1.18 and later (Debian 11, 12 and 13, Ubuntu 22.04 and 24.04). It goes inside
+# the stock http { } block, which includes mime.types: module scripts need a JavaScript MIME type
+# (nosniff is set), and the stock table maps .js to one (application/javascript in nginx 1.22,
+# text/javascript in newer ones: browsers accept both).
 server {
     listen 443 ssl;
-    http2 on;
+    # HTTP/2, optional: "http2 on;" here on nginx 1.25.1 and later; on older nginx,
+    # "listen 443 ssl http2;" in place of the listen line above.
     server_name ${options.serverName};
     # ssl_certificate / ssl_certificate_key: your certificate here.
     root ${options.root};
     index index.html;
     server_tokens off;
-    # Module scripts need a JavaScript MIME type (nosniff is set): keep the stock mime.types.
 
     location /assets/ {
 ${block(immutable)}

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * Launcher of `strongroom-verify`. The verifier is TypeScript and runs from source (main.ts) through tsx's
- * loader (a dev dependency of this repository), so the code an auditor reads is the code that
- * runs: nothing is compiled or bundled in between.
+ * Launcher of `strongroom-verify` in a checkout of this repository: the verifier is TypeScript
+ * and runs here from source (main.ts) through tsx's loader (a dev dependency). Outside a checkout,
+ * auditors run the published `@strongroom/verify`, the same sources compiled into one plain
+ * JavaScript file by build/build-verify.ts (`npx @strongroom/verify`).
  */
 import { register } from 'tsx/esm/api';
 

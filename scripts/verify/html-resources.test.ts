@@ -15,6 +15,7 @@ describe('extractResources', () => {
         integrity: 'sha384-A',
         crossorigin: true,
         sriRequired: true,
+        sriEnforced: true,
       },
       {
         source: 'link rel=stylesheet',
@@ -22,6 +23,7 @@ describe('extractResources', () => {
         integrity: 'sha384-B',
         crossorigin: false,
         sriRequired: true,
+        sriEnforced: true,
       },
       {
         source: 'link rel=icon',
@@ -29,6 +31,7 @@ describe('extractResources', () => {
         integrity: undefined,
         crossorigin: false,
         sriRequired: false,
+        sriEnforced: false,
       },
       {
         source: 'script',
@@ -36,6 +39,7 @@ describe('extractResources', () => {
         integrity: 'sha384-C',
         crossorigin: true,
         sriRequired: true,
+        sriEnforced: true,
       },
     ]);
   });
@@ -71,8 +75,95 @@ describe('extractResources', () => {
         integrity: 'sha384-D',
         crossorigin: true,
         sriRequired: true,
+        sriEnforced: true,
       },
     ]);
+  });
+
+  // What the browser runs, not what a regex sees: each of these was measured in Chromium.
+  describe('parses as the browser does (WHATWG parser differentials)', () => {
+    const urls = (html: string) => extractResources(html).map((r) => `${r.source} ${r.url}`);
+
+    it.each([
+      // "<!-->" and "<!--->" are complete (empty) comments: what follows is markup.
+      ['<!-->', '<!--><script src=/a.js></script><!-- -->'],
+      ['<!--->', '<!---><script src=/a.js></script><!-- -->'],
+      ['a comment closed by --!>', '<!-- x --!><script src=/a.js></script>'],
+      ['a bogus comment closed by the first >', '<!x><script src=/a.js></script><!-- -->'],
+      ['<? … > (a bogus comment)', '<?x ><script src=/a.js></script>'],
+      ['a slash before the attributes', '<script/src=/a.js></script>'],
+      ['an attribute right after a quoted value', '<script integrity="x"src=/a.js></script>'],
+      ['an upper-case tag', '<SCRIPT SRC=/a.js></SCRIPT>'],
+      ['a script after the end of the document', '</html><script src=/a.js></script>'],
+      ['a script inside a table', '<table><script src=/a.js></script></table>'],
+      [
+        'a script in a foreignObject',
+        '<svg><foreignObject><script src=/a.js></script></foreignObject></svg>',
+      ],
+      ['a script after a style element', '<style>/*</style><script src=/a.js></script>*/</style>'],
+      ['a script after "</script >"', '<script>x</script ><script src=/a.js></script>'],
+    ])('sees the script after %s', (_name, html) => {
+      expect(urls(html)).toEqual(['script /a.js']);
+    });
+
+    it('sees <svg><script href> and <svg><script xlink:href>, which the browser runs unchecked', () => {
+      const found = extractResources(
+        '<svg><script href="/a.js" integrity="sha384-A" crossorigin></script>' +
+          '<script xlink:href="/b.js"></script></svg>',
+      );
+      expect(found).toEqual([
+        {
+          source: 'svg script',
+          url: '/a.js',
+          integrity: 'sha384-A',
+          crossorigin: true,
+          sriRequired: true,
+          sriEnforced: false,
+        },
+        {
+          source: 'svg script',
+          url: '/b.js',
+          integrity: undefined,
+          crossorigin: false,
+          sriRequired: true,
+          sriEnforced: false,
+        },
+      ]);
+    });
+
+    it('decodes character references in attributes as the browser does', () => {
+      const [res] = extractResources(
+        '<script src="/a&#x2e;js" integrity="sha384&#45;A" crossorigin></script>',
+      );
+      expect(res?.url).toBe('/a.js');
+      expect(res?.integrity).toBe('sha384-A');
+    });
+
+    it.each([
+      ['inside <textarea> (RCDATA)', '<textarea><script src=/x.js></script></textarea>'],
+      ['inside <title> (RCDATA)', '<title><script src=/x.js></script></title>'],
+      ['inside <xmp> (raw text)', '<xmp><script src=/x.js></script></xmp>'],
+      [
+        'inside <noscript> (raw text when scripts run)',
+        '<noscript><script src=/x.js></script></noscript>',
+      ],
+      ['inside <iframe> (raw text)', '<iframe><script src=/x.js></script></iframe>'],
+      ['inside a script body', '<script>"<script src=/x.js></script>"</script>'],
+      [
+        "in a script body's double-escaped text",
+        '<script><!--<script></script><script src=/x.js></script>--></script>',
+      ],
+      [
+        'an SVG <link> (foreign content, fetches nothing)',
+        '<svg><link rel=stylesheet href=/x.css></svg>',
+      ],
+    ])('does not see markup %s', (_name, html) => {
+      expect(urls(html)).toEqual([]);
+    });
+
+    it('lists what a <template> holds (inert, but nothing in a release needs it)', () => {
+      expect(urls('<template><script src=/t.js></script></template>')).toEqual(['script /t.js']);
+    });
   });
 
   describe('when the import map is not JSON', () => {

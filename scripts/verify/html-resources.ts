@@ -1,46 +1,54 @@
 /**
- * Find what index.html makes the browser load: `<script src>`, `<link href>` and the integrity
- * map of an inline import map. index.html comes from the server being audited, so it is
- * attacker-controlled text: this is a small tokenizer for the two tags that matter (comments and
- * script bodies are skipped so that text inside them is not mistaken for a tag), not an HTML parser.
+ * Find what index.html makes the browser load: `<script src>` (and SVG's `<script href>`),
+ * `<link href>` and the integrity map of an inline import map. index.html comes from the server
+ * being audited, so it is attacker-controlled text: it is parsed exactly as a browser parses it,
+ * by a WHATWG-conformant HTML parser (parse5), so that comments (`<!-->` ends one at once),
+ * raw-text elements, foreign content (`<svg>`), entities and duplicated attributes mean here what
+ * they mean in the browser. A hand-written tokenizer used to miss scripts that Chromium runs.
  */
+import { type DefaultTreeAdapterTypes, parse } from 'parse5';
 
 /** One subresource reference found in index.html. */
 export interface HtmlResource {
-  /** Where it was found: `script`, `link rel=…`, or `importmap` (an integrity-map entry). */
+  /** Where it was found: `script`, `svg script`, `link rel=…`, or `importmap` (an integrity-map entry). */
   readonly source: string;
-  /** The URL as written. */
+  /** The URL as the browser reads it (entities decoded). */
   readonly url: string;
   /** The `integrity` attribute (or import-map value), if any. */
   readonly integrity: string | undefined;
   /** Whether a `crossorigin` attribute is present (import-map entries inherit it from the importer). */
   readonly crossorigin: boolean;
-  /** Whether the browser enforces SRI for this reference, so the attribute is required. */
+  /** Whether it loads code or style, so it must be pinned: `integrity` is required. */
   readonly sriRequired: boolean;
+  /**
+   * Whether the browser checks `integrity` on it at all. `false` for SVG's `<script href>`,
+   * which runs whatever it is served: such a reference can never be pinned.
+   */
+  readonly sriEnforced: boolean;
 }
+
+type Node = DefaultTreeAdapterTypes.Node;
+type Element = DefaultTreeAdapterTypes.Element;
+type ParentNode = DefaultTreeAdapterTypes.ParentNode;
+
+const HTML_NS = 'http://www.w3.org/1999/xhtml';
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const XLINK_NS = 'http://www.w3.org/1999/xlink';
 
 /** `rel` values for which browsers enforce `integrity`. */
 const SRI_RELS = new Set(['stylesheet', 'modulepreload', 'preload']);
-const TAG = /<!--[\s\S]*?(?:-->|$)|<(script|link)\b((?:[^>"']|"[^"]*"|'[^']*')*)>/gi;
-const ATTR = /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
 
-function decodeEntities(value: string): string {
-  return value
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+function isElement(node: Node): node is Element {
+  return 'tagName' in node;
 }
 
-function attributes(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of text.matchAll(ATTR)) {
-    const name = (m[1] ?? '').toLowerCase();
-    // The first occurrence wins, as in the HTML parser.
-    if (!out.has(name)) out.set(name, decodeEntities(m[2] ?? m[3] ?? m[4] ?? ''));
-  }
-  return out;
+/** An attribute without a namespace (what `getAttribute` reads); the parser kept the first of duplicates. */
+function attr(el: Element, name: string): string | undefined {
+  return el.attrs.find((a) => a.name === name && !a.namespace)?.value;
+}
+
+function textOf(el: Element): string {
+  return el.childNodes.map((n) => ('value' in n && n.nodeName === '#text' ? n.value : '')).join('');
 }
 
 function importMapEntries(json: string): HtmlResource[] {
@@ -60,46 +68,77 @@ function importMapEntries(json: string): HtmlResource[] {
     integrity: typeof value === 'string' ? value : undefined,
     crossorigin: true,
     sriRequired: true,
+    sriEnforced: true,
   }));
 }
 
+/** The references of one element, if it loads anything. */
+function referencesOf(el: Element): HtmlResource[] {
+  const common = () => ({
+    integrity: attr(el, 'integrity'),
+    crossorigin: attr(el, 'crossorigin') !== undefined,
+  });
+  if (el.namespaceURI === HTML_NS && el.tagName === 'link') {
+    const href = attr(el, 'href');
+    if (href === undefined) return [];
+    const rels = (attr(el, 'rel') ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    const sriRequired = rels.some((r) => SRI_RELS.has(r));
+    return [
+      {
+        source: `link rel=${rels.join(' ')}`,
+        url: href,
+        ...common(),
+        sriRequired,
+        sriEnforced: sriRequired,
+      },
+    ];
+  }
+  if (el.namespaceURI === HTML_NS && el.tagName === 'script') {
+    const src = attr(el, 'src');
+    if (src !== undefined) {
+      return [{ source: 'script', url: src, ...common(), sriRequired: true, sriEnforced: true }];
+    }
+    if ((attr(el, 'type') ?? '').trim().toLowerCase() === 'importmap') {
+      return importMapEntries(textOf(el));
+    }
+    return []; // Other inline scripts are pinned by the sha256 of index.html itself.
+  }
+  if (el.namespaceURI === SVG_NS && el.tagName === 'script') {
+    // SVG 2 `href` wins over SVG 1.1 `xlink:href`; browsers fetch and run either, unchecked.
+    const href =
+      attr(el, 'href') ??
+      el.attrs.find((a) => a.name === 'href' && a.namespace === XLINK_NS)?.value;
+    if (href === undefined) return [];
+    return [
+      { source: 'svg script', url: href, ...common(), sriRequired: true, sriEnforced: false },
+    ];
+  }
+  return [];
+}
+
 /**
- * List the subresources of an HTML document.
+ * List the subresources of an HTML document, in document order. Elements inside `<template>`
+ * are listed too: inert until a script clones them, but nothing in a release should need them.
  *
  * @example
  * ```ts
  * extractResources('<script type="module" src="/assets/a.js" integrity="sha384-…" crossorigin></script>');
- * // [{ source: 'script', url: '/assets/a.js', integrity: 'sha384-…', crossorigin: true, sriRequired: true }]
+ * // [{ source: 'script', url: '/assets/a.js', integrity: 'sha384-…', crossorigin: true,
+ * //    sriRequired: true, sriEnforced: true }]
  * ```
  */
 export function extractResources(html: string): HtmlResource[] {
   const out: HtmlResource[] = [];
-  TAG.lastIndex = 0;
-  for (let m = TAG.exec(html); m !== null; m = TAG.exec(html)) {
-    const tag = m[1]?.toLowerCase();
-    if (tag === undefined) continue; // a comment
-    const attrs = attributes(m[2] ?? '');
-    const common = { integrity: attrs.get('integrity'), crossorigin: attrs.has('crossorigin') };
-    if (tag === 'link') {
-      const href = attrs.get('href');
-      const rels = (attrs.get('rel') ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-      if (href !== undefined) {
-        const sriRequired = rels.some((r) => SRI_RELS.has(r));
-        out.push({ source: `link rel=${rels.join(' ')}`, url: href, ...common, sriRequired });
+  const walk = (parent: ParentNode) => {
+    for (const node of parent.childNodes) {
+      if (!isElement(node)) continue;
+      out.push(...referencesOf(node));
+      walk(node);
+      if (node.tagName === 'template' && 'content' in node) {
+        walk((node as DefaultTreeAdapterTypes.Template).content);
       }
-      continue;
     }
-    // A script: skip its body so that "<link" inside it is not read as a tag.
-    const end = html.toLowerCase().indexOf('</script', TAG.lastIndex);
-    const body = html.slice(TAG.lastIndex, end === -1 ? html.length : end);
-    TAG.lastIndex = end === -1 ? html.length : end;
-    const src = attrs.get('src');
-    if (src !== undefined) {
-      out.push({ source: 'script', url: src, ...common, sriRequired: true });
-    } else if ((attrs.get('type') ?? '').toLowerCase() === 'importmap') {
-      out.push(...importMapEntries(body));
-    }
-    // Other inline scripts are pinned by the sha256 of index.html itself.
-  }
+  };
+  walk(parse(html));
   return out;
 }

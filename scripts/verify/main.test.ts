@@ -218,6 +218,61 @@ describe('strongroom-verify, key-based, --dir', () => {
     });
   });
 
+  describe('when the folder does not exist', () => {
+    it('is a usage error (exit 2), not five failed checks', async () => {
+      const r = await release();
+      const args = await (await signed(r)).args();
+      args[1] = join(r.root, 'no-such-folder');
+      const res = await run(args);
+      expect(res.code).toBe(2);
+      expect(res.stdout).toBe('');
+      expect(res.stderr).toContain(`--dir ${join(r.root, 'no-such-folder')}: no such folder`);
+    });
+  });
+
+  describe('when --key is given the PRIVATE key', () => {
+    it('is a usage error (exit 2) that asks for the public key', async () => {
+      const r = await release();
+      const args = await (await signed(r)).args();
+      const privatePath = join(r.root, 'release', 'key.pem');
+      await writeFile(privatePath, key.privateKeyPem);
+      args[args.indexOf('--key') + 1] = privatePath;
+      const res = await run(args);
+      expect(res.code).toBe(2);
+      expect(res.stdout).toBe('');
+      expect(res.stderr).toContain(`--key ${privatePath} is a PRIVATE key`);
+      expect(res.stderr).toContain('-pubout');
+    });
+  });
+
+  describe('when a failing row has long values', () => {
+    it('prints the full expected and actual values under it', async () => {
+      const r = await release();
+      const s = await signed(r);
+      await writeFile(join(r.dir, 'assets', 'main-1a2b.js'), 'stealKeys();\n');
+      let stdout = '';
+      const code = await main(await s.args(), { out: (t) => (stdout += t) });
+      expect(code).toBe(1);
+      const file = r.manifest.files.find((f) => f.path === 'assets/main-1a2b.js');
+      expect(file).toBeDefined();
+      const lines = stdout.split('\n');
+      const at = lines.findIndex((l) => /^file\s+assets\/main-1a2b\.js .*MISMATCH$/.test(l));
+      expect(at).toBeGreaterThan(0);
+      expect(lines[at + 1]).toBe(`           expected: ${file?.sha256}`);
+      expect(lines[at + 2]).toMatch(/^ {11}got: {6}[0-9a-f]{64}$/);
+      expect(stdout.trim().split('\n').at(-1)).toMatch(/^FAIL: .* does not match/);
+    });
+
+    it('says a folder "holds" a release (a URL "serves" it)', async () => {
+      const r = await release();
+      let stdout = '';
+      await main(await (await signed(r)).args(), { out: (t) => (stdout += t) });
+      expect(stdout.trim().split('\n').at(-1)).toMatch(
+        new RegExp(`^PASS: ${r.dir} holds strongroom`),
+      );
+    });
+  });
+
   describe('when the arguments are incomplete or contradictory', () => {
     it.each([
       [['--manifest', 'm', '--bundle', 'b', '--key', 'k']],
@@ -365,6 +420,74 @@ describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
     });
   });
 
+  describe('when index.html loads a script that a naive tokenizer does not see', () => {
+    it.each([
+      [
+        'after <!-->',
+        '<!--><script src="/assets/injected.js"></script><!-- -->',
+        'extra',
+        '/assets/injected.js (script)',
+      ],
+      [
+        'after <!--->',
+        '<!---><script src="/assets/injected.js"></script><!-- -->',
+        'extra',
+        '/assets/injected.js (script)',
+      ],
+      [
+        'as <svg><script href>',
+        '<svg><script href="/assets/main-1a2b.js"></script></svg>',
+        'sri',
+        '/assets/main-1a2b.js (svg script)',
+      ],
+    ])('reports the script %s', async (_name, markup, check, subject) => {
+      const r = await release({ extraMarkup: markup });
+      const d = await deploy(r);
+      try {
+        const res = await run(d.args);
+        expect(res.code).toBe(1);
+        expect(failed(res)).toEqual([expect.objectContaining({ check, subject, ok: false })]);
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
+  describe('when the server cannot be reached', () => {
+    it('shows the cause of the network error, not just "fetch failed"', async () => {
+      const r = await release();
+      const d = await deploy(r);
+      await d.stop(); // nothing listens on that port any more
+      const res = await run(d.args);
+      expect(res.code).toBe(1);
+      const files = failed(res).filter((row) => row.check === 'file');
+      expect(files.length).toBeGreaterThan(0);
+      for (const row of files)
+        expect(row.got).toMatch(/fetch failed: connect ECONNREFUSED 127\.0\.0\.1:\d+/);
+    });
+  });
+
+  describe('when a header differs in a long value', () => {
+    it('prints the full expected and actual header under the row', async () => {
+      const r = await release();
+      const csp = enclaveHeaders(ORIGINS)['Content-Security-Policy'] ?? '';
+      const widened = csp.replace("script-src 'self'", "script-src 'self' https://evil.example");
+      const d = await deploy(r, IDENTITY, {
+        ...enclaveHeaders(ORIGINS),
+        'Content-Security-Policy': widened,
+      });
+      try {
+        let stdout = '';
+        const code = await main(d.args, { out: (t) => (stdout += t) });
+        expect(code).toBe(1);
+        expect(stdout).toContain(`expected: ${csp}\n`);
+        expect(stdout).toContain(`got:      ${widened}\n`);
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
   describe('when the server does not send the enclave headers', () => {
     it('fails each missing or different header', async () => {
       const r = await release();
@@ -418,5 +541,34 @@ describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
         await d.stop();
       }
     });
+  });
+});
+
+describe('strongroom-verify --help', () => {
+  it('lists every option, says --key is the PUBLIC key, and gives examples', async () => {
+    let stdout = '';
+    const code = await main(['--help'], { out: (t) => (stdout += t) });
+    expect(code).toBe(0);
+    for (const option of [
+      '--url',
+      '--dir',
+      '--manifest',
+      '--bundle',
+      '--identity',
+      '--issuer',
+      '--trusted-root',
+      '--key',
+      '--expect-version',
+      '--expect-commit',
+      '--rebuild',
+      '--repo',
+      '--json',
+    ]) {
+      expect(stdout).toContain(option);
+    }
+    expect(stdout).toContain('PUBLIC key');
+    expect(stdout).toContain('examples:');
+    expect(stdout).toMatch(/strongroom-verify --dir dist\/enclave --manifest/);
+    expect(stdout).toContain('Exit status: 0 all checks passed, 1 a check failed, 2 usage error.');
   });
 });

@@ -3,21 +3,54 @@
  * Parses arguments, loads the manifest, bundle, key or trusted root (from files or URLs), runs
  * {@link verifyDeployment}, prints a table (or JSON) and returns 0 only when every check passed.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { SignerPolicy } from '../../build/release/verify-bundle';
 import type { CommandRunner } from './rebuild';
 import { formatTable, verdict } from './report';
-import { dirSource, fetchBytes, urlSource } from './sources';
+import {
+  type DeploymentSource,
+  describeFailure,
+  dirSource,
+  fetchBytes,
+  urlSource,
+} from './sources';
 import { verifyDeployment } from './verify-deployment';
 
-const USAGE = `usage: strongroom-verify (--url <base URL> | --dir <folder>) --manifest <file|URL> --bundle <file|URL>
-         (--identity <certificate SAN> --issuer <OIDC issuer> [--trusted-root <file>] | --key <public.pem>)
+/** `strongroom-verify --help`. */
+export const USAGE = `usage: strongroom-verify (--url <base URL> | --dir <folder>) --manifest <file|URL> --bundle <file|URL>
+         (--identity <certificate SAN> --issuer <OIDC issuer> [--trusted-root <file>] | --key <public key .pem>)
          [--expect-version <v>] [--expect-commit <sha>] [--rebuild <git ref> [--repo <git URL|path>]] [--json]
 
-  --identity/--issuer are compared exactly (no patterns). Without --trusted-root, Sigstore's
-  public-good trusted root is fetched through TUF. Exit status: 0 all checks passed, 1 a check
-  failed, 2 usage error.`;
+Audit a Strongroom enclave deployment (a live URL or a folder) against its signed release manifest.
+
+  --url <base URL>        the enclave as deployed (https; http only on loopback): files and headers
+  --dir <folder>          a folder instead: a downloaded release, or what you are about to deploy
+  --manifest, --bundle    the release's manifest.json and manifest.sigstore.json (files or URLs)
+  --identity, --issuer    who must have signed (keyless releases): compared exactly, no patterns
+  --trusted-root <file>   Sigstore trusted root for offline verification (default: fetched via TUF)
+  --key <public.pem>      the PUBLIC key of a key-signed release (openssl pkey -in key.pem -pubout)
+  --expect-version <v>    fail unless the manifest is of this version (also --expect-commit <sha>)
+  --rebuild <git ref>     also clone the source at that ref, build it, and compare every file
+  --repo <git URL|path>   the repository for --rebuild (default: the current folder)
+  --json                  the full report as JSON
+  --help                  this text
+
+Exit status: 0 all checks passed, 1 a check failed, 2 usage error.
+
+examples:
+  strongroom-verify --url https://kms.app.example/ \
+    --manifest https://github.com/<owner>/strongroom/releases/download/v0.1.0/manifest.json \
+    --bundle https://github.com/<owner>/strongroom/releases/download/v0.1.0/manifest.sigstore.json \
+    --identity https://github.com/<owner>/strongroom/.github/workflows/release.yml@refs/tags/v0.1.0 \
+    --issuer https://token.actions.githubusercontent.com --expect-version 0.1.0
+
+  strongroom-verify --dir dist/enclave --manifest dist/release/manifest.json \
+    --bundle dist/release/manifest.sigstore.json --key release-key.pub.pem
+
+  npx @strongroom/verify --dir ./strongroom-enclave-v0.1.0 --manifest manifest.json \
+    --bundle manifest.sigstore.json --key release-key.pub.pem --rebuild v0.1.0 \
+    --repo https://github.com/<owner>/strongroom.git`;
 
 /** Extra seams for tests. */
 export interface CliDeps {
@@ -26,14 +59,48 @@ export interface CliDeps {
   readonly err?: (text: string) => void;
 }
 
-/** Read a local file, or fetch an http(s) URL. */
-async function load(ref: string): Promise<Uint8Array> {
+/** A mistake in how the command was called: exit status 2. */
+class UsageError extends Error {}
+
+/** Read a local file (a missing one is a usage error), or fetch an http(s) URL. */
+async function load(ref: string, option: string): Promise<Uint8Array> {
   if (/^https?:\/\//i.test(ref)) {
     const got = await fetchBytes(new URL(ref));
     if (!got) throw new Error(`${ref}: 404`);
     return got.bytes;
   }
-  return readFile(ref);
+  try {
+    return await readFile(ref);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') {
+      throw new UsageError(
+        `${option} ${ref}: ${code === 'EISDIR' ? 'a folder, not a file' : 'no such file'}`,
+      );
+    }
+    throw e;
+  }
+}
+
+/** The PEM given to --key: a public key, never a private one. */
+function publicKeyPem(bytes: Uint8Array, path: string): string {
+  const pem = new TextDecoder().decode(bytes);
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) {
+    throw new UsageError(
+      `--key ${path} is a PRIVATE key: give the public key (openssl pkey -in ${path} -pubout -out public.pem), and keep the private one off this machine`,
+    );
+  }
+  if (!/-----BEGIN PUBLIC KEY-----/.test(pem)) {
+    throw new UsageError(`--key ${path}: not a PEM public key (-----BEGIN PUBLIC KEY-----)`);
+  }
+  return pem;
+}
+
+/** --dir must be an existing folder. */
+async function checkDir(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new UsageError(`--dir ${dir}: no such folder`);
+  if (!info.isDirectory()) throw new UsageError(`--dir ${dir}: not a folder`);
 }
 
 function parseJson(bytes: Uint8Array, what: string): unknown {
@@ -72,20 +139,34 @@ export async function main(argv: readonly string[], deps: CliDeps = {}): Promise
     return 2;
   }
   try {
+    if (values.dir !== undefined) await checkDir(values.dir);
     const signer: SignerPolicy = values.key
-      ? { kind: 'key', publicKeyPem: new TextDecoder().decode(await load(values.key)) }
+      ? { kind: 'key', publicKeyPem: publicKeyPem(await load(values.key, '--key'), values.key) }
       : {
           kind: 'keyless',
           identity: values.identity ?? '',
           issuer: values.issuer ?? '',
           ...(values['trusted-root']
-            ? { trustedRoot: parseJson(await load(values['trusted-root']), '--trusted-root') }
+            ? {
+                trustedRoot: parseJson(
+                  await load(values['trusted-root'], '--trusted-root'),
+                  '--trusted-root',
+                ),
+              }
             : {}),
         };
+    let source: DeploymentSource;
+    try {
+      source = values.url ? urlSource(values.url) : dirSource(values.dir ?? '');
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
+    const manifestBytes = await load(values.manifest ?? '', '--manifest');
+    const bundleJson = parseJson(await load(values.bundle ?? '', '--bundle'), '--bundle');
     const report = await verifyDeployment({
-      source: values.url ? urlSource(values.url) : dirSource(values.dir ?? ''),
-      manifestBytes: await load(values.manifest ?? ''),
-      bundleJson: parseJson(await load(values.bundle ?? ''), '--bundle'),
+      source,
+      manifestBytes,
+      bundleJson,
       signer,
       ...(values['expect-version'] !== undefined
         ? { expectVersion: values['expect-version'] }
@@ -108,7 +189,11 @@ export async function main(argv: readonly string[], deps: CliDeps = {}): Promise
     );
     return report.ok ? 0 : 1;
   } catch (e) {
-    err(`strongroom-verify: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof UsageError) {
+      err(`strongroom-verify: ${e.message} (strongroom-verify --help lists the options)`);
+      return 2;
+    }
+    err(`strongroom-verify: ${describeFailure(e)}`);
     return 1;
   }
 }

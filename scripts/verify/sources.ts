@@ -24,6 +24,40 @@ export interface DeploymentSource {
   list?(): Promise<string[]>;
 }
 
+/** One error's own text: its message, else its code, else its name. */
+function ownText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  if (err.message) return err.message;
+  if (typeof code === 'string') return code;
+  return err.name;
+}
+
+/**
+ * An error with the chain of its causes, e.g. `fetch failed: connect ECONNREFUSED 127.0.0.1:9`.
+ * An `AggregateError` (one try per address of a host name) lists each distinct reason.
+ *
+ * @example
+ * ```ts
+ * describeFailure(new TypeError('fetch failed', { cause: new Error('getaddrinfo ENOTFOUND x') }));
+ * // 'fetch failed: getaddrinfo ENOTFOUND x'
+ * ```
+ */
+export function describeFailure(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (current instanceof AggregateError && current.errors.length > 0) {
+      parts.push([...new Set(current.errors.map(ownText))].join('; '));
+      break;
+    }
+    const text = ownText(current);
+    if (!parts.includes(text)) parts.push(text);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ');
+}
+
 /**
  * Fetch a URL's body (no redirects, size-capped, 30 s timeout); `undefined` on 404.
  *
@@ -35,7 +69,14 @@ export interface DeploymentSource {
 export async function fetchBytes(
   url: URL,
 ): Promise<{ bytes: Uint8Array; headers: Headers } | undefined> {
-  const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(30_000) });
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    // fetch() says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a certificate
+    // error, a redirect) is in its cause.
+    throw new Error(`${url.href}: ${describeFailure(err)}`, { cause: err });
+  }
   if (res.status === 404 || res.status === 410) return undefined;
   if (!res.ok) throw new Error(`${url.href}: HTTP ${res.status}`);
   const length = Number(res.headers.get('content-length') ?? '0');

@@ -36,7 +36,14 @@ export interface FixtureRelease {
  * `extraReference` makes index.html load a script that is not part of the release.
  */
 export async function makeRelease(
-  options: { version?: string; commit?: string; script?: string; extraReference?: string } = {},
+  options: {
+    version?: string;
+    commit?: string;
+    script?: string;
+    extraReference?: string;
+    /** Markup added to index.html's head as it is (before the manifest is made). */
+    extraMarkup?: string;
+  } = {},
 ): Promise<FixtureRelease> {
   const root = await mkdtemp(join(tmpdir(), 'strongroom-verify-'));
   const dir = join(root, 'enclave');
@@ -57,7 +64,7 @@ export async function makeRelease(
 <!-- <script src="/assets/commented-out.js"></script> -->
 <link rel="stylesheet" href="/assets/style-3c4d.css" integrity="${sri('assets/style-3c4d.css')}" crossorigin>
 <script type="module" src="/assets/main-1a2b.js" integrity="${sri('assets/main-1a2b.js')}" crossorigin="anonymous"></script>
-${extra}</head><body></body></html>
+${extra}${options.extraMarkup ?? ''}</head><body></body></html>
 `,
   );
   const manifest = await createManifest({

@@ -226,6 +226,11 @@ async function checkIndex(source: DeploymentSource, manifest: Manifest, row: Row
       continue;
     }
     if (!res.sriRequired) continue; // e.g. an icon: its bytes are checked as a file above
+    if (!res.sriEnforced) {
+      // e.g. SVG's <script href>: the browser runs it without checking any integrity.
+      row('sri', subject, 'a reference the browser checks', 'integrity not enforced', false);
+      continue;
+    }
     // Exactly the manifest's sha384: with a second, stronger hash the browser would check only that one.
     const integrity = res.integrity?.trim() ?? '(none)';
     row('sri', subject, listed.sha384, integrity, integrity === listed.sha384);

@@ -1,0 +1,183 @@
+/**
+ * The documentation a user reads: no link leaves the repository (a cloner has nothing outside
+ * it), every relative link resolves, the statements that went stale stay fixed, the server half
+ * of docs/web-push.md does what it says with `web-push`, and the API reference is generated from
+ * the sources, offline, into commit-friendly files.
+ */
+import { spawnSync } from 'node:child_process';
+import { createECDH, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../build/vite-enclave';
+
+/** Every hand-written markdown file a user reads (the generated reference is checked below). */
+function markdownFiles(): string[] {
+  const files = [
+    'README.md',
+    'SECURITY.md',
+    'bridge/README.md',
+    'bridge/CHANGELOG.md',
+    'verify/README.md',
+  ];
+  for (const name of readdirSync(join(ROOT, 'docs'))) {
+    if (name.endsWith('.md')) files.push(`docs/${name}`);
+  }
+  return files.filter((f) => existsSync(join(ROOT, f)));
+}
+
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+describe('the documentation', () => {
+  it('links to nothing outside the repository', () => {
+    const outside: string[] = [];
+    for (const file of markdownFiles()) {
+      for (const m of read(file).matchAll(/\.\.\/shared\b[^\s)`]*/g))
+        outside.push(`${file}: ${m[0]}`);
+      for (const m of read(file).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        const target = m[1] ?? '';
+        if (/^[a-z]+:/i.test(target)) continue;
+        const resolved = join(dirname(join(ROOT, file)), target);
+        if (relative(ROOT, resolved).startsWith('..')) outside.push(`${file}: ${target}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
+
+  it('has no relative link to a file that does not exist', () => {
+    const broken: string[] = [];
+    for (const file of markdownFiles()) {
+      for (const m of read(file).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        const target = m[1] ?? '';
+        if (/^[a-z]+:/i.test(target)) continue;
+        if (!existsSync(join(dirname(join(ROOT, file)), target))) broken.push(`${file}: ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('states the current keystore schema (3) and when the at-rest probe runs', () => {
+    const schema = read('enclave/src/keystore/schema.ts');
+    expect(schema).toMatch(/export const DB_VERSION = 3;/);
+    for (const file of markdownFiles()) {
+      const text = read(file);
+      expect(text, file).not.toMatch(/schema version [12]\b/i);
+      expect(text, file).not.toMatch(/start-up probe|At\s+start-up the key worker stores/);
+    }
+    expect(read('docs/formats.md')).toContain('schema version 3');
+    expect(read('docs/api-tokens.md')).toContain(
+      'first time a key of an algorithm is stored, the key worker stores a probe key',
+    );
+  });
+
+  it('has the pages the README promises', () => {
+    for (const page of [
+      'docs/web-push.md',
+      'docs/compatibility.md',
+      'docs/security-contact.md',
+      'docs/reference/README.md',
+    ]) {
+      expect(existsSync(join(ROOT, page)), page).toBe(true);
+    }
+    const deployment = read('docs/deployment.md');
+    expect(deployment).toContain("## The embedding app's own CSP");
+    expect(deployment).toContain('frame-src https://kms.app.example');
+    expect(deployment).toContain('## Offline, PWAs and service workers');
+  });
+});
+
+describe('docs/web-push.md, the server half', () => {
+  it('web-push sends the enclave header as it is, with an encrypted payload, and no VAPID key', () => {
+    const require = createRequire(import.meta.url);
+    const webpush = require('web-push') as {
+      generateRequestDetails(
+        subscription: object,
+        payload: string,
+        options: object,
+      ): { headers: Record<string, string | number>; body: Uint8Array; endpoint: string };
+    };
+    const browser = createECDH('prime256v1');
+    browser.generateKeys();
+    const subscription = {
+      endpoint: 'https://push.example/send/abc',
+      keys: {
+        p256dh: browser.getPublicKey().toString('base64url'),
+        auth: randomBytes(16).toString('base64url'),
+      },
+    };
+    // What enclave.vapidAuth() returns (a fixed stand-in: web-push does not parse it).
+    const authorization = 'vapid t=eyJ0eXAiOiJKV1QiLCJhbGciOiJFUzI1NiJ9.e30.c2ln, k=BA';
+    const request = webpush.generateRequestDetails(
+      subscription,
+      JSON.stringify({ title: 'Hello' }),
+      { headers: { Authorization: authorization }, TTL: 60 },
+    );
+    expect(request.endpoint).toBe(subscription.endpoint);
+    expect(request.headers.Authorization).toBe(authorization);
+    expect(request.headers['Crypto-Key']).toBeUndefined();
+    expect(request.headers['Content-Encoding']).toBe('aes128gcm');
+    expect(request.headers.TTL).toBe(60);
+    expect(request.body.length).toBeGreaterThan(0);
+
+    const doc = read('docs/web-push.md');
+    expect(doc).toContain('headers: { Authorization: authorization }');
+    expect(doc).not.toMatch(/^\s*webpush\.setVapidDetails\(/m);
+  });
+});
+
+describe('the API reference (npm run docs:reference)', () => {
+  it('is generated from the sources offline, into markdown with no paths, dates or commits', () => {
+    const out = mkdtempSync(join(tmpdir(), 'strongroom-reference-'));
+    try {
+      // Any network use would go to a dead proxy and fail.
+      const result = spawnSync(
+        process.execPath,
+        [join(ROOT, 'node_modules/typedoc/bin/typedoc'), '--out', out],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: {
+            ...process.env,
+            HTTP_PROXY: 'http://127.0.0.1:9',
+            HTTPS_PROXY: 'http://127.0.0.1:9',
+            http_proxy: 'http://127.0.0.1:9',
+            https_proxy: 'http://127.0.0.1:9',
+          },
+        },
+      );
+      expect(result.stdout + result.stderr).not.toMatch(/\[(warning|error)\]/);
+      expect(result.status).toBe(0);
+      const pages: string[] = [];
+      const walk = (dir: string) => {
+        for (const name of readdirSync(dir)) {
+          const path = join(dir, name);
+          if (statSync(path).isDirectory()) walk(path);
+          else pages.push(relative(out, path));
+        }
+      };
+      walk(out);
+      expect(pages).toEqual(
+        expect.arrayContaining([
+          'README.md',
+          'classes/Enclave.md',
+          'classes/StrongroomError.md',
+          'functions/connect.md',
+          'interfaces/SealOptions.md',
+          'interfaces/TransferOption.md',
+        ]),
+      );
+      expect(pages.every((p) => p.endsWith('.md'))).toBe(true);
+      for (const page of pages) {
+        const text = readFileSync(join(out, page), 'utf8');
+        expect(text, page).not.toContain(ROOT);
+        expect(text, page).not.toMatch(/\b[0-9a-f]{40}\b|blob\/|\d{4}-\d\d-\d\dT\d\d:/);
+      }
+      expect(readFileSync(join(out, 'classes/Enclave.md'), 'utf8')).toContain('generateKey');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
