@@ -40,10 +40,11 @@ test('the consent dialog as the person sees it (screenshots)', async ({
   });
   shots.push(['consent-export.png', 'wrapKey', [kek.id, notes.id]]);
   for (const [file, op, args] of shots) {
-    await page.evaluate((input) => window.sr.start(input.op, input.args as never), {
-      op,
-      args: args.map(encode),
-    });
+    const input: { op: string; args: unknown[] } = { op, args: args.map(encode) };
+    await page.evaluate(
+      (arg: { op: string; args: unknown[] }) => window.sr.start(arg.op, arg.args as never),
+      input,
+    );
     const frame = await enclaveFrame(page, urls.enclave);
     await frame.waitForFunction(() => document.documentElement.dataset.consent === 'open');
     await page.waitForTimeout(300);

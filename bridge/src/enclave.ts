@@ -8,6 +8,10 @@ import { strongroomEndpoint } from './endpoint';
 import { StrongroomError } from './errors';
 import type {
   AgreeOptions,
+  AuditAnchor,
+  AuditLogOptions,
+  AuditLogPage,
+  AuditVerification,
   DecryptJweResult,
   EnclaveApi,
   EnclaveInfo,
@@ -273,6 +277,32 @@ export class Enclave extends EventTarget implements EnclaveApi {
    */
   resetEnclave(): Promise<void> {
     return this.#call('resetEnclave', []);
+  }
+
+  /**
+   * A page of this origin's audit log: every call, allowed or refused, in a signed hash chain
+   * (docs/audit.md). Never payloads, tokens or secrets.
+   * @example
+   * ```ts
+   * const { entries, head } = await enclave.auditLog({ since: lastSeenSeq, limit: 100 });
+   * ```
+   */
+  auditLog(options?: AuditLogOptions): Promise<AuditLogPage> {
+    return this.#call('auditLog', options === undefined ? [] : [options]);
+  }
+
+  /** Check the whole kept audit chain inside the enclave: hashes, sequence, checkpoints, signatures. */
+  verifyAuditLog(): Promise<AuditVerification> {
+    return this.#call('verifyAuditLog', []);
+  }
+
+  /**
+   * A signed checkpoint of the audit chain as it is now, and the audit public key: keep it
+   * outside the enclave (your server) to detect later truncation, rewriting, a replaced audit
+   * key or a reset (docs/audit.md).
+   */
+  auditAnchor(): Promise<AuditAnchor> {
+    return this.#call('auditAnchor', []);
   }
 
   /**

@@ -290,6 +290,14 @@ export const LIMITS = {
   maxKeyVersions: 32,
   /** Longest `presenceEveryMinutes` (24 h). */
   maxPresenceMinutes: 1440,
+  /** Most entries the audit log keeps per origin; older ones are pruned under a checkpoint. */
+  maxAuditEntries: 10_000,
+  /** Oldest audit entry kept, in days; older ones are pruned under a checkpoint. */
+  maxAuditAgeDays: 90,
+  /** Most entries one `auditLog` call returns. */
+  maxAuditPage: 1000,
+  /** A signed checkpoint is written every this many entries (and by `auditAnchor`). */
+  auditCheckpointEvery: 100,
 } as const;
 
 /** The limits as the enclave reports them in {@link EnclaveInfo}. */
@@ -436,6 +444,99 @@ export interface GenerateKeyOptions extends KeyPolicyOptions, PresenceOptions {
  */
 export type RestrictKeyOptions = KeyPolicyOptions;
 
+/** What an audit entry records as the act: an operation, or `guard` for a refused message. */
+export type AuditAct = OperationName | 'guard';
+
+/**
+ * One entry of the audit log (format version 1, docs/audit.md). Never payloads, tokens,
+ * claims, signatures or secrets: only who asked for what, with which key, how it ended and
+ * how many bytes went in and out.
+ */
+export interface AuditEntry {
+  /** Format version. */
+  readonly v: 1;
+  /** 1, 2, 3, … per origin, without gaps. */
+  readonly seq: number;
+  /** Milliseconds since the epoch (the enclave's clock). */
+  readonly time: number;
+  /** The app origin bound to the channel. */
+  readonly origin: string;
+  readonly op: AuditAct;
+  /** The key the act named (the KEK for `wrapKey`/`unwrapKey`/`seal`), or `null`. */
+  readonly keyId: string | null;
+  /** That key's primary version when the act ran, or `null`. */
+  readonly keyVersion: number | null;
+  /** That key's purpose, or `null`. */
+  readonly purpose: KeyPurpose | null;
+  /** `ok`, or the error code the caller got. */
+  readonly outcome: string;
+  /** Bytes of binary arguments (data, plaintext, envelopes, wrapped keys). */
+  readonly inBytes: number;
+  /** Bytes of a binary result. */
+  readonly outBytes: number;
+  /** `hash` of the previous entry (hex); 64 zeros before the first entry. */
+  readonly prev: string;
+  /** SHA-256 (hex) of the 32 bytes of `prev` followed by the canonical JSON of every other field. */
+  readonly hash: string;
+}
+
+/** The state of the chain at an entry, signed by the enclave's audit key. */
+export interface AuditCheckpoint {
+  readonly v: 1;
+  readonly origin: string;
+  readonly seq: number;
+  readonly hash: string;
+  readonly time: number;
+}
+
+/** A checkpoint with its Ed25519 signature (base64url) over its canonical JSON. */
+export interface SignedCheckpoint {
+  readonly checkpoint: AuditCheckpoint;
+  readonly signature: string;
+}
+
+/**
+ * What an app or its server keeps **outside** the enclave to check the log later: the latest
+ * checkpoint (made on demand) and the audit public key (docs/audit.md).
+ */
+export interface AuditAnchor {
+  readonly checkpoint: SignedCheckpoint;
+  /** The origin's audit public key (Ed25519 JWK with `kid`). */
+  readonly publicJwk: PublicJwk;
+}
+
+/** Options of `auditLog`. */
+export interface AuditLogOptions {
+  /** Entries with `seq` greater than this. Default 0. */
+  readonly since?: number;
+  /** At most this many entries (1 to `LIMITS.maxAuditPage`). Default `LIMITS.maxAuditPage`. */
+  readonly limit?: number;
+}
+
+/** A page of the audit log. */
+export interface AuditLogPage {
+  readonly entries: readonly AuditEntry[];
+  /** Signed checkpoints with `seq` in the page's range, and the one that covers pruned entries. */
+  readonly checkpoints: readonly SignedCheckpoint[];
+  /** The last entry's `seq` and `hash` (0 and 64 zeros for an empty log). */
+  readonly head: { readonly seq: number; readonly hash: string };
+  /** The first `seq` still kept (older entries were pruned). */
+  readonly firstSeq: number;
+  readonly publicJwk: PublicJwk;
+}
+
+/** The answer of `verifyAuditLog`. */
+export interface AuditVerification {
+  /** Whether the chain, the signatures, the sequence and the checkpoints all check. */
+  readonly ok: boolean;
+  /** What failed first, when not `ok`. */
+  readonly problem?: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly entries: number;
+  readonly checkpoints: number;
+}
+
 /** Options of `scheduleDeletion`. */
 export interface ScheduleDeletionOptions {
   /** Days until the material is destroyed: {@link LIMITS}.minDeletionDays to maxDeletionDays. Default 7. */
@@ -548,6 +649,9 @@ export interface EnclaveApi {
   restrictKey(keyId: string, options: RestrictKeyOptions): Promise<KeyInfo>;
   destroyKey(keyId: string): Promise<void>;
   resetEnclave(): Promise<void>;
+  auditLog(options?: AuditLogOptions): Promise<AuditLogPage>;
+  verifyAuditLog(): Promise<AuditVerification>;
+  auditAnchor(): Promise<AuditAnchor>;
   signJwt(keyId: string, options: SignJwtOptions): Promise<string>;
   vapidAuth(keyId: string, options: VapidAuthOptions): Promise<string>;
   seal(kekId: string, plaintext: Uint8Array, options?: SealOptions): Promise<Uint8Array>;
@@ -579,6 +683,9 @@ export const OPERATION_NAMES = [
   'restrictKey',
   'destroyKey',
   'resetEnclave',
+  'auditLog',
+  'verifyAuditLog',
+  'auditAnchor',
   'signJwt',
   'vapidAuth',
   'seal',
@@ -610,6 +717,9 @@ export const OPERATION_MAX_ARGS: { readonly [K in OperationName]: number } = {
   restrictKey: 2,
   destroyKey: 1,
   resetEnclave: 0,
+  auditLog: 1,
+  verifyAuditLog: 0,
+  auditAnchor: 0,
   signJwt: 2,
   vapidAuth: 2,
   seal: 3,

@@ -34,7 +34,7 @@ const SETTLE_MS = 900;
  * same clicks reach it in the same-site topology (in-process). Measured: a listener in the
  * frame sees no pointerdown and no keydown. People's real input is not affected.
  */
-const NEEDS_INPUT = [
+export const NEEDS_INPUT = [
   {
     browser: 'firefox',
     topology: 'cross-site',
@@ -57,7 +57,7 @@ async function connected({ page, urls }: CoreContext): Promise<void> {
 }
 
 /** Start a call that will ask for consent; returns its ticket. */
-function start(page: BrowserPage, op: string, ...args: unknown[]): Promise<number> {
+export function start(page: BrowserPage, op: string, ...args: unknown[]): Promise<number> {
   return page.evaluate(
     (input: { op: string; args: unknown[] }) => window.sr.start(input.op, input.args as never),
     { op, args: args.map(encode) as never },
@@ -65,7 +65,11 @@ function start(page: BrowserPage, op: string, ...args: unknown[]): Promise<numbe
 }
 
 /** Wait for a started call to end; its value, or the error view it ended with. */
-async function outcome(page: BrowserPage, ticket: number, timeoutMs = 15_000): Promise<unknown> {
+export async function outcome(
+  page: BrowserPage,
+  ticket: number,
+  timeoutMs = 15_000,
+): Promise<unknown> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const s = (await page.evaluate((t: number) => window.sr.settled(t), ticket)) as {
@@ -85,7 +89,7 @@ async function outcome(page: BrowserPage, ticket: number, timeoutMs = 15_000): P
 }
 
 /** Wait until the enclave shows its dialog; returns its text. */
-async function dialogOpen(ctx: CoreContext): Promise<string> {
+export async function dialogOpen(ctx: CoreContext): Promise<string> {
   const frame = enclaveFrame(ctx.page, ctx.urls.enclave);
   const state = await waitFor(
     () => frame.evaluate(() => document.documentElement.dataset.consent ?? null),
@@ -107,7 +111,7 @@ async function keys(ctx: CoreContext): Promise<[string, string][]> {
   return listed.map((k) => [k.id, k.state]);
 }
 
-function expectError(result: unknown, code: string): void {
+export function expectError(result: unknown, code: string): void {
   expect(result, JSON.stringify(result)).toMatchObject({
     ok: false,
     error: { code, isStrongroomError: true },
@@ -126,6 +130,82 @@ function styleFrame(ctx: CoreContext, css: Record<string, string>): Promise<void
     },
     { selector: frameSelector(ctx.urls.enclave), css },
   );
+}
+
+/** Whether automated input reaches the enclave frame here (see {@link NEEDS_INPUT}). */
+export function canClick(ctx: CoreContext): boolean {
+  return !(ctx.browserName === 'firefox' && ctx.topology === 'cross-site');
+}
+
+/**
+ * Call an operation that asks for consent. Where the test can click, approve it and return
+ * `{ asked: true, approved: true, value }`; where it cannot (Firefox cross-site), check that
+ * the enclave asked (its dialog opened) and let the question time out: the call was allowed
+ * by the policy up to the person's answer.
+ */
+export async function approvedOrAsked(
+  ctx: CoreContext,
+  op: string,
+  ...args: unknown[]
+): Promise<{ asked: true; approved: boolean; value?: unknown }> {
+  const ticket = await start(ctx.page, op, ...args);
+  await dialogOpen(ctx);
+  if (!canClick(ctx)) {
+    expectError(await outcome(ctx.page, ticket), 'CONSENT_TIMEOUT');
+    return { asked: true, approved: false };
+  }
+  await sleep(SETTLE_MS);
+  await enclaveFrame(ctx.page, ctx.urls.enclave).click('#consent-allow');
+  const result = (await outcome(ctx.page, ticket)) as { ok: boolean; value?: unknown };
+  expect(result.ok, JSON.stringify(result)).toBe(true);
+  return { asked: true, approved: true, value: result.value };
+}
+
+/**
+ * Replace the material of the caller's key `keyId` (an A256GCM or A256KW key made by
+ * `generateKey`) with `bytes`, writing IndexedDB from inside the enclave frame: a KEK
+ * "generated in this enclave" whose value the test also holds, as a restored backup KEK would
+ * be. Reconnects, since the key worker caches records.
+ */
+export async function plantKek(
+  ctx: CoreContext,
+  keyId: string,
+  alg: 'AES-GCM' | 'AES-KW',
+  bytes: Uint8Array,
+): Promise<void> {
+  await enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
+    (input: { id: string; bytes: number[]; alg: string }) =>
+      new Promise<void>((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onsuccess = async () => {
+          const db = req.result;
+          const usages: KeyUsage[] =
+            input.alg === 'AES-KW'
+              ? ['wrapKey', 'unwrapKey']
+              : ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'];
+          const key = await crypto.subtle.importKey(
+            'raw',
+            new Uint8Array(input.bytes),
+            input.alg,
+            false,
+            usages,
+          );
+          const tx = db.transaction('keys', 'readwrite');
+          const store = tx.objectStore('keys');
+          const get = store.get(input.id);
+          get.onsuccess = () => store.put({ ...get.result, key, atRest: null });
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+        req.onerror = () => reject(req.error);
+      }),
+    { id: keyId, bytes: Array.from(bytes), alg },
+  );
+  await ctx.page.reload();
+  await connected(ctx);
 }
 
 /** The consent suites. */
@@ -256,36 +336,7 @@ export const CONSENT: readonly CoreSuite[] = [
           // restored on another device would be: written into the keystore by the test.
           const kekBytes = new Uint8Array(32).fill(3);
           const kek = await call<Key>(ctx.page, 'generateKey', { alg: 'A256GCM', purpose: 'wrap' });
-          await enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
-            (input: { id: string; bytes: number[] }) =>
-              new Promise<void>((resolve, reject) => {
-                const req = indexedDB.open('strongroom');
-                req.onsuccess = async () => {
-                  const db = req.result;
-                  const key = await crypto.subtle.importKey(
-                    'raw',
-                    new Uint8Array(input.bytes),
-                    'AES-GCM',
-                    false,
-                    ['encrypt', 'decrypt', 'wrapKey', 'unwrapKey'],
-                  );
-                  const tx = db.transaction('keys', 'readwrite');
-                  const store = tx.objectStore('keys');
-                  const get = store.get(input.id);
-                  get.onsuccess = () => store.put({ ...get.result, key, atRest: null });
-                  tx.oncomplete = () => {
-                    db.close();
-                    resolve();
-                  };
-                  tx.onerror = () => reject(tx.error);
-                };
-                req.onerror = () => reject(req.error);
-              }),
-            { id: kek.id, bytes: Array.from(kekBytes) },
-          );
-          // The worker caches records: a fresh connection reads the planted key.
-          await ctx.page.reload();
-          await connected(ctx);
+          await plantKek(ctx, kek.id, 'AES-GCM', kekBytes);
           const { privateKey } = generateKeyPairSync('ed25519');
           const pkcs8 = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }));
           const wrapped = gcmWrapNode(kekBytes, 'EdDSA', pkcs8);

@@ -18,6 +18,15 @@ import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { b64u, gcmWrapNode, hkdf32, nodeEcdh } from '../support/tokens';
 import type { BrowserFrame } from '../webkit/browser-page';
 import {
+  approvedOrAsked,
+  dialogOpen,
+  expectError,
+  NEEDS_INPUT,
+  outcome,
+  plantKek,
+  start,
+} from './consent';
+import {
   type CoreContext,
   call,
   callError,
@@ -187,7 +196,19 @@ const USES: Record<string, Use> = {
   seal: (ctx, key) => call(ctx.page, 'seal', key.id, te.encode('data')),
   open: (ctx, key, f) =>
     call(ctx.page, 'open', f.envelope.get(key.id) ?? new Uint8Array(64), { keyId: key.id }),
-  wrapKey: (ctx, key, f) => call(ctx.page, 'wrapKey', key.id, f.exportable.id),
+  // Allowed means: the enclave asks the person (and, where the test can click, it is approved).
+  wrapKey: async (ctx, key, f) => {
+    const ticket = await start(ctx.page, 'wrapKey', key.id, f.exportable.id);
+    const result = (await outcome(ctx.page, ticket, 1_000).catch(() => null)) as {
+      ok: boolean;
+      error?: ErrorView;
+    } | null;
+    if (result && !result.ok && result.error) throw { view: result.error };
+    // Still pending: the dialog is open. Decline it and count the call as allowed.
+    await dialogOpen(ctx);
+    expectError(await outcome(ctx.page, ticket), 'CONSENT_TIMEOUT');
+    return 'asked';
+  },
   unwrapKey: (ctx, key, f) =>
     call(ctx.page, 'unwrapKey', key.id, f.wrapped.get(key.id) ?? new Uint8Array(40), {
       alg: 'A256GCM',
@@ -314,11 +335,12 @@ export const POLICY: readonly CoreSuite[] = [
             );
             expect(await state(ctx)).toEqual(before);
           }
-          // The control: a KEK generated in the enclave exports it.
+          // The control: under a KEK generated in the enclave, the export is allowed (up to the
+          // person's consent, which it asks for).
           const kek = await make(ctx, { alg: 'A256KW', purpose: 'wrap' });
           expect(kek.provenance).toEqual({ source: 'generated', pageKnowable: false });
-          const wrapped = await call<Uint8Array>(ctx.page, 'wrapKey', kek.id, target.id);
-          expect(wrapped.byteLength).toBe(40);
+          const exported = await approvedOrAsked(ctx, 'wrapKey', kek.id, target.id);
+          if (exported.approved) expect((exported.value as Uint8Array).byteLength).toBe(40);
         },
       },
       {
@@ -375,11 +397,13 @@ export const POLICY: readonly CoreSuite[] = [
       },
       {
         name: 'an exported key re-imports only as the algorithm and purpose it was exported as',
+        skip: NEEDS_INPUT,
         async run(ctx) {
           await connected(ctx);
           const kek = await make(ctx, { alg: 'A256KW', purpose: 'wrap' });
           const secret = await make(ctx, { alg: 'A256KW', purpose: 'wrap', exportable: true });
-          const wrapped = await call<Uint8Array>(ctx.page, 'wrapKey', kek.id, secret.id);
+          const wrapped = (await approvedOrAsked(ctx, 'wrapKey', kek.id, secret.id))
+            .value as Uint8Array;
           const before = await state(ctx);
           for (const options of [
             { alg: 'HS256', purpose: 'mac' },
@@ -449,10 +473,14 @@ export const POLICY: readonly CoreSuite[] = [
             sealKey.id,
             await call(ctx.page, 'seal', sealKey.id, te.encode('x')),
           );
+          // The wrap key's value is planted (as a restored backup KEK would be), so that the test
+          // can wrap a secret for it without an export (which would ask the person).
           const wrapKey = keys.get('wrap') as Key;
+          const wrapBytes = new Uint8Array(32).fill(5);
+          await plantKek(ctx, wrapKey.id, 'AES-GCM', wrapBytes);
           fixtures.wrapped.set(
             wrapKey.id,
-            await call(ctx.page, 'wrapKey', wrapKey.id, fixtures.exportable.id),
+            gcmWrapNode(wrapBytes, 'A256GCM', new Uint8Array(32).fill(6)),
           );
           const jweKey = keys.get('jwe') as Key;
           fixtures.jwe.set(

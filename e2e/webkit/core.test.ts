@@ -7,6 +7,7 @@
  */
 import { describe, it } from 'vitest';
 import type { Topology } from '../../scripts/topology';
+import { AUDIT } from '../core/audit';
 import { CONSENT } from '../core/consent';
 import { HANDSHAKE } from '../core/handshake';
 import { HOSTILE } from '../core/hostile';
@@ -29,6 +30,7 @@ const SUITES: readonly CoreSuite[] = [
   ...POLICY,
   ...MIGRATION,
   ...CONSENT,
+  ...AUDIT,
 ];
 const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
 const available = findWebKit().ok;

@@ -12,10 +12,12 @@ import {
 import { expose } from 'comlink';
 import { CONSENT_FIRST_CONNECTION, CONSENT_TIMEOUT_MS, RATE_LIMITS } from './build-info';
 import { createContext } from './context';
+import { AuditStore } from './keystore/audit-store';
 import { Keystore, openKeystoreDb } from './keystore/store';
 import { guardedEndpoint } from './lib/comlink-guard';
 import { installThrowHandler } from './lib/throw-handler';
 import { createApi } from './ops/index';
+import { AuditTrail } from './policy/audit';
 import { installDevClock } from './policy/clock';
 import { ConsentBroker, workerConsentChannel } from './policy/consent';
 import { ChannelPolicy, now } from './policy/index';
@@ -41,7 +43,9 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
     init.callerOrigin,
     CONSENT_TIMEOUT_MS,
   );
-  const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent, CONSENT_FIRST_CONNECTION);
+  const audit =
+    db && keystore ? new AuditTrail(new AuditStore(db, init.callerOrigin), keystore, now) : null;
+  const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent, audit, CONSENT_FIRST_CONNECTION);
   const accepted: AcceptedMessage = {
     type: 'strongroom:accepted',
     protocol: PROTOCOL_VERSION,

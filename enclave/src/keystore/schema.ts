@@ -3,6 +3,7 @@
  * {@link StrongroomDB}; {@link DB_VERSION} and the migrations in `open.ts` move with it.
  */
 import type {
+  AuditEntry,
   KeyAlgorithm,
   KeyPurpose,
   KeySource,
@@ -22,7 +23,8 @@ export const DB_NAME = 'strongroom';
  *   `maxTokenLifetime`, `exportable`, `exportMaterial` and `atRest`.
  * - 3: key records gain `purpose`, `provenance`, `tokenPolicy`, `usesPerMinute`, `deletion`,
  *   `versionCreatedAt` and `retired` (older versions); `state` is `active`, `revoked` or
- *   `pending-deletion`. The migration rule is in `store.ts` and docs/policy.md.
+ *   `pending-deletion`. The migration rule is in `store.ts` and docs/policy.md. The audit
+ *   stores: `audit` (entries), `auditHeads` (each origin's last entry), `auditCheckpoints`.
  */
 export const DB_VERSION = 3;
 
@@ -141,6 +143,28 @@ export interface MetaRecord {
   purpose?: KeyPurpose;
   /** Dev builds only (`dev:clock-offset`): milliseconds added to the enclave's clock. */
   offsetMs?: number;
+  /** `audit-key:<origin>`: the audit key's public JWK (the private key is `key` or `atRest`). */
+  publicJwk?: PublicJwk;
+  /** `audit-key:<origin>` where IndexedDB cannot keep an Ed25519 key: the wrapped PKCS #8. */
+  atRest?: Uint8Array;
+}
+
+/** The last entry of an origin's audit chain. */
+export interface AuditHead {
+  readonly origin: string;
+  readonly seq: number;
+  readonly hash: string;
+  /** The first `seq` still stored (older entries were pruned). */
+  readonly firstSeq: number;
+}
+
+/** A signed checkpoint as stored. */
+export interface StoredCheckpoint {
+  readonly origin: string;
+  readonly seq: number;
+  readonly hash: string;
+  readonly time: number;
+  readonly signature: string;
 }
 
 /** The keystore's schema. */
@@ -153,5 +177,17 @@ export interface StrongroomDB extends DBSchema {
   meta: {
     key: string;
     value: MetaRecord;
+  };
+  audit: {
+    key: [string, number];
+    value: AuditEntry;
+  };
+  auditHeads: {
+    key: string;
+    value: AuditHead;
+  };
+  auditCheckpoints: {
+    key: [string, number];
+    value: StoredCheckpoint;
   };
 }

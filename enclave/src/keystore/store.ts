@@ -10,6 +10,7 @@ import { type KeyAlgorithm, type KeyPurpose, LIMITS } from '@strongroom/bridge/p
 import { type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
 import { algorithm } from '../lib/algorithms';
 import { loadStorageKey, probeAlgorithm, unwrapFromStorage } from './at-rest';
+import { withOriginLock } from './audit-store';
 import {
   DB_NAME,
   DB_VERSION,
@@ -21,8 +22,6 @@ import {
 } from './schema';
 
 const INVALIDATION_CHANNEL = 'strongroom-keystore';
-/** Usage counters are written at most this often per key, so signing does not wait on disk. */
-const USAGE_FLUSH_MS = 1000;
 
 /**
  * v1 → v2: add the `meta` store; give every key record the v2 fields with the values a v1 key
@@ -68,8 +67,12 @@ export const MIGRATED_PURPOSE: { readonly [A in KeyAlgorithm]: KeyPurpose } = {
  * becomes `revoked`.
  */
 async function migrateToV3(
+  db: IDBPDatabase<StrongroomDB>,
   tx: IDBPTransaction<StrongroomDB, ArrayLike<StoreNames<StrongroomDB>>, 'versionchange'>,
 ): Promise<void> {
+  db.createObjectStore('audit', { keyPath: ['origin', 'seq'] });
+  db.createObjectStore('auditHeads', { keyPath: 'origin' });
+  db.createObjectStore('auditCheckpoints', { keyPath: ['origin', 'seq'] });
   let cursor = await tx.objectStore('keys').openCursor();
   while (cursor) {
     const record = cursor.value as Partial<StoredKeyRecord> & StoredKeyRecord;
@@ -107,7 +110,7 @@ export async function openKeystoreDb(): Promise<IDBPDatabase<StrongroomDB>> {
           keys.createIndex('byOwner', 'owner');
         }
         if (oldVersion < 2) await migrateToV2(db, tx);
-        if (oldVersion < 3) await migrateToV3(tx);
+        if (oldVersion < 3) await migrateToV3(db, tx);
       },
     });
   } catch (cause) {
@@ -143,9 +146,7 @@ export class Keystore {
   readonly #db: IDBPDatabase<StrongroomDB>;
   readonly #owner: string;
   readonly #cache = new Map<string, KeyRecord>();
-  readonly #dirty = new Set<string>();
   readonly #channel: BroadcastChannel;
-  #flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** Per algorithm, whether its keys are kept wrapped at rest here (probed on first need). */
   readonly #wrapAtRest = new Map<KeyAlgorithm, Promise<boolean>>();
   #storageKey: Promise<CryptoKey> | null = null;
@@ -245,15 +246,7 @@ export class Keystore {
   /** Every key of this owner, oldest first (as stored: the key material is not loaded). */
   async list(): Promise<StoredKeyRecord[]> {
     const records = await this.#db.getAllFromIndex('keys', 'byOwner', this.#owner);
-    // Usage counters not yet flushed (or being flushed) are this worker's: report them as
-    // they are now.
-    const current = records.map((r) => {
-      const cached = this.#cache.get(r.id);
-      return cached && cached.usage.count > r.usage.count
-        ? { ...r, usage: { ...cached.usage } }
-        : r;
-    });
-    return current.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   /**
@@ -261,7 +254,14 @@ export class Keystore {
    * readwrite transaction and returns the record to store (or throws, and nothing changes).
    * Returns the stored result. Other workers of this partition drop their cached copy.
    */
-  async update(
+  update(
+    id: string,
+    change: (stored: StoredKeyRecord) => StoredKeyRecord,
+  ): Promise<StoredKeyRecord> {
+    return withOriginLock(this.#owner, () => this.#update(id, change));
+  }
+
+  async #update(
     id: string,
     change: (stored: StoredKeyRecord) => StoredKeyRecord,
   ): Promise<StoredKeyRecord> {
@@ -280,12 +280,8 @@ export class Keystore {
       await tx.done.catch(() => undefined);
       throw err;
     }
-    // The pending usage count of this worker goes in with the change.
-    const cached = this.#cache.get(id);
-    if (cached && this.#dirty.has(id)) next = { ...next, usage: cached.usage };
     await tx.store.put(next);
     await tx.done;
-    this.#dirty.delete(id);
     this.#cache.delete(id);
     this.#channel.postMessage(id);
     return next;
@@ -296,7 +292,11 @@ export class Keystore {
    * and with them the only copy of their material, are deleted in one transaction.
    * Returns the ids destroyed.
    */
-  async destroyDue(now: number): Promise<string[]> {
+  destroyDue(now: number): Promise<string[]> {
+    return withOriginLock(this.#owner, () => this.#destroyDue(now));
+  }
+
+  async #destroyDue(now: number): Promise<string[]> {
     const tx = this.#db.transaction('keys', 'readwrite');
     const records = await tx.store.index('byOwner').getAll(this.#owner);
     const due = records.filter(
@@ -306,14 +306,17 @@ export class Keystore {
     await tx.done;
     for (const record of due) {
       this.#cache.delete(record.id);
-      this.#dirty.delete(record.id);
       this.#channel.postMessage(record.id);
     }
     return due.map((r) => r.id);
   }
 
   /** Destroy a key of this owner now: the record and its material are deleted. */
-  async destroy(id: string): Promise<void> {
+  destroy(id: string): Promise<void> {
+    return withOriginLock(this.#owner, () => this.#destroy(id));
+  }
+
+  async #destroy(id: string): Promise<void> {
     const tx = this.#db.transaction('keys', 'readwrite');
     const stored = await tx.store.get(id);
     if (!stored || stored.owner !== this.#owner) {
@@ -326,7 +329,11 @@ export class Keystore {
   }
 
   /** Destroy every key of this owner, in one transaction. Returns how many. */
-  async destroyAll(): Promise<number> {
+  destroyAll(): Promise<number> {
+    return withOriginLock(this.#owner, () => this.#destroyAll());
+  }
+
+  async #destroyAll(): Promise<number> {
     const tx = this.#db.transaction('keys', 'readwrite');
     const ids = await tx.store.index('byOwner').getAllKeys(this.#owner);
     for (const id of ids) await tx.store.delete(id);
@@ -338,9 +345,19 @@ export class Keystore {
   #forget(ids: readonly string[]): void {
     for (const id of ids) {
       this.#cache.delete(id);
-      this.#dirty.delete(id);
       this.#channel.postMessage(id);
     }
+  }
+
+  /** Drop this worker's cached copy of `id` (it changed elsewhere). */
+  forgetCached(id: string): void {
+    this.#cache.delete(id);
+  }
+
+  /** The usage counter of `id` as the audit commit stored it. */
+  noteUsage(id: string, usage: KeyRecord['usage']): void {
+    const cached = this.#cache.get(id);
+    if (cached) cached.usage = usage;
   }
 
   /** Remember that `wrapKey` exported a key of `alg` and `purpose` as `wrapped`. */
@@ -386,34 +403,5 @@ export class Keystore {
     await tx.store.add(toStored(record));
     await tx.done;
     this.#cache.set(record.id, record);
-  }
-
-  /** Count one use of a key; persisted lazily (at most once a second). */
-  recordUse(record: KeyRecord): void {
-    record.usage = { count: record.usage.count + 1, lastUsedAt: Date.now() };
-    this.#dirty.add(record.id);
-    this.#flushTimer ??= setTimeout(() => void this.flushUsage(), USAGE_FLUSH_MS);
-  }
-
-  /** Write pending usage counters. Failures are swallowed: counters are informational. */
-  async flushUsage(): Promise<void> {
-    this.#flushTimer = null;
-    const ids = [...this.#dirty];
-    this.#dirty.clear();
-    if (ids.length === 0) return;
-    try {
-      const tx = this.#db.transaction('keys', 'readwrite');
-      for (const id of ids) {
-        const cached = this.#cache.get(id);
-        const stored = await tx.store.get(id);
-        if (cached && stored && stored.owner === this.#owner) {
-          stored.usage = cached.usage;
-          await tx.store.put(stored);
-        }
-      }
-      await tx.done;
-    } catch {
-      // A failed counter write never fails an operation.
-    }
   }
 }

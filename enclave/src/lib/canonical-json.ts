@@ -2,7 +2,8 @@
  * Canonical JSON in the style of RFC 8785 (JCS): object keys sorted by UTF-16 code units, no
  * whitespace, strings and numbers serialised as ECMAScript's JSON.stringify does (RFC 8785 §3.2.2
  * defines them that way). The release manifest is written this way so that the same build gives
- * the same bytes, and so the same signature, on any machine.
+ * the same bytes, and so the same signature, on any machine; audit entries and checkpoints are
+ * hashed and signed in this form (docs/audit.md), so that a server can check them.
  */
 
 import type { JsonValue } from '@strongroom/bridge/protocol';

@@ -7,6 +7,8 @@
 import { OPERATION_NAMES, type OperationName } from '@strongroom/bridge/protocol';
 import type { ChannelPolicy, Operation } from '../policy/index';
 import { agree } from './agree';
+import { auditAnchor } from './audit-anchor';
+import { auditLog } from './audit-log';
 import { cancelDeletion } from './cancel-deletion';
 import { decryptJwe } from './decrypt-jwe';
 import { deleteKey } from './delete-key';
@@ -29,6 +31,7 @@ import { signJwt } from './sign-jwt';
 import { unwrapKey } from './unwrap-key';
 import { vapidAuth } from './vapid-auth';
 import { verify } from './verify';
+import { verifyAuditLog } from './verify-audit-log';
 import { wrapKey } from './wrap-key';
 
 const OPERATIONS: { readonly [K in OperationName]: Operation } = {
@@ -47,6 +50,9 @@ const OPERATIONS: { readonly [K in OperationName]: Operation } = {
   restrictKey,
   destroyKey,
   resetEnclave,
+  auditLog,
+  verifyAuditLog,
+  auditAnchor,
   signJwt,
   vapidAuth,
   seal,

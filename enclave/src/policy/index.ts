@@ -11,6 +11,8 @@
  * - `lifecycle.ts`: rotation, revocation, scheduled deletion;
  * - `provenance.ts`: what a page-knowable key may not do;
  * - `rate-limit.ts`: token buckets per key, per origin, for creations and refused requests;
+ * - `audit.ts`: one entry per call, allowed or refused, in a signed hash chain, written before
+ *   the result is returned; the commit re-checks the keys a call used (other tabs);
  * - `consent.ts`: the person's answer, asked in the enclave's own dialog, for the acts that
  *   cannot be undone or that let material out (docs/consent.md);
  * - `clock.ts`: the policy clock (with a dev-only test seam).
@@ -27,6 +29,7 @@ import type { OpContext } from '../context';
 import type { NewKeyOptions } from '../keystore/material';
 import type { KeyRecord, StoredKeyRecord, StoredProvenance } from '../keystore/schema';
 import type { AlgorithmSpec } from '../lib/algorithms';
+import type { AuditRecord, AuditTrail, KeyUse } from './audit';
 import { approvedConnectionName, type ConsentBroker, DEV_FIRST_CONNECTION_NAME } from './consent';
 import { toKeyInfo } from './key-info';
 import { newKeyPolicy } from './key-options';
@@ -91,6 +94,10 @@ export interface Call {
   ): Promise<KeyInfo>;
   /** The public description of a record. */
   describe(record: KeyRecord | StoredKeyRecord): KeyInfo;
+  /** The origin's audit trail (`STORAGE_UNAVAILABLE` without storage). */
+  audit(): AuditTrail;
+  /** The entry this call will append (for `auditAnchor`, which appends it itself). */
+  auditRecord(outcome: 'ok'): AuditRecord;
   /** `destroyKey`: with the person's consent, destroy a key of the caller now. */
   destroy(keyId: string): Promise<void>;
   /** `resetEnclave`: with the person's consent, destroy every key of the caller now. */
@@ -107,6 +114,36 @@ const VIOLATIONS: ReadonlySet<StrongroomErrorCode> = new Set([
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_ALGORITHM',
 ]);
+
+/** Operations that create something with a key's primary version (see `KeyUse.creating`). */
+const CREATING: ReadonlySet<OperationName> = new Set([
+  'sign',
+  'signJwt',
+  'vapidAuth',
+  'seal',
+  'wrapKey',
+  'agree',
+]);
+
+/** Bytes of the binary arguments of a call (top level and one level into option objects). */
+function bytesIn(args: readonly unknown[]): number {
+  let total = 0;
+  for (const arg of args) {
+    if (arg instanceof Uint8Array) total += arg.byteLength;
+    else if (typeof arg === 'object' && arg !== null && !Array.isArray(arg)) {
+      for (const value of Object.values(arg))
+        if (value instanceof Uint8Array) total += value.byteLength;
+    }
+  }
+  return total;
+}
+
+/** Bytes of a binary result (or of its `plaintext`). */
+function bytesOut(result: unknown): number {
+  if (result instanceof Uint8Array) return result.byteLength;
+  const plaintext = (result as { plaintext?: unknown } | null)?.plaintext;
+  return plaintext instanceof Uint8Array ? plaintext.byteLength : 0;
+}
 
 /** Describe a key in a consent question. */
 function about(
@@ -128,6 +165,7 @@ export class ChannelPolicy {
   /** Whether this channel still has to have its first connection approved. */
   #connection: Promise<boolean> | null = null;
   readonly #firstConnection: boolean;
+  readonly #audit: AuditTrail | null;
 
   /** The policy of the channel `ctx`, with the deployment's `rateLimits`. */
   constructor(
@@ -135,8 +173,10 @@ export class ChannelPolicy {
     rateLimits: RateLimits,
     clock: () => number,
     consent: ConsentBroker,
+    audit: AuditTrail | null,
     firstConnection = false,
   ) {
+    this.#audit = audit;
     this.ctx = ctx;
     this.#clock = clock;
     this.limiter = new RateLimiter(rateLimits, clock());
@@ -175,9 +215,21 @@ export class ChannelPolicy {
     this.#presence.set(record.id, this.#clock());
   }
 
-  /** Count a message the channel's guard refused (it may throttle the channel). */
+  /** Count a message the channel's guard refused (it may throttle the channel), and log it. */
   violation(): void {
     this.limiter.violation(this.#clock());
+    void this.#audit
+      ?.record({
+        op: 'guard',
+        keyId: null,
+        keyVersion: null,
+        purpose: null,
+        outcome: 'PROTOCOL_VIOLATION',
+        inBytes: 0,
+        outBytes: 0,
+        uses: [],
+      })
+      .catch(() => undefined);
   }
 
   /** Run `operation` through the policy. */
@@ -187,12 +239,17 @@ export class ChannelPolicy {
     const ctx = this.ctx;
     const consent = this.#consent;
     const presence = (record: KeyRecord) => this.#presenceFor(record, name);
-    const used: KeyRecord[] = [];
+    const used: KeyUse[] = [];
+    /** The key the call named first (loaded or not): what its audit entry records. */
+    let named: { id: string; record: KeyRecord | null } | null = null;
+    const trail = this.#audit;
     const keystore = () => ctx.keystore();
 
     /** Load a key of the caller; a key past its deletion date is destroyed now. */
     const load = async (keyId: string): Promise<KeyRecord> => {
+      named ??= { id: keyId, record: null };
       const record = await keystore().get(keyId);
+      if (named.id === keyId) named.record = record;
       if (isDue(record, clock())) {
         await keystore().destroyDue(clock());
         throw new StrongroomError('KEY_NOT_FOUND', 'no such key');
@@ -212,7 +269,7 @@ export class ChannelPolicy {
         if (token) assertTokenAllowed(record, token);
         limiter.use([record], clock());
         await presence(record);
-        used.push(record);
+        used.push({ id: record.id, version: record.version, creating: CREATING.has(name) });
         return record;
       },
       async exportTarget(keyId, kek) {
@@ -223,6 +280,7 @@ export class ChannelPolicy {
         // An export lets material out: a copy, once made, cannot be taken back.
         await consent.ask(about(record, name, true));
         await presence(record);
+        used.push({ id: record.id, version: record.version, creating: true });
         return record;
       },
       async exported(wrapped, target) {
@@ -256,6 +314,11 @@ export class ChannelPolicy {
         return toKeyInfo(stored, limiter.limits);
       },
       describe: (record) => toKeyInfo(record, limiter.limits),
+      audit() {
+        if (!trail) throw new StrongroomError('STORAGE_UNAVAILABLE', 'IndexedDB is not available');
+        return trail;
+      },
+      auditRecord: (outcome) => entryOf(outcome, 0),
       async destroy(keyId) {
         const record = await load(keyId);
         await consent.ask(about(record, name, true));
@@ -267,15 +330,49 @@ export class ChannelPolicy {
       },
     };
 
+    const entryOf = (outcome: AuditRecord['outcome'], outBytes: number): AuditRecord => {
+      const record = named?.record ?? null;
+      return {
+        op: name,
+        keyId: named?.id ?? null,
+        keyVersion: record?.version ?? null,
+        purpose: record?.purpose ?? null,
+        outcome,
+        inBytes: bytesIn(args),
+        outBytes,
+        uses: outcome === 'ok' ? used : [],
+      };
+    };
+
+    let result: unknown;
+    let failure: StrongroomError | null = null;
     try {
       limiter.assertNotThrottled(clock());
       if (name !== 'info') await this.#approveConnection();
-      const result = await operation(call, args);
-      for (const record of used) keystore().recordUse(record);
-      return result;
+      result = await operation(call, args);
     } catch (err) {
-      if (err instanceof StrongroomError && VIOLATIONS.has(err.code)) limiter.violation(clock());
-      throw err;
+      failure =
+        err instanceof StrongroomError
+          ? err
+          : new StrongroomError('INTERNAL_ERROR', 'internal error', { cause: err });
+      if (VIOLATIONS.has(failure.code)) limiter.violation(clock());
     }
+    // `auditAnchor` appended its own entry (with the checkpoint it returns).
+    if (trail && !(name === 'auditAnchor' && failure === null)) {
+      const outcome = await trail.record(
+        entryOf(failure ? failure.code : 'ok', failure ? 0 : bytesOut(result)),
+      );
+      if (failure === null && outcome !== 'ok') {
+        // A key this call used changed in another tab before the call could be committed.
+        throw new StrongroomError(
+          outcome as StrongroomError['code'],
+          outcome === 'KEY_NOT_FOUND'
+            ? 'no such key'
+            : 'the key changed (revoked, rotated or scheduled for deletion) while the call ran',
+        );
+      }
+    }
+    if (failure) throw failure;
+    return result;
   }
 }

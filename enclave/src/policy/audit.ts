@@ -1,0 +1,412 @@
+/**
+ * The audit trail of one origin, in the key worker: every call on the channel, allowed or
+ * refused, becomes one entry of a hash chain (docs/audit.md), signed in checkpoints by the
+ * origin's own Ed25519 audit key — non-extractable, created on first use, used by nothing else.
+ *
+ * **Group commit.** Calls that end together share one IndexedDB transaction: each waits for
+ * its entry to be durable before its result is returned. A commit holds the origin's Web Lock
+ * (the same one key state changes take), so every tab appends to the one chain without gaps or
+ * duplicates, and it re-reads the keys the calls used: a key revoked, rotated or scheduled for
+ * deletion in another tab since the call loaded it refuses the call at commit (its result is
+ * never returned), and usage counters add up across tabs.
+ *
+ * **Retention.** At most `LIMITS.maxAuditEntries` entries, none older than
+ * `LIMITS.maxAuditAgeDays`: older ones are pruned, and a signed checkpoint at the entry before
+ * the first one kept carries the chain on.
+ */
+import { StrongroomError, type StrongroomErrorCode } from '@strongroom/bridge/errors';
+import {
+  type AuditAnchor,
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditLogPage,
+  type AuditVerification,
+  LIMITS,
+  type PublicJwk,
+  type SignedCheckpoint,
+} from '@strongroom/bridge/protocol';
+import { unwrapFromStorage } from '../keystore/at-rest';
+import { type AuditStore, HeadMoved, withOriginLock } from '../keystore/audit-store';
+import { fromExtractable } from '../keystore/material';
+import type { AuditHead, StoredCheckpoint } from '../keystore/schema';
+import type { Keystore } from '../keystore/store';
+import { algorithm } from '../lib/algorithms';
+import { chainProblem, checkpointBytes, entryHash, ZERO_HASH } from '../lib/audit-chain';
+import { base64url } from '../lib/encoding';
+import { jwkThumbprint } from '../lib/thumbprint';
+
+/** A key a call used, as the commit re-checks it. */
+export interface KeyUse {
+  readonly id: string;
+  readonly version: number;
+  /** The call created something with the primary version (a signature, token, envelope…). */
+  readonly creating: boolean;
+}
+
+/** What a call contributes to the log, before the commit numbers and hashes it. */
+export interface AuditRecord {
+  readonly op: AuditEntry['op'];
+  readonly keyId: string | null;
+  readonly keyVersion: number | null;
+  readonly purpose: AuditEntry['purpose'];
+  readonly outcome: 'ok' | StrongroomErrorCode;
+  readonly inBytes: number;
+  readonly outBytes: number;
+  /** Keys to re-check at commit (only for calls that succeeded). */
+  readonly uses: readonly KeyUse[];
+}
+
+interface Pending {
+  readonly record: AuditRecord;
+  readonly checkpoint: boolean;
+  readonly resolve: (outcome: { outcome: string; checkpoint: SignedCheckpoint | null }) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function signedOf(stored: StoredCheckpoint): SignedCheckpoint {
+  return {
+    checkpoint: {
+      v: 1,
+      origin: stored.origin,
+      seq: stored.seq,
+      hash: stored.hash,
+      time: stored.time,
+    },
+    signature: stored.signature,
+  };
+}
+
+/** The audit trail of one origin (one per channel; every tab writes the same chain). */
+export class AuditTrail {
+  readonly #store: AuditStore;
+  readonly #keystore: Keystore;
+  readonly #clock: () => number;
+  #queue: Pending[] = [];
+  #flushing: Promise<void> = Promise.resolve();
+  #scheduled = false;
+  #key: Promise<{ privateKey: CryptoKey; publicJwk: PublicJwk }> | null = null;
+
+  constructor(store: AuditStore, keystore: Keystore, clock: () => number) {
+    this.#store = store;
+    this.#keystore = keystore;
+    this.#clock = clock;
+  }
+
+  /**
+   * Append an entry for one call; resolves with the outcome the caller must get once the entry
+   * is durable: `ok`, or a refusal found at commit (a key changed elsewhere), or the refusal the
+   * call already had.
+   */
+  async record(record: AuditRecord): Promise<string> {
+    return (await this.#enqueue(record, false)).outcome;
+  }
+
+  #enqueue(
+    record: AuditRecord,
+    checkpoint: boolean,
+  ): Promise<{ outcome: string; checkpoint: SignedCheckpoint | null }> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record, checkpoint, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        // Everything that ends in this task joins the same commit.
+        setTimeout(() => {
+          this.#scheduled = false;
+          this.#flushing = this.#flushing.then(() => this.#flush());
+        }, 0);
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0) return;
+    try {
+      const results = await withOriginLock(this.#store.origin, () => this.#commit(batch));
+      batch.forEach((p, i) =>
+        p.resolve(results[i] as { outcome: string; checkpoint: SignedCheckpoint | null }),
+      );
+    } catch (cause) {
+      const err =
+        cause instanceof StrongroomError
+          ? cause
+          : new StrongroomError('STORAGE_UNAVAILABLE', 'the audit log could not be written', {
+              cause,
+            });
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  /** Build and write one commit (under the origin's lock); retried if the head moved. */
+  async #commit(
+    batch: readonly Pending[],
+  ): Promise<{ outcome: string; checkpoint: SignedCheckpoint | null }[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#commitOnce(batch);
+      } catch (err) {
+        if (!(err instanceof HeadMoved) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  async #commitOnce(
+    batch: readonly Pending[],
+  ): Promise<{ outcome: string; checkpoint: SignedCheckpoint | null }[]> {
+    const now = this.#clock();
+    const head = await this.#store.head();
+    const ids = batch.flatMap((p) =>
+      p.record.outcome === 'ok' ? p.record.uses.map((u) => u.id) : [],
+    );
+    const current = await this.#store.keys(ids);
+
+    const entries: AuditEntry[] = [];
+    const outcomes: string[] = [];
+    const usage = new Map<string, { count: number; at: number }>();
+    const changed = new Set<string>();
+    let seq = head.seq;
+    let prev = head.hash;
+    for (const { record } of batch) {
+      let outcome: string = record.outcome;
+      if (outcome === 'ok') {
+        // What another tab changed since this call loaded its keys takes effect now.
+        for (const use of record.uses) {
+          const stored = current.get(use.id);
+          if (!stored) outcome = 'KEY_NOT_FOUND';
+          else if (stored.state !== 'active') outcome = 'OPERATION_NOT_ALLOWED';
+          else if (use.creating && stored.version !== use.version)
+            outcome = 'OPERATION_NOT_ALLOWED';
+          if (outcome !== 'ok') {
+            changed.add(use.id);
+            break;
+          }
+        }
+        if (outcome === 'ok') {
+          for (const use of record.uses) {
+            const u = usage.get(use.id) ?? { count: 0, at: now };
+            usage.set(use.id, { count: u.count + 1, at: now });
+          }
+        }
+      }
+      seq += 1;
+      const body: Omit<AuditEntry, 'hash'> = {
+        v: 1,
+        seq,
+        time: now,
+        origin: this.#store.origin,
+        op: record.op,
+        keyId: record.keyId,
+        keyVersion: record.keyVersion,
+        purpose: record.purpose,
+        outcome,
+        inBytes: record.inBytes,
+        outBytes: record.outBytes,
+        prev,
+      };
+      const hash = await entryHash(body);
+      entries.push({ ...body, hash });
+      outcomes.push(outcome);
+      prev = hash;
+    }
+
+    // Checkpoints: every `auditCheckpointEvery` entries, and where one was asked for.
+    const checkpoints: StoredCheckpoint[] = [];
+    const wanted = batch.some((p) => p.checkpoint);
+    for (const entry of entries) {
+      const last = entry === entries[entries.length - 1];
+      if (entry.seq % LIMITS.auditCheckpointEvery === 0 || (last && wanted)) {
+        checkpoints.push(await this.#sign(entry.seq, entry.hash, now));
+      }
+    }
+
+    // Retention: by count and by age, under a checkpoint at the entry before the first kept.
+    let firstSeq = head.firstSeq;
+    let keepFrom = Math.max(firstSeq, seq - LIMITS.maxAuditEntries + 1);
+    const cutoff = now - LIMITS.maxAuditAgeDays * DAY_MS;
+    const oldest = await this.#store.entry(firstSeq);
+    if (oldest && oldest.time < cutoff) {
+      keepFrom = Math.max(
+        keepFrom,
+        (await this.#store.firstAtOrAfter(cutoff, firstSeq)) ?? seq + 1,
+      );
+    }
+    keepFrom = Math.min(keepFrom, head.seq + 1); // never prune what this commit writes
+    let pruneBelow: number | null = null;
+    if (keepFrom > firstSeq) {
+      const boundary = await this.#store.entry(keepFrom - 1);
+      if (boundary) {
+        const covered = await this.#store.checkpoints(keepFrom - 1, keepFrom - 1);
+        if (covered.length === 0)
+          checkpoints.push(await this.#sign(boundary.seq, boundary.hash, now));
+        pruneBelow = keepFrom;
+        firstSeq = keepFrom;
+      }
+    }
+
+    const newHead: AuditHead = { origin: this.#store.origin, seq, hash: prev, firstSeq };
+    const counts = await this.#store.commit({
+      expectedSeq: head.seq,
+      entries,
+      head: newHead,
+      checkpoints,
+      pruneBelow,
+      usage,
+    });
+    for (const [id, count] of counts) this.#keystore.noteUsage(id, count);
+    for (const id of changed) this.#keystore.forgetCached(id);
+    const asked = checkpoints.find((c) => c.seq === seq) ?? null;
+    return outcomes.map((outcome) => ({ outcome, checkpoint: asked ? signedOf(asked) : null }));
+  }
+
+  /** The origin's audit key: loaded, or created on first use (non-extractable). */
+  #auditKey(): Promise<{ privateKey: CryptoKey; publicJwk: PublicJwk }> {
+    this.#key ??= (async () => {
+      const spec = algorithm('EdDSA');
+      let stored = await this.#store.auditKey();
+      if (!stored) {
+        const pair = (await crypto.subtle.generateKey(spec.generateParams, true, [
+          'sign',
+          'verify',
+        ])) as CryptoKeyPair;
+        const { x } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+        const thumbprint = await jwkThumbprint({ crv: 'Ed25519', kty: 'OKP', x }, [
+          'crv',
+          'kty',
+          'x',
+        ]);
+        const publicJwk: PublicJwk = {
+          kty: 'OKP',
+          crv: 'Ed25519',
+          x,
+          kid: thumbprint,
+          alg: 'EdDSA',
+        };
+        // Kept as a non-extractable CryptoKey, or wrapped where IndexedDB cannot keep one.
+        const wrap = await this.#keystore.needsWrapAtRest('EdDSA');
+        const material = wrap
+          ? await fromExtractable(this.#keystore, spec, pair.privateKey, {
+              exportable: false,
+              atRest: true,
+            })
+          : null;
+        const nonExtractable = wrap
+          ? null
+          : await crypto.subtle.importKey(
+              'pkcs8',
+              new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey)),
+              spec.importParams,
+              false,
+              ['sign'],
+            );
+        stored = await this.#store.saveAuditKey({
+          publicJwk,
+          ...(material?.atRest ? { atRest: material.atRest } : {}),
+          ...(nonExtractable ? { key: nonExtractable } : {}),
+        });
+      }
+      if (!stored.publicJwk) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
+      const privateKey =
+        stored.key ??
+        (stored.atRest
+          ? await unwrapFromStorage(await this.#keystore.storageKey(), spec, stored.atRest)
+          : null);
+      if (!privateKey) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
+      return { privateKey, publicJwk: stored.publicJwk };
+    })().catch((err: unknown) => {
+      this.#key = null;
+      throw err;
+    });
+    return this.#key;
+  }
+
+  async #sign(seq: number, hash: string, time: number): Promise<StoredCheckpoint> {
+    const { privateKey } = await this.#auditKey();
+    const checkpoint: AuditCheckpoint = { v: 1, origin: this.#store.origin, seq, hash, time };
+    const signature = new Uint8Array(
+      await crypto.subtle.sign('Ed25519', privateKey, checkpointBytes(checkpoint)),
+    );
+    return { origin: checkpoint.origin, seq, hash, time, signature: base64url(signature) };
+  }
+
+  /** `auditAnchor`: a checkpoint of the chain as it is now, and the audit public key. */
+  async anchor(record: AuditRecord): Promise<AuditAnchor> {
+    const { outcome, checkpoint } = await this.#enqueue(record, true);
+    if (outcome !== 'ok' || !checkpoint)
+      throw new StrongroomError('INTERNAL_ERROR', 'internal error');
+    return { checkpoint, publicJwk: { ...(await this.#auditKey()).publicJwk } };
+  }
+
+  /** `auditLog`: entries after `since`, at most `limit`, with the checkpoints among them. */
+  async page(since: number, limit: number): Promise<AuditLogPage> {
+    const head = await this.#store.head();
+    const from = Math.max(since + 1, head.firstSeq);
+    const to = Math.min(head.seq, from + limit - 1);
+    const entries = await this.#store.entries(from, to);
+    const checkpoints = await this.#store.checkpoints(from - 1, to);
+    return {
+      entries,
+      checkpoints: checkpoints.map(signedOf),
+      head: { seq: head.seq, hash: head.hash },
+      firstSeq: head.firstSeq,
+      publicJwk: { ...(await this.#auditKey()).publicJwk },
+    };
+  }
+
+  /** `verifyAuditLog`: the whole kept chain, its checkpoints and their signatures. */
+  async verify(): Promise<AuditVerification> {
+    const head = await this.#store.head();
+    const entries = await this.#store.entries(head.firstSeq, Number.MAX_SAFE_INTEGER);
+    const checkpoints = await this.#store.checkpoints(0, Number.MAX_SAFE_INTEGER);
+    const { publicJwk } = await this.#auditKey();
+    const summary = {
+      firstSeq: head.firstSeq,
+      lastSeq: head.seq,
+      entries: entries.length,
+      checkpoints: checkpoints.length,
+    };
+    const fail = (problem: string): AuditVerification => ({ ok: false, problem, ...summary });
+    const publicKey = await crypto.subtle.importKey(
+      'jwk',
+      { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x, ext: true },
+      'Ed25519',
+      true,
+      ['verify'],
+    );
+    for (const c of checkpoints) {
+      const signed = signedOf(c);
+      const ok = await crypto.subtle.verify(
+        'Ed25519',
+        publicKey,
+        Uint8Array.from(atob(c.signature.replace(/-/g, '+').replace(/_/g, '/')), (ch) =>
+          ch.charCodeAt(0),
+        ),
+        checkpointBytes(signed.checkpoint),
+      );
+      if (!ok) return fail(`the checkpoint at entry ${c.seq} has a bad signature`);
+    }
+    // Where the kept chain starts: after the genesis, or after the checkpoint of pruned entries.
+    let prev = ZERO_HASH;
+    if (head.firstSeq > 1) {
+      const base = checkpoints.find((c) => c.seq === head.firstSeq - 1);
+      if (!base) return fail(`no checkpoint covers the entries before ${head.firstSeq}`);
+      prev = base.hash;
+    }
+    const problem = await chainProblem(entries, head.firstSeq - 1, prev);
+    if (problem) return fail(problem);
+    const last = entries[entries.length - 1];
+    if ((last?.seq ?? head.firstSeq - 1) !== head.seq || (last?.hash ?? prev) !== head.hash) {
+      return fail('the head does not match the last entry');
+    }
+    for (const c of checkpoints) {
+      if (c.seq < head.firstSeq - 1 || c.seq > head.seq)
+        return fail(`the checkpoint at ${c.seq} is outside the log`);
+      if (c.seq >= head.firstSeq && entries[c.seq - head.firstSeq]?.hash !== c.hash) {
+        return fail(`the checkpoint at entry ${c.seq} does not match the entry`);
+      }
+    }
+    return { ok: true, ...summary };
+  }
+}
