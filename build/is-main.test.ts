@@ -39,7 +39,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 beforeAll(() => {
   mkdirSync(checkout, { recursive: true });
-  for (const name of ['build', 'scripts', 'bridge/src', 'e2e/support']) {
+  for (const name of ['build', 'scripts', 'bridge/src', 'e2e/support', 'enclave/src/lib']) {
     cpSync(join(ROOT, name), join(checkout, name), {
       recursive: true,
       filter: (src) => !src.includes(`${join(ROOT, 'bridge/dist')}`),
