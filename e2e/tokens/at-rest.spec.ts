@@ -150,7 +150,7 @@ test.describe('when a v1 keystore is opened by this version', () => {
       seeded.id,
     );
     expect(shape.version).toBe(3);
-    expect(shape.stores).toEqual(['keys', 'meta']);
+    expect(shape.stores).toEqual(['audit', 'auditCheckpoints', 'auditHeads', 'keys', 'meta']);
     expect(shape.fields).toEqual(
       expect.arrayContaining(['atRest', 'exportMaterial', 'exportable', 'maxTokenLifetime']),
     );
