@@ -400,21 +400,21 @@ export const AUDIT: readonly CoreSuite[] = [
           const second = await ctx.newPage();
           await openHarness(second, ctx.urls.app);
           await connectHarness(second);
-          const mac = await call<{ id: string }>(ctx.page, 'generateKey', {
-            alg: 'HS256',
-            purpose: 'mac',
-          });
-          const sealer = await call<{ id: string }>(ctx.page, 'generateKey', {
-            alg: 'A256GCM',
-            purpose: 'seal',
-          });
-          const env = await call<Uint8Array>(ctx.page, 'seal', sealer.id, te.encode('x'));
+          // Keys enough to stay under the 600 uses per key and minute that both tabs share.
+          const make = (alg: string, purpose: string) =>
+            call<{ id: string }>(ctx.page, 'generateKey', { alg, purpose });
+          const mac = await make('HS256', 'mac');
+          const mac2 = await make('HS256', 'mac');
+          const sealer = await make('A256GCM', 'seal');
+          const opener = await make('A256GCM', 'seal');
+          const env = await call<Uint8Array>(ctx.page, 'seal', opener.id, te.encode('x'));
           const plan = (n: number): [string, Json[]][] =>
             Array.from({ length: n }, (_, i) => {
               switch (i % 5) {
                 case 0:
-                case 1:
                   return ['sign', [encode(mac.id), encode(te.encode(`d${i}`))]];
+                case 1:
+                  return ['sign', [encode(mac2.id), encode(te.encode(`d${i}`))]];
                 case 2:
                   return ['seal', [encode(sealer.id), encode(te.encode(`p${i}`))]];
                 case 3:
@@ -442,9 +442,34 @@ export const AUDIT: readonly CoreSuite[] = [
           expect((await call<{ ok: boolean }>(ctx.page, 'verifyAuditLog')).ok).toBe(true);
           const keys = await call<{ id: string; usage: { count: number } }[]>(ctx.page, 'listKeys');
           const count = (id: string) => keys.find((k) => k.id === id)?.usage.count;
-          // mac: two signs per five calls per tab; sealer: one seal + one open, plus the setup seal.
-          expect(count(mac.id)).toBe(((perTab * 2) / 5) * 2);
-          expect(count(sealer.id)).toBe(((perTab * 2) / 5) * 2 + 1);
+          // One use per five calls per tab for each key, plus the setup seal of `opener`.
+          expect(count(mac.id)).toBe((perTab / 5) * 2);
+          expect(count(mac2.id)).toBe((perTab / 5) * 2);
+          expect(count(sealer.id)).toBe((perTab / 5) * 2);
+          expect(count(opener.id)).toBe((perTab / 5) * 2 + 1);
+
+          // Rate limits add up across tabs: 10 uses a minute, 6 asked in each tab.
+          const limited = await call<{ id: string }>(ctx.page, 'generateKey', {
+            alg: 'HS256',
+            purpose: 'mac',
+            usesPerMinute: 10,
+          });
+          const six: [string, Json[]][] = Array.from({ length: 6 }, () => [
+            'sign',
+            [encode(limited.id), encode(te.encode('x'))],
+          ]);
+          const both = await Promise.all(
+            [ctx.page, second].map(
+              (p) =>
+                p.evaluate(
+                  (input: { calls: [string, Json[]][] }) => window.sr.many(input.calls, 1),
+                  { calls: six },
+                ) as Promise<string[]>,
+            ),
+          );
+          const flat = both.flat();
+          expect(flat.filter((o) => o === 'ok').length).toBe(10);
+          expect(flat.filter((o) => o === 'RATE_LIMITED').length).toBe(2);
 
           // Revoked in one tab: the other tab's very next call is refused (its worker still
           // holds the record it cached before).

@@ -5,7 +5,8 @@
  * 2. Post `ready` to the parent, addressed to allowlisted origins only (never `*`).
  * 3. Accept the first `connect` whose `event.source` is the parent and whose `event.origin`
  *    is allowlisted, carrying one `MessagePort`; the guard is set synchronously, before any
- *    `await`, so a second handshake can never race the first.
+ *    `await`, so a second handshake can never race the first. A `connect` of another protocol
+ *    version is answered `refused: protocol-mismatch` (to that parent only) and not accepted.
  * 4. Bind the caller's origin to the channel and hand the port to the key worker. From then
  *    on no window message is accepted.
  *
@@ -76,6 +77,13 @@ function isConnectMessage(data: unknown): data is ConnectMessage {
   );
 }
 
+/** A `connect` of another protocol version than this enclave's (answered `protocol-mismatch`). */
+function isOtherProtocolConnect(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const m = data as Record<string, unknown>;
+  return m.type === 'strongroom:connect' && m.protocol !== PROTOCOL_VERSION;
+}
+
 let accepted = false;
 /** Set once the worker script is verified: its blob URL and the release digest. */
 let verified: { readonly workerUrl: string; readonly releaseDigest: string | null } | null = null;
@@ -85,6 +93,17 @@ function onMessage(event: MessageEvent): void {
   if (accepted) return;
   if (event.source !== window.parent) return;
   if (!ALLOWED_ORIGINS.has(event.origin)) return;
+  if (isOtherProtocolConnect(event.data)) {
+    // Say so at once, to this allowlisted parent only, and keep waiting for a connect of our
+    // version: the bridge reports PROTOCOL_MISMATCH instead of timing out.
+    const refused: RefusedMessage = {
+      type: 'strongroom:refused',
+      protocol: PROTOCOL_VERSION,
+      reason: 'protocol-mismatch',
+    };
+    window.parent.postMessage(refused, event.origin);
+    return;
+  }
   if (!isConnectMessage(event.data)) return;
   const [port] = event.ports;
   if (!port || event.ports.length !== 1) return;

@@ -44,7 +44,9 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
     CONSENT_TIMEOUT_MS,
   );
   const audit =
-    db && keystore ? new AuditTrail(new AuditStore(db, init.callerOrigin), keystore, now) : null;
+    db && keystore
+      ? new AuditTrail(new AuditStore(db, init.callerOrigin), keystore, now, RATE_LIMITS)
+      : null;
   const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent, audit, CONSENT_FIRST_CONNECTION);
   const accepted: AcceptedMessage = {
     type: 'strongroom:accepted',

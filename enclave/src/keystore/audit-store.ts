@@ -41,6 +41,10 @@ export interface AuditCommit {
   readonly pruneBelow: number | null;
   /** Uses to add to each key's counter, and when. */
   readonly usage: ReadonlyMap<string, { count: number; at: number }>;
+  /** New states of the keys' shared rate-limit buckets. */
+  readonly buckets: ReadonlyMap<string, { tokens: number; at: number }>;
+  /** New state of the origin's shared rate-limit bucket, if it was used. */
+  readonly originBucket: { tokens: number; at: number } | null;
 }
 
 /** Thrown when the head moved between reading and committing. */
@@ -114,6 +118,11 @@ export class AuditStore {
     );
   }
 
+  /** The origin's shared rate-limit bucket. */
+  async originBucket(): Promise<{ tokens: number; at: number } | undefined> {
+    return (await this.#db.get('meta', `bucket:${this.origin}`))?.bucket;
+  }
+
   /** The `meta` entry of the origin's audit key. */
   auditKey(): Promise<MetaRecord | undefined> {
     return this.#db.get('meta', `audit-key:${this.origin}`);
@@ -137,7 +146,7 @@ export class AuditStore {
   /** Write a commit atomically; throws {@link HeadMoved} if another writer got there first. */
   async commit(commit: AuditCommit): Promise<Map<string, StoredKeyRecord['usage']>> {
     const tx = this.#db.transaction(
-      ['audit', 'auditHeads', 'auditCheckpoints', 'keys'],
+      ['audit', 'auditHeads', 'auditCheckpoints', 'keys', 'meta'],
       'readwrite',
     );
     const current = await tx.objectStore('auditHeads').get(this.origin);
@@ -165,12 +174,21 @@ export class AuditStore {
     await tx.objectStore('auditHeads').put(commit.head);
     const counts = new Map<string, StoredKeyRecord['usage']>();
     const keys = tx.objectStore('keys');
-    for (const [id, use] of commit.usage) {
+    for (const id of new Set([...commit.usage.keys(), ...commit.buckets.keys()])) {
       const record = await keys.get(id);
       if (!record || record.owner !== this.origin) continue;
-      const usage = { count: record.usage.count + use.count, lastUsedAt: use.at };
-      await keys.put({ ...record, usage });
-      counts.set(id, usage);
+      const use = commit.usage.get(id);
+      const usage = use
+        ? { count: record.usage.count + use.count, lastUsedAt: use.at }
+        : record.usage;
+      const bucket = commit.buckets.get(id) ?? record.bucket;
+      await keys.put({ ...record, usage, ...(bucket ? { bucket } : {}) });
+      if (use) counts.set(id, usage);
+    }
+    if (commit.originBucket) {
+      await tx
+        .objectStore('meta')
+        .put({ name: `bucket:${this.origin}`, bucket: commit.originBucket });
     }
     await tx.done;
     return counts;

@@ -84,6 +84,8 @@ export interface KeyRecord {
   presence: boolean;
   /** Minutes an approval covers further uses; `0`: every use asks (v3). */
   presenceEveryMinutes: number;
+  /** This key's shared rate-limit bucket (every tab), written by audit commits (v3). */
+  bucket?: { tokens: number; at: number };
   /** Set while `state` is `pending-deletion` (v3). */
   deletion: StoredDeletion | null;
   /** Older versions, newest first, loaded (v3). */
@@ -147,6 +149,8 @@ export interface MetaRecord {
   publicJwk?: PublicJwk;
   /** `audit-key:<origin>` where IndexedDB cannot keep an Ed25519 key: the wrapped PKCS #8. */
   atRest?: Uint8Array;
+  /** `bucket:<origin>`: the origin's shared rate-limit bucket (every tab). */
+  bucket?: { tokens: number; at: number };
 }
 
 /** The last entry of an origin's audit chain. */

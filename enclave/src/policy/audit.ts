@@ -23,6 +23,7 @@ import {
   type AuditVerification,
   LIMITS,
   type PublicJwk,
+  type RateLimits,
   type SignedCheckpoint,
 } from '@strongroom/bridge/protocol';
 import { unwrapFromStorage } from '../keystore/at-rest';
@@ -34,6 +35,7 @@ import { algorithm } from '../lib/algorithms';
 import { chainProblem, checkpointBytes, entryHash, ZERO_HASH } from '../lib/audit-chain';
 import { base64url } from '../lib/encoding';
 import { jwkThumbprint } from '../lib/thumbprint';
+import { type BucketState, takeStored } from './rate-limit';
 
 /** A key a call used, as the commit re-checks it. */
 export interface KeyUse {
@@ -56,10 +58,17 @@ export interface AuditRecord {
   readonly uses: readonly KeyUse[];
 }
 
+/** How a call's entry was committed: its final outcome (and retry time for RATE_LIMITED). */
+export interface Committed {
+  readonly outcome: string;
+  readonly checkpoint: SignedCheckpoint | null;
+  readonly retryAfterMs?: number;
+}
+
 interface Pending {
   readonly record: AuditRecord;
   readonly checkpoint: boolean;
-  readonly resolve: (outcome: { outcome: string; checkpoint: SignedCheckpoint | null }) => void;
+  readonly resolve: (outcome: Committed) => void;
   readonly reject: (err: unknown) => void;
 }
 
@@ -87,11 +96,13 @@ export class AuditTrail {
   #flushing: Promise<void> = Promise.resolve();
   #scheduled = false;
   #key: Promise<{ privateKey: CryptoKey; publicJwk: PublicJwk }> | null = null;
+  readonly #limits: RateLimits;
 
-  constructor(store: AuditStore, keystore: Keystore, clock: () => number) {
+  constructor(store: AuditStore, keystore: Keystore, clock: () => number, limits: RateLimits) {
     this.#store = store;
     this.#keystore = keystore;
     this.#clock = clock;
+    this.#limits = limits;
   }
 
   /**
@@ -99,14 +110,11 @@ export class AuditTrail {
    * is durable: `ok`, or a refusal found at commit (a key changed elsewhere), or the refusal the
    * call already had.
    */
-  async record(record: AuditRecord): Promise<string> {
-    return (await this.#enqueue(record, false)).outcome;
+  record(record: AuditRecord): Promise<Committed> {
+    return this.#enqueue(record, false);
   }
 
-  #enqueue(
-    record: AuditRecord,
-    checkpoint: boolean,
-  ): Promise<{ outcome: string; checkpoint: SignedCheckpoint | null }> {
+  #enqueue(record: AuditRecord, checkpoint: boolean): Promise<Committed> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, checkpoint, resolve, reject });
       if (!this.#scheduled) {
@@ -126,9 +134,7 @@ export class AuditTrail {
     if (batch.length === 0) return;
     try {
       const results = await withOriginLock(this.#store.origin, () => this.#commit(batch));
-      batch.forEach((p, i) =>
-        p.resolve(results[i] as { outcome: string; checkpoint: SignedCheckpoint | null }),
-      );
+      batch.forEach((p, i) => p.resolve(results[i] as Committed));
     } catch (cause) {
       const err =
         cause instanceof StrongroomError
@@ -141,9 +147,7 @@ export class AuditTrail {
   }
 
   /** Build and write one commit (under the origin's lock); retried if the head moved. */
-  async #commit(
-    batch: readonly Pending[],
-  ): Promise<{ outcome: string; checkpoint: SignedCheckpoint | null }[]> {
+  async #commit(batch: readonly Pending[]): Promise<Committed[]> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#commitOnce(batch);
@@ -153,9 +157,7 @@ export class AuditTrail {
     }
   }
 
-  async #commitOnce(
-    batch: readonly Pending[],
-  ): Promise<{ outcome: string; checkpoint: SignedCheckpoint | null }[]> {
+  async #commitOnce(batch: readonly Pending[]): Promise<Committed[]> {
     const now = this.#clock();
     const head = await this.#store.head();
     const ids = batch.flatMap((p) =>
@@ -165,6 +167,48 @@ export class AuditTrail {
 
     const entries: AuditEntry[] = [];
     const outcomes: string[] = [];
+    const waits: number[] = [];
+    // The shared buckets: the same limits as each worker's own, counted over every tab.
+    const buckets = new Map<string, BucketState>();
+    let originBucket: BucketState | undefined = await this.#store.originBucket();
+    let originUsed = false;
+    let wait = 0;
+    const take = (uses: readonly KeyUse[]): boolean => {
+      const next = new Map<string, BucketState>();
+      for (const use of uses) {
+        const stored = current.get(use.id);
+        if (!stored) continue;
+        const limit = Math.min(
+          stored.usesPerMinute ?? this.#limits.keyUsesPerMinute,
+          this.#limits.keyUsesPerMinute,
+        );
+        const taken = takeStored(
+          next.get(use.id) ?? buckets.get(use.id) ?? stored.bucket,
+          limit,
+          now,
+        );
+        if (taken.wait > 0) {
+          wait = taken.wait;
+          return false;
+        }
+        next.set(use.id, taken.state);
+      }
+      let origin = originBucket;
+      for (let i = 0; i < uses.length; i++) {
+        const taken = takeStored(origin, this.#limits.originUsesPerMinute, now);
+        if (taken.wait > 0) {
+          wait = taken.wait;
+          return false;
+        }
+        origin = taken.state;
+      }
+      for (const [id, state] of next) buckets.set(id, state);
+      if (uses.length > 0) {
+        originBucket = origin;
+        originUsed = true;
+      }
+      return true;
+    };
     const usage = new Map<string, { count: number; at: number }>();
     const changed = new Set<string>();
     let seq = head.seq;
@@ -184,6 +228,8 @@ export class AuditTrail {
             break;
           }
         }
+        // Rate limits that add up across tabs.
+        if (outcome === 'ok' && !take(record.uses)) outcome = 'RATE_LIMITED';
         if (outcome === 'ok') {
           for (const use of record.uses) {
             const u = usage.get(use.id) ?? { count: 0, at: now };
@@ -209,6 +255,7 @@ export class AuditTrail {
       const hash = await entryHash(body);
       entries.push({ ...body, hash });
       outcomes.push(outcome);
+      waits.push(outcome === 'RATE_LIMITED' && record.outcome === 'ok' ? wait : 0);
       prev = hash;
     }
 
@@ -254,11 +301,17 @@ export class AuditTrail {
       checkpoints,
       pruneBelow,
       usage,
+      buckets,
+      originBucket: originUsed && originBucket ? originBucket : null,
     });
     for (const [id, count] of counts) this.#keystore.noteUsage(id, count);
     for (const id of changed) this.#keystore.forgetCached(id);
     const asked = checkpoints.find((c) => c.seq === seq) ?? null;
-    return outcomes.map((outcome) => ({ outcome, checkpoint: asked ? signedOf(asked) : null }));
+    return outcomes.map((outcome, i) => ({
+      outcome,
+      checkpoint: asked ? signedOf(asked) : null,
+      ...(waits[i] ? { retryAfterMs: waits[i] } : {}),
+    }));
   }
 
   /** The origin's audit key: loaded, or created on first use (non-extractable). */

@@ -359,7 +359,7 @@ export class ChannelPolicy {
     }
     // `auditAnchor` appended its own entry (with the checkpoint it returns).
     if (trail && !(name === 'auditAnchor' && failure === null)) {
-      const outcome = await trail.record(
+      const { outcome, retryAfterMs } = await trail.record(
         entryOf(failure ? failure.code : 'ok', failure ? 0 : bytesOut(result)),
       );
       if (failure === null && outcome !== 'ok') {
@@ -368,7 +368,10 @@ export class ChannelPolicy {
           outcome as StrongroomError['code'],
           outcome === 'KEY_NOT_FOUND'
             ? 'no such key'
-            : 'the key changed (revoked, rotated or scheduled for deletion) while the call ran',
+            : outcome === 'RATE_LIMITED'
+              ? 'the uses of this key or origin, counted over every tab, reached the rate limit'
+              : 'the key changed (revoked, rotated or scheduled for deletion) while the call ran',
+          outcome === 'RATE_LIMITED' ? { retryAfterMs } : undefined,
         );
       }
     }

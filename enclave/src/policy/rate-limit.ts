@@ -9,6 +9,30 @@
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { RateLimits } from '@strongroom/bridge/protocol';
 
+/** The state of a token bucket as stored (shared by every tab of the origin). */
+export interface BucketState {
+  readonly tokens: number;
+  readonly at: number;
+}
+
+/**
+ * Take one token from a stored bucket of `perMinute` (full when `state` is absent). Returns the
+ * new state, or the milliseconds to wait (and the state unchanged) when it is empty.
+ */
+export function takeStored(
+  state: BucketState | undefined,
+  perMinute: number,
+  now: number,
+): { state: BucketState; wait: number } {
+  const before = state ?? { tokens: perMinute, at: now };
+  const elapsed = Math.max(0, now - before.at);
+  const tokens = Math.min(perMinute, before.tokens + (elapsed * perMinute) / 60_000);
+  if (tokens < 1) {
+    return { state: before, wait: Math.ceil(((1 - tokens) * 60_000) / perMinute) };
+  }
+  return { state: { tokens: tokens - 1, at: now }, wait: 0 };
+}
+
 /** One token bucket. */
 export class TokenBucket {
   readonly perMinute: number;
