@@ -15,6 +15,7 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import type { KeyInfo } from '../../bridge/src/protocol';
 import { b64u, gcmWrapNode, hkdf32, nodeEcdh } from '../support/tokens';
 import type { BrowserFrame } from '../webkit/browser-page';
 import {
@@ -38,29 +39,8 @@ import {
 } from './harness';
 import { type CoreSuite, expect } from './suite';
 
-/** `KeyInfo` as these tests read it. */
-interface Key {
-  id: string;
-  kid: string;
-  alg: string;
-  purpose: string;
-  state: string;
-  version: number;
-  versions: { version: number; kid: string; state: string; publicJwk: JsonWebKey | null }[];
-  provenance: { source: string; from?: { keyId: string; source: string }; pageKnowable: boolean };
-  policy: {
-    maxTokenLifetime: number;
-    usesPerMinute: number;
-    audiences: string[] | null;
-    issuers: string[] | null;
-    subjects: string[] | null;
-    vapidAudiences: string[] | null;
-  };
-  deletion: { scheduledAt: number; destroyAt: number } | null;
-  usage: { count: number };
-  publicJwk: (JsonWebKey & { kid?: string }) | null;
-  maxTokenLifetime: number;
-}
+/** `KeyInfo` as these tests read it: the wire contract's own type. */
+type Key = KeyInfo;
 
 const te = new TextEncoder();
 const PUSH = 'https://push.example.net';

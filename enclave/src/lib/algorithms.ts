@@ -2,6 +2,7 @@
  * The one algorithm table: a key algorithm id resolves to everything the enclave needs to
  * generate, store and use it. Nothing below this module switches on raw algorithm strings.
  */
+import { StrongroomError } from '@strongroom/bridge/errors';
 import type { KeyAlgorithm } from '@strongroom/bridge/protocol';
 
 /** What a key of an algorithm can be used for, in Strongroom's terms. */
@@ -183,6 +184,14 @@ export function algorithm(alg: KeyAlgorithm): AlgorithmSpec {
 /** Every algorithm of the table, in a stable order. */
 export function allAlgorithms(): readonly AlgorithmSpec[] {
   return Object.values(TABLE);
+}
+
+/** The spec of `value`, or `UNSUPPORTED_ALGORITHM` naming `field`. */
+export function specOf(value: unknown, field: string): AlgorithmSpec {
+  if (!isKeyAlgorithm(value)) {
+    throw new StrongroomError('UNSUPPORTED_ALGORITHM', `"${field}" is not a supported algorithm`);
+  }
+  return TABLE[value];
 }
 
 /** True when `value` names an algorithm of the table. */

@@ -19,7 +19,7 @@ import {
   type StoredMaterial,
 } from '../keystore/material';
 import type { Keystore } from '../keystore/store';
-import { type AlgorithmSpec, algorithm, isKeyAlgorithm } from '../lib/algorithms';
+import { type AlgorithmSpec, specOf } from '../lib/algorithms';
 import { assertArity, assertPlainObject } from '../lib/validate';
 import type { Call } from '../policy/index';
 import { POLICY_FIELDS } from '../policy/key-options';
@@ -69,14 +69,7 @@ export async function generateKey(call: Call, args: unknown[]): Promise<KeyInfo>
     'exportable',
     ...POLICY_FIELDS,
   ]);
-  const { alg } = options;
-  if (!isKeyAlgorithm(alg)) {
-    throw new StrongroomError(
-      'UNSUPPORTED_ALGORITHM',
-      `"options.alg" is not a supported algorithm`,
-    );
-  }
-  const spec = algorithm(alg);
+  const spec = specOf(options.alg, 'options.alg');
   const keyOptions = call.newKey(spec, options, 'options', { source: 'generated' });
   const keystore = call.ctx.keystore();
   const material = await generate(keystore, spec, keyOptions.exportable);

@@ -22,7 +22,7 @@ import {
 } from '../keystore/material';
 import type { Keystore } from '../keystore/store';
 import { allVersions } from '../keystore/versions';
-import { type AlgorithmSpec, algorithm, isKeyAlgorithm } from '../lib/algorithms';
+import { type AlgorithmSpec, algorithm, specOf } from '../lib/algorithms';
 import { assertArity, assertBytes, assertKeyId, assertPlainObject } from '../lib/validate';
 import { parseGcmWrapped, wrappedKeyAad } from '../lib/wrapped-key';
 import type { Call } from '../policy/index';
@@ -149,13 +149,7 @@ export async function unwrapKey(call: Call, args: unknown[]): Promise<KeyInfo> {
     'exportable',
     ...POLICY_FIELDS,
   ]);
-  if (!isKeyAlgorithm(options.alg)) {
-    throw new StrongroomError(
-      'UNSUPPORTED_ALGORITHM',
-      `"options.alg" is not a supported algorithm`,
-    );
-  }
-  const spec = algorithm(options.alg);
+  const spec = specOf(options.alg, 'options.alg');
   const keystore = call.ctx.keystore();
   const kekRecord = await call.use(kekId);
   const kek = algorithm(kekRecord.alg).kek;
