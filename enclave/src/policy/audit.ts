@@ -134,7 +134,7 @@ export class AuditTrail {
     if (batch.length === 0) return;
     try {
       const results = await withOriginLock(this.#store.origin, () => this.#commit(batch));
-      batch.forEach((p, i) => p.resolve(results[i] as Committed));
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as Committed);
     } catch (cause) {
       const err =
         cause instanceof StrongroomError
