@@ -4,7 +4,8 @@
  * `dist/release/manifest.json` (with the release digest) and the server configurations
  * `dist/deploy/`. The allowlist comes from `strongroom.config.json` (or
  * `STRONGROOM_ALLOWED_ORIGINS`, comma-separated); the commit from `STRONGROOM_COMMIT` or
- * `git rev-parse HEAD`.
+ * `git rev-parse HEAD`; the manifest's version from `STRONGROOM_RELEASE_VERSION` or the git
+ * tag on HEAD (`releaseVersion`).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,34 @@ export function readBuildConfig(): EnclaveBuildConfig {
   if (fromEnv) return { allowedOrigins: fromEnv.split(',').map((o) => o.trim()) };
   return JSON.parse(readFileSync(`${ROOT}strongroom.config.json`, 'utf8')) as EnclaveBuildConfig;
 }
+
+/**
+ * The release's own version, for the manifest: `STRONGROOM_RELEASE_VERSION`, else the git tag
+ * on HEAD (`v1.2.3` → `1.2.3`), else the enclave package's version. Must be a semantic
+ * version: `strongroom-verify --min-version` compares it to refuse rollbacks.
+ */
+export function releaseVersion(env: NodeJS.ProcessEnv = process.env): string {
+  let version = env.STRONGROOM_RELEASE_VERSION;
+  if (!version) {
+    try {
+      const tag = execFileSync('git', ['describe', '--tags', '--exact-match', 'HEAD'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+      version = tag.replace(/^v/, '');
+    } catch {
+      version = enclaveVersion();
+    }
+  }
+  if (!SEMVER.test(version)) {
+    throw new Error(`release version ${JSON.stringify(version)} is not a semantic version`);
+  }
+  return version;
+}
+
+/** A semantic version (2.0.0), without build metadata. */
+export const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?$/;
 
 /** The source commit: `STRONGROOM_COMMIT`, else `git rev-parse HEAD` in the repository. */
 export function sourceCommit(): string {
@@ -48,9 +77,9 @@ export async function buildRelease(): Promise<{ releaseDigest: string; files: nu
   const manifest = await createManifest({
     dir: outDir,
     name: pkg.name,
-    version: enclaveVersion(),
+    version: releaseVersion(),
     commit: sourceCommit(),
-    allowedOrigins: config.allowedOrigins,
+    ...config,
   });
   if (manifest.releaseDigest !== built.releaseDigest) throw new Error('release digest mismatch');
   await writeManifest(manifest, `${ROOT}dist/release/manifest.json`);

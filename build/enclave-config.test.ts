@@ -5,6 +5,7 @@ import {
   cacheControl,
   contentSecurityPolicy,
   enclaveHeaders,
+  httpsHeaders,
   normalizeConfig,
   resolveRateLimits,
 } from './enclave-config';
@@ -68,7 +69,10 @@ describe('the headers', () => {
     const csp = contentSecurityPolicy(['https://a.example', 'https://b.example']);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");
-    expect(csp).toContain("worker-src 'self' blob:");
+    // Only blob: (the verified key worker): 'self' would let a moment of injected code
+    // register a service worker that outlives it.
+    expect(csp).toContain('worker-src blob:;');
+    expect(csp).not.toMatch(/worker-src[^;]*'self'/);
     expect(csp).toContain('frame-ancestors https://a.example https://b.example');
     expect(csp).toContain("require-trusted-types-for 'script'");
     expect(csp).not.toContain('unsafe');
@@ -84,8 +88,27 @@ describe('the headers', () => {
     expect(h['Permissions-Policy']).not.toMatch(/=\*|\(self\)/);
   });
 
+  it('block scripts without integrity (Integrity-Policy) and keep HSTS for https', () => {
+    expect(enclaveHeaders(['https://a.example'])['Integrity-Policy']).toBe(
+      'blocked-destinations=(script)',
+    );
+    expect(httpsHeaders()['Strict-Transport-Security']).toMatch(
+      /^max-age=(\d+); includeSubDomains$/,
+    );
+    expect(
+      Number(/max-age=(\d+)/.exec(httpsHeaders()['Strict-Transport-Security'] ?? '')?.[1]),
+    ).toBeGreaterThanOrEqual(31_536_000);
+  });
+
   it('cache content-addressed assets forever and revalidate the rest', () => {
     expect(cacheControl('assets/index-abc.js')).toContain('immutable');
+    expect(cacheControl('assets/index-abc.js', 304)).toContain('immutable');
     expect(cacheControl('index.html')).toBe('no-cache');
+  });
+
+  it('never let an error be stored: a 404 under assets/ is no-store', () => {
+    expect(cacheControl('assets/missing.js', 404)).toBe('no-store');
+    expect(cacheControl('index.html', 404)).toBe('no-store');
+    expect(cacheControl('assets/a.js', 500)).toBe('no-store');
   });
 });

@@ -109,7 +109,10 @@ export function contentSecurityPolicy(allowedOrigins: readonly string[]): string
   return [
     "default-src 'none'",
     "script-src 'self'",
-    "worker-src 'self' blob:",
+    // The key worker starts only from a blob: URL of verified bytes (load-worker.ts). No
+    // 'self': it would let code that runs here once register a service worker from this
+    // origin, which outlives the page and could answer every later request.
+    'worker-src blob:',
     "style-src 'self'",
     "connect-src 'self'",
     "img-src 'self'",
@@ -155,10 +158,32 @@ export function enclaveHeaders(allowedOrigins: readonly string[]): Record<string
     'Referrer-Policy': 'no-referrer',
     'Permissions-Policy': DENIED_FEATURES.map((f) => `${f}=()`).join(', '),
     'X-Content-Type-Options': 'nosniff',
+    // Chromium (138+): refuse any script this document loads without an integrity, so a
+    // script injected into index.html without SRI does not run. Browsers that do not know the
+    // header ignore it; SRI on every tag still applies there.
+    'Integrity-Policy': 'blocked-destinations=(script)',
   };
 }
 
-/** Cache-Control for a file: content-addressed assets are immutable, the rest revalidate. */
-export function cacheControl(path: string): string {
+/**
+ * Headers that only an https response may carry: HSTS. Sent by the https configurations
+ * (nginx, Caddy, `_headers`), not by the loopback http servers (browsers ignore HSTS over http).
+ * Two years, this host and its subdomains; no `preload` (a deployer's decision, hard to undo).
+ */
+export function httpsHeaders(): Record<string, string> {
+  return { 'Strict-Transport-Security': 'max-age=63072000; includeSubDomains' };
+}
+
+/** Cache-Control of every response that is not a 200 of an existing file: never stored. */
+export const NO_STORE = 'no-store';
+
+/**
+ * Cache-Control for a response: an existing content-addressed asset (200 or 304 under
+ * `assets/`) is immutable, any other existing file revalidates (`no-cache`), and everything
+ * else — a 404 under `assets/` above all, which would otherwise be cached for a year and mask
+ * the file once it is deployed — is `no-store`.
+ */
+export function cacheControl(path: string, status = 200): string {
+  if (status !== 200 && status !== 304) return NO_STORE;
   return path.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
 }

@@ -47,6 +47,13 @@ afterAll(async () => {
 });
 
 describe('the static server', () => {
+  it('answers a missing file under assets/ with no-store, whatever the per-path headers say', async () => {
+    const res = await get('/assets/missing.js');
+    expect(res.status).toBe(404);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-test']).toBe('1');
+  });
+
   it('serves files with their headers and type', async () => {
     const index = await get('/');
     expect(index).toMatchObject({ status: 200, body: '<p>hi</p>' });

@@ -65,7 +65,7 @@ function serveSite(spec: SiteSpec): Server {
     const path = resolvePath(url.pathname);
     const headers = spec.headers?.(path ?? '') ?? {};
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { ...headers, Allow: 'GET, HEAD' });
+      res.writeHead(405, { ...headers, 'Cache-Control': 'no-store', Allow: 'GET, HEAD' });
       res.end();
       return;
     }
@@ -80,7 +80,12 @@ function serveSite(spec: SiteSpec): Server {
       size = -1;
     }
     if (!file || size < 0 || !path) {
-      res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+      // Never cacheable: a cached 404 under assets/ would hide the file once it is deployed.
+      res.writeHead(404, {
+        ...headers,
+        'Cache-Control': 'no-store',
+        'Content-Type': 'text/plain; charset=utf-8',
+      });
       res.end('not found\n');
       return;
     }

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cacheControl, enclaveHeaders } from '../enclave-config';
+import { cacheControl, enclaveHeaders, httpsHeaders } from '../enclave-config';
 import { generateDeployConfigs } from './generate-deploy-configs';
 
 const ORIGINS = ['https://app.example', 'https://admin.app.example'];
@@ -75,15 +75,25 @@ interface Answer {
   headers: Record<string, string>;
 }
 
-/** Every header an enclave response for `file` must carry, with its exact value. */
-function expected(file: string): Record<string, string> {
-  return { ...enclaveHeaders([...ORIGINS].sort()), 'Cache-Control': cacheControl(file) };
+/**
+ * Every header an enclave response for `file` with `status` must carry, with its exact value:
+ * HSTS included (all three configurations are https ones), and `no-store` on an error.
+ */
+function expected(file: string, status: number): Record<string, string> {
+  return {
+    ...enclaveHeaders([...ORIGINS].sort()),
+    ...httpsHeaders(),
+    'Cache-Control': cacheControl(file, status),
+  };
 }
 
 /** The enclave headers of an answer (lower-case names mapped back to the expected spelling). */
-function enclaveHeadersOf(answer: Answer, file: string): Record<string, string> {
+function enclaveHeadersOf(answer: Answer, file: string, status: number): Record<string, string> {
   return Object.fromEntries(
-    Object.keys(expected(file)).map((name) => [name, answer.headers[name.toLowerCase()] ?? '']),
+    Object.keys(expected(file, status)).map((name) => [
+      name,
+      answer.headers[name.toLowerCase()] ?? '',
+    ]),
   );
 }
 
@@ -153,15 +163,21 @@ const REQUESTS: [path: string, file: string, status: number][] = [
   ['/index.html', 'index.html', 200],
   ['/assets/index-3f2a.js', 'assets/index-3f2a.js', 200],
   ['/assets/index-3f2a.css', 'assets/index-3f2a.css', 200],
+  // A 404 under /assets/ must never be cached: cached for a year (immutable), it would hide
+  // the file once deployed, or keep a probe's answer. Likewise any other error.
   ['/assets/missing.js', 'assets/missing.js', 404],
+  ['/assets/index-3f2a.js.map', 'assets/index-3f2a.js.map', 404],
+  ['/missing.html', 'missing.html', 404],
 ];
 
 function checkAnswers(answers: Map<string, Answer>): void {
   for (const [path, file, status] of REQUESTS) {
     const answer = answers.get(path);
     expect(answer?.status, path).toBe(status);
-    if (answer) expect(enclaveHeadersOf(answer, file), path).toEqual(expected(file));
+    if (answer)
+      expect(enclaveHeadersOf(answer, file, status), path).toEqual(expected(file, status));
   }
+  expect(answers.get('/assets/missing.js')?.headers['cache-control']).toBe('no-store');
   const js = answers.get('/assets/index-3f2a.js')?.headers['content-type'] ?? '';
   expect(js, 'module scripts need a JavaScript MIME type').toMatch(
     /^(text|application)\/javascript\b/,

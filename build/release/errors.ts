@@ -20,6 +20,11 @@ export const RELEASE_ERROR_CODES = [
   'UNTRUSTED_MATERIAL',
   /** The trusted root or the public key given to the verifier cannot be read. */
   'TRUST_INPUT_INVALID',
+  /**
+   * Sigstore's trusted root could not be fetched through TUF (offline, proxy, DNS): nothing is
+   * known about the bundle yet. Give the trusted root as a file to verify offline.
+   */
+  'TRUSTED_ROOT_UNAVAILABLE',
   /** Signing could not complete (no identity token, unreachable service, bad key). */
   'SIGNING_FAILED',
 ] as const;

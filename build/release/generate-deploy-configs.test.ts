@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cacheControl, enclaveHeaders } from '../enclave-config';
+import { cacheControl, enclaveHeaders, httpsHeaders } from '../enclave-config';
 import { generateDeployConfigs, writeDeployConfigs } from './generate-deploy-configs';
 
 const ORIGINS = ['https://app.example', 'https://admin.app.example'];
@@ -11,18 +11,35 @@ const configs = generateDeployConfigs(ORIGINS, { serverName: 'kms.app.example' }
 
 /** Every header an enclave response must carry for `path`, with its exact value. */
 function expected(path: string): Record<string, string> {
-  return { ...enclaveHeaders(SORTED), 'Cache-Control': cacheControl(path) };
+  return { ...enclaveHeaders(SORTED), ...httpsHeaders(), 'Cache-Control': cacheControl(path) };
 }
 
 type Headers = Record<string, string>;
 
-/** nginx: `location <prefix> { add_header Name "value" always; … }` → headers per location. */
-function parseNginx(text: string): Map<string, Headers> {
+/** nginx `map $status $var { 200 "v"; … }`: the value of each variable for `status`. */
+function nginxMaps(text: string, status: number): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(/map \$status (\$\w+) \{([^}]*)\}/g)) {
+    const entries = new Map(
+      [...(m[2] ?? '').matchAll(/(\w+) "([^"]*)";/g)].map((e) => [e[1] ?? '', e[2] ?? '']),
+    );
+    out.set(m[1] ?? '', entries.get(String(status)) ?? entries.get('default') ?? '');
+  }
+  return out;
+}
+
+/**
+ * nginx: `location <prefix> { add_header Name "value" always; … }` → headers per location, a
+ * `$variable` value resolved through its status map (default: a 200).
+ */
+function parseNginx(text: string, status = 200): Map<string, Headers> {
+  const maps = nginxMaps(text, status);
   const out = new Map<string, Headers>();
   for (const m of text.matchAll(/location\s+(\S+)\s*\{([^}]*)\}/g)) {
     const headers: Headers = {};
     for (const h of (m[2] ?? '').matchAll(/add_header\s+([A-Za-z-]+)\s+"([^"]*)"\s+always;/g)) {
-      headers[h[1] ?? ''] = h[2] ?? '';
+      const value = h[2] ?? '';
+      headers[h[1] ?? ''] = value.startsWith('$') ? (maps.get(value) ?? value) : value;
     }
     out.set(m[1] ?? '', headers);
   }
@@ -110,6 +127,14 @@ describe('generateDeployConfigs', () => {
       expect(text).toContain(`frame-ancestors ${SORTED.join(' ')};`);
       expect(text).not.toMatch(/frame-ancestors[^;]*\*/);
     }
+  });
+
+  it('nginx and Caddy send no-store on an error (a 404 under /assets/ is never cached)', () => {
+    expect(nginxFor(parseNginx(configs['nginx.conf'], 404), '/assets/missing.js')).toEqual({
+      ...expected('assets/missing.js'),
+      'Cache-Control': 'no-store',
+    });
+    expect(configs.Caddyfile).toMatch(/\thandle_errors \{\n\t\theader Cache-Control "no-store"\n/);
   });
 
   it('long-caches assets as immutable and revalidates index.html', () => {

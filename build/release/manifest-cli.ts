@@ -3,13 +3,15 @@
  * [--out dist/release/manifest.json] [--deploy-dir dist/deploy]`: write the release manifest of
  * the built enclave and the server configurations. The allowlist is read exactly as `npm run build`
  * reads it (strongroom.config.json or STRONGROOM_ALLOWED_ORIGINS), so the manifest lists what was
- * compiled in; the version is the enclave package's, the commit `git rev-parse HEAD`.
+ * compiled in (rate limits and consent settings too); the version is the release's
+ * (`STRONGROOM_RELEASE_VERSION` or the git tag on HEAD, else the enclave package's), the commit
+ * `git rev-parse HEAD`.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs, promisify } from 'node:util';
-import { readBuildConfig } from '../build';
-import { enclaveVersion, ROOT } from '../vite-enclave';
+import { readBuildConfig, releaseVersion } from '../build';
+import { ROOT } from '../vite-enclave';
 import { describeError, isMain } from './cli-util';
 import { DEPLOY_DIR, writeDeployConfigs } from './generate-deploy-configs';
 import { createManifest, MANIFEST_PATH, writeManifest } from './manifest';
@@ -43,9 +45,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const manifest = await createManifest({
       dir: values.dir,
       name: pkg.name,
-      version: enclaveVersion(),
+      version: releaseVersion(),
       commit: values.commit ?? (await gitHead()),
-      allowedOrigins: readBuildConfig().allowedOrigins,
+      ...readBuildConfig(),
     });
     const path = await writeManifest(manifest, values.out);
     const configs = await writeDeployConfigs(manifest.allowedOrigins, values['deploy-dir']);

@@ -4,6 +4,7 @@
  * read files from disk: {@link assertManifest} refuses anything outside the documented shape and
  * any path that could leave the release folder.
  */
+import { type EnclaveBuildConfig, normalizeConfig } from '../enclave-config';
 import { ReleaseVerificationError } from './errors';
 import { releaseDigest } from './release-digest';
 
@@ -19,9 +20,39 @@ export interface ManifestFile {
   readonly sha384: string;
 }
 
+/**
+ * The response headers the release must be served with, per path class (signed with the
+ * manifest, so a verifier needs no other source of truth). Names as written, values exact.
+ */
+export interface ManifestHeaders {
+  /** On every response of the enclave origin, errors included (CSP, COOP, CORP, …). */
+  readonly all: Readonly<Record<string, string>>;
+  /** On every response when served over https (HSTS). */
+  readonly https: Readonly<Record<string, string>>;
+  /** `Cache-Control` by path class. */
+  readonly cacheControl: {
+    /** A 200 of an existing file under `assets/` (content-addressed). */
+    readonly assets: string;
+    /** A 200 of any other existing file (`index.html`, `/`). */
+    readonly other: string;
+    /** Anything else: a 404 under `assets/` above all. */
+    readonly error: string;
+  };
+  /** Accepted MIME essences (`type/subtype`, lower case) by file extension, e.g. `js`. */
+  readonly contentTypes: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The build configuration compiled into the release: everything a rebuild needs besides source. */
+export interface ManifestBuildConfig {
+  readonly allowedOrigins: readonly string[];
+  readonly rateLimits: Readonly<Record<string, number>>;
+  readonly consentTimeoutMs: number;
+  readonly consentOnFirstConnection: boolean;
+}
+
 /** The signed description of one enclave release. */
 export interface Manifest {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: 2;
   /** Package name, e.g. `strongroom`. */
   readonly name: string;
   /** Release version, e.g. `0.1.0`. */
@@ -30,6 +61,13 @@ export interface Manifest {
   readonly commit: string;
   /** Origins compiled into the build as allowed to embed the enclave, sorted. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * The whole normalized build configuration (`normalizeConfig`): `--rebuild` builds with it,
+   * so the manifest carries every build input besides the source at `commit`.
+   */
+  readonly buildConfig: ManifestBuildConfig;
+  /** The headers every response must carry, per path class. */
+  readonly headers: ManifestHeaders;
   /** The digests of `index.html`, the one file SRI cannot pin. */
   readonly indexHtml: {
     readonly path: 'index.html';
@@ -121,11 +159,13 @@ export function assertManifest(v: unknown): asserts v is Manifest {
     'version',
     'commit',
     'allowedOrigins',
+    'buildConfig',
+    'headers',
     'indexHtml',
     'releaseDigest',
     'files',
   ]);
-  if (v.schemaVersion !== 1) fail('schemaVersion', '1', v.schemaVersion);
+  if (v.schemaVersion !== 2) fail('schemaVersion', '2', v.schemaVersion);
   str(v.name, 'name');
   str(v.version, 'version');
   str(v.commit, 'commit', COMMIT);
@@ -136,6 +176,8 @@ export function assertManifest(v: unknown): asserts v is Manifest {
     const origin = str(o, `allowedOrigins[${i}]`);
     if (origin.includes('*')) fail(`allowedOrigins[${i}]`, 'an origin without wildcard', origin);
   });
+  assertBuildConfig(v.buildConfig, v.allowedOrigins as string[]);
+  assertHeaders(v.headers);
   const index = v.indexHtml;
   if (!isRecord(index)) fail('indexHtml', 'an object', index);
   onlyKeys(index, 'indexHtml', ['path', 'sha256', 'sha384']);
@@ -161,4 +203,74 @@ export function assertManifest(v: unknown): asserts v is Manifest {
   if (v.releaseDigest !== releaseDigest(v.files as ManifestFile[])) {
     fail('releaseDigest', 'the release digest of "files"', v.releaseDigest);
   }
+}
+
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+/** A header value a server can send as it is: printable ASCII, no CR/LF. */
+const HEADER_VALUE = /^[\x20-\x7e]{1,2048}$/;
+const MIME_ESSENCE = /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/;
+
+function assertHeaderMap(v: unknown, field: string): void {
+  if (!isRecord(v)) fail(field, 'an object', v);
+  for (const [name, value] of Object.entries(v)) {
+    if (!HEADER_NAME.test(name)) fail(`${field}.${name}`, 'a header name', name);
+    str(value, `${field}.${name}`, HEADER_VALUE);
+  }
+}
+
+function assertHeaders(v: unknown): void {
+  if (!isRecord(v)) fail('headers', 'an object', v);
+  onlyKeys(v, 'headers', ['all', 'https', 'cacheControl', 'contentTypes']);
+  assertHeaderMap(v.all, 'headers.all');
+  if (isRecord(v.all) && Object.keys(v.all).length === 0) fail('headers.all', 'headers', 'none');
+  assertHeaderMap(v.https, 'headers.https');
+  const cache = v.cacheControl;
+  if (!isRecord(cache)) fail('headers.cacheControl', 'an object', cache);
+  onlyKeys(cache, 'headers.cacheControl', ['assets', 'other', 'error']);
+  for (const key of ['assets', 'other', 'error'])
+    str(cache[key], `headers.cacheControl.${key}`, HEADER_VALUE);
+  const types = v.contentTypes;
+  if (!isRecord(types)) fail('headers.contentTypes', 'an object', types);
+  for (const [ext, list] of Object.entries(types)) {
+    if (!/^[a-z0-9]{1,16}$/.test(ext)) fail(`headers.contentTypes.${ext}`, 'an extension', ext);
+    if (!Array.isArray(list) || list.length === 0)
+      fail(`headers.contentTypes.${ext}`, 'a non-empty array', list);
+    list.forEach((t, i) => {
+      str(t, `headers.contentTypes.${ext}[${i}]`, MIME_ESSENCE);
+    });
+  }
+}
+
+function assertBuildConfig(v: unknown, allowedOrigins: readonly string[]): void {
+  if (!isRecord(v)) fail('buildConfig', 'an object', v);
+  onlyKeys(v, 'buildConfig', [
+    'allowedOrigins',
+    'rateLimits',
+    'consentTimeoutMs',
+    'consentOnFirstConnection',
+  ]);
+  let normalized: EnclaveBuildConfig;
+  try {
+    normalized = normalizeConfig(v as unknown as EnclaveBuildConfig);
+  } catch (err) {
+    fail('buildConfig', 'a valid build configuration', err instanceof Error ? err.message : err);
+  }
+  // Exactly its own normalized form (nothing left to a default that could change), and the
+  // same allowlist as the top-level field.
+  if (JSON.stringify(sortKeys(normalized)) !== JSON.stringify(sortKeys(v))) {
+    fail('buildConfig', 'a normalized build configuration (every field explicit)', 'another');
+  }
+  if (JSON.stringify(v.allowedOrigins) !== JSON.stringify(allowedOrigins)) {
+    fail('buildConfig.allowedOrigins', 'the top-level allowedOrigins', 'a different list');
+  }
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (!isRecord(v)) return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys(v[k])]),
+  );
 }

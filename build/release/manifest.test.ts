@@ -2,6 +2,8 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_RATE_LIMITS } from '../../bridge/src/protocol';
+import { enclaveHeaders, httpsHeaders } from '../enclave-config';
 import { canonicalJson } from './canonical-json';
 import { ReleaseVerificationError } from './errors';
 import {
@@ -72,6 +74,34 @@ describe('createManifest', () => {
     expect(m.releaseDigest).toBe(releaseDigest(m.files));
   });
 
+  it('carries the whole build configuration and the headers per path class (signed with it)', async () => {
+    const m = await createManifest({
+      ...options(),
+      rateLimits: { keyCreationsPerMinute: 7 },
+      consentTimeoutMs: 9_000,
+    });
+    expect(m.buildConfig).toEqual({
+      allowedOrigins: m.allowedOrigins,
+      rateLimits: { ...DEFAULT_RATE_LIMITS, keyCreationsPerMinute: 7 },
+      consentTimeoutMs: 9_000,
+      consentOnFirstConnection: false,
+    });
+    expect(m.headers).toEqual({
+      all: enclaveHeaders(m.allowedOrigins),
+      https: httpsHeaders(),
+      cacheControl: {
+        assets: 'public, max-age=31536000, immutable',
+        other: 'no-cache',
+        error: 'no-store',
+      },
+      contentTypes: expect.objectContaining({
+        js: ['application/javascript', 'text/javascript'],
+        css: ['text/css'],
+      }),
+    });
+    expect(m.headers.all['Content-Security-Policy']).toContain('worker-src blob:;');
+  });
+
   it('is reproducible: the same folder gives the same bytes', async () => {
     const a = canonicalJson(await createManifest(options()));
     const b = canonicalJson(await createManifest(options()));
@@ -126,7 +156,29 @@ describe('assertManifest', () => {
     it.each<[string, () => unknown, string]>([
       ['not an object', () => [], 'manifest'],
       ['an unknown field', () => edit({ extra: 1 }), 'manifest.extra'],
-      ['schemaVersion 2', () => edit({ schemaVersion: 2 }), 'schemaVersion'],
+      ['schemaVersion 1', () => edit({ schemaVersion: 1 }), 'schemaVersion'],
+      ['no buildConfig', () => edit({ buildConfig: undefined }), 'buildConfig'],
+      [
+        'a buildConfig left to defaults',
+        () => edit({ buildConfig: { allowedOrigins: good.allowedOrigins } }),
+        'buildConfig',
+      ],
+      [
+        'a buildConfig of another allowlist',
+        () => edit({ buildConfig: { ...good.buildConfig, allowedOrigins: ['https://x.example'] } }),
+        'buildConfig.allowedOrigins',
+      ],
+      ['no headers', () => edit({ headers: undefined }), 'headers'],
+      [
+        'a header value with a newline',
+        () => edit({ headers: { ...good.headers, all: { 'X-A': 'a\nb' } } }),
+        'headers.all.X-A',
+      ],
+      [
+        'a content type that is not a MIME essence',
+        () => edit({ headers: { ...good.headers, contentTypes: { js: ['javascript'] } } }),
+        'headers.contentTypes.js[0]',
+      ],
       ['an empty name', () => edit({ name: '' }), 'name'],
       ['a short commit', () => edit({ commit: 'abc' }), 'commit'],
       ['an uppercase commit', () => edit({ commit: 'A'.repeat(40) }), 'commit'],

@@ -5,28 +5,71 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { normalizeConfig } from '../enclave-config';
+import {
+  cacheControl,
+  type EnclaveBuildConfig,
+  enclaveHeaders,
+  httpsHeaders,
+  normalizeConfig,
+} from '../enclave-config';
 import { canonicalJson } from './canonical-json';
 import { sha256Hex, sha384Sri } from './digest';
-import { assertManifest, type Manifest, type ManifestFile } from './manifest-schema';
+import {
+  assertManifest,
+  type Manifest,
+  type ManifestBuildConfig,
+  type ManifestFile,
+  type ManifestHeaders,
+} from './manifest-schema';
 import { releaseDigest } from './release-digest';
 
-export type { Manifest, ManifestFile } from './manifest-schema';
+export type {
+  Manifest,
+  ManifestBuildConfig,
+  ManifestFile,
+  ManifestHeaders,
+} from './manifest-schema';
 export { assertManifest, isSafeReleasePath } from './manifest-schema';
 
 /** The default location of the manifest, relative to the repository root. */
 export const MANIFEST_PATH = 'dist/release/manifest.json';
 
-/** Inputs of {@link createManifest}. */
-export interface CreateManifestOptions {
+/**
+ * Accepted `Content-Type` essences by extension: module scripts need a JavaScript MIME type
+ * (nosniff is set), stylesheets text/css. nginx 1.22 maps .js to application/javascript.
+ */
+export const CONTENT_TYPES: Readonly<Record<string, readonly string[]>> = {
+  css: ['text/css'],
+  html: ['text/html'],
+  js: ['application/javascript', 'text/javascript'],
+  mjs: ['application/javascript', 'text/javascript'],
+};
+
+/** The headers a release must be served with, from build/enclave-config.ts. */
+export function manifestHeaders(allowedOrigins: readonly string[]): ManifestHeaders {
+  return {
+    all: enclaveHeaders(allowedOrigins),
+    https: httpsHeaders(),
+    cacheControl: {
+      assets: cacheControl('assets/x'),
+      other: cacheControl('index.html'),
+      error: cacheControl('assets/x', 404),
+    },
+    contentTypes: CONTENT_TYPES,
+  };
+}
+
+/**
+ * Inputs of {@link createManifest}: the release folder, its identity, and the build
+ * configuration it was built with (omitted options are the defaults, written out in full).
+ */
+export interface CreateManifestOptions extends EnclaveBuildConfig {
   /** The built enclave folder, e.g. `dist/enclave`. */
   readonly dir: string;
   readonly name: string;
   readonly version: string;
   /** Full git commit hash the build comes from. */
   readonly commit: string;
-  /** Origins allowed to embed the enclave (validated, deduplicated and sorted). */
-  readonly allowedOrigins: readonly string[];
 }
 
 /**
@@ -71,7 +114,14 @@ export function describeFile(path: string, bytes: Uint8Array): ManifestFile {
  * ```
  */
 export async function createManifest(options: CreateManifestOptions): Promise<Manifest> {
-  const { allowedOrigins } = normalizeConfig({ allowedOrigins: options.allowedOrigins });
+  const config = normalizeConfig(options);
+  const { allowedOrigins } = config;
+  const buildConfig: ManifestBuildConfig = {
+    allowedOrigins,
+    rateLimits: { ...config.rateLimits },
+    consentTimeoutMs: config.consentTimeoutMs as number,
+    consentOnFirstConnection: config.consentOnFirstConnection as boolean,
+  };
   const files: ManifestFile[] = [];
   for (const path of await listFiles(options.dir)) {
     files.push(describeFile(path, await readFile(join(options.dir, path))));
@@ -79,11 +129,13 @@ export async function createManifest(options: CreateManifestOptions): Promise<Ma
   const index = files.find((f) => f.path === 'index.html');
   if (!index) throw new Error(`${options.dir}: no index.html`);
   const manifest: Manifest = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     name: options.name,
     version: options.version,
     commit: options.commit,
     allowedOrigins,
+    buildConfig,
+    headers: manifestHeaders(allowedOrigins),
     indexHtml: { path: 'index.html', sha256: index.sha256, sha384: index.sha384 },
     releaseDigest: releaseDigest(files),
     files,

@@ -60,7 +60,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     const options: SignOptions = key
-      ? { kind: 'key', privateKeyPem: await readFile(key, 'utf8') }
+      ? {
+          kind: 'key',
+          privateKeyPem: await readFile(key, 'utf8'),
+          ...optional('tsaUrl', str('tsa-url')),
+        }
       : {
           kind: 'keyless',
           ...optional('identityToken', str('identity-token')),

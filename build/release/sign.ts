@@ -30,7 +30,16 @@ import { ReleaseVerificationError } from './errors';
 
 /** How to sign: see the module comment. */
 export type SignOptions =
-  | { readonly kind: 'key'; readonly privateKeyPem: string }
+  | {
+      readonly kind: 'key';
+      readonly privateKeyPem: string;
+      /**
+       * A timestamp authority (RFC 3161): the bundle then carries a trusted time of signing, so
+       * a signature made after the key was revoked or leaked can be told apart. None by default
+       * (key-based signing needs no network otherwise).
+       */
+      readonly tsaUrl?: string;
+    }
   | {
       readonly kind: 'keyless';
       /** An OIDC token; if absent, GitHub Actions' token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN) is asked. */
@@ -114,6 +123,7 @@ export async function signManifest(
   const witnesses: Witness[] = [];
   if (options.kind === 'key') {
     signer = keySigner(options.privateKeyPem);
+    if (options.tsaUrl) witnesses.push(new TSAWitness({ tsaBaseURL: options.tsaUrl }));
   } else {
     const base = { identityProvider: identityProvider(options.identityToken) };
     signer = new FulcioSigner(

@@ -146,6 +146,79 @@ describe('keyless bundles (offline, mock Fulcio/Rekor/TSA)', () => {
     trustedRoot: mock.trustedRoot,
   });
 
+  describe('a key-signed bundle with a timestamp authority configured', () => {
+    it('carries an RFC 3161 timestamp and still verifies against the key', async () => {
+      const key = p256();
+      const bundle = await signManifest(DATA, {
+        kind: 'key',
+        privateKeyPem: key.privateKeyPem,
+        tsaUrl: mock.tsaUrl,
+      });
+      expect(bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps).toHaveLength(
+        1,
+      );
+      // Checked against the TSA of a trusted root, and set aside without one.
+      await expect(
+        verifyBundle(bundle, DATA, {
+          kind: 'key',
+          publicKeyPem: key.publicKeyPem,
+          trustedRoot: mock.trustedRoot,
+        }),
+      ).resolves.toMatchObject({ kind: 'key' });
+      await expect(
+        verifyBundle(bundle, DATA, { kind: 'key', publicKeyPem: key.publicKeyPem }),
+      ).resolves.toMatchObject({ kind: 'key' });
+    });
+
+    it('fails a forged timestamp when the TSA is to be checked', async () => {
+      const key = p256();
+      const bundle = await signManifest(DATA, {
+        kind: 'key',
+        privateKeyPem: key.privateKeyPem,
+        tsaUrl: mock.tsaUrl,
+      });
+      const forged = structuredClone(bundle);
+      const ts = forged.verificationMaterial.timestampVerificationData?.rfc3161Timestamps?.[0];
+      if (ts) ts.signedTimestamp = Buffer.from('not a timestamp').toString('base64');
+      const err = await verifyBundle(forged, DATA, {
+        kind: 'key',
+        publicKeyPem: key.publicKeyPem,
+        trustedRoot: mock.trustedRoot,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ReleaseVerificationError);
+    });
+  });
+
+  describe('when no trusted root is given and TUF cannot be reached (offline)', () => {
+    it('names the failed trusted-root fetch (TRUSTED_ROOT_UNAVAILABLE), not BUNDLE_MALFORMED', async () => {
+      const bundle = await keyless();
+      const { mkdtemp, rm } = await import('node:fs/promises');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      const cachePath = await mkdtemp(join(tmpdir(), 'strongroom-tuf-'));
+      try {
+        const err = await verifyBundle(bundle, DATA, {
+          kind: 'keyless',
+          identity: IDENTITY,
+          issuer: ISSUER,
+          // A closed loopback port: what an offline machine sees.
+          tuf: { mirrorURL: 'http://127.0.0.1:9', cachePath },
+        }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(ReleaseVerificationError);
+        expect((err as ReleaseVerificationError).code).toBe('TRUSTED_ROOT_UNAVAILABLE');
+        expect((err as Error).message).toMatch(/trusted root through TUF \(.+\).*--trusted-root/);
+      } finally {
+        await rm(cachePath, { recursive: true, force: true });
+      }
+    });
+  });
+
   it('signs a v0.3 bundle with one leaf certificate, a log entry and a timestamp, and verifies it', async () => {
     const bundle = await keyless();
     expect(bundle.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');

@@ -30,7 +30,16 @@ import { ReleaseVerificationError } from './errors';
 
 /** Who must have signed. */
 export type SignerPolicy =
-  | { readonly kind: 'key'; readonly publicKeyPem: string }
+  | {
+      readonly kind: 'key';
+      readonly publicKeyPem: string;
+      /**
+       * A trusted root whose timestamp authorities check the bundle's RFC 3161 timestamp (a
+       * key-signed release timestamped by a TSA): then one verified timestamp is required.
+       * Absent: a timestamp in the bundle is set aside unchecked and the signature stands alone.
+       */
+      readonly trustedRoot?: unknown;
+    }
   | {
       readonly kind: 'keyless';
       /** The certificate's Subject Alternative Name, compared exactly (e.g. the workflow URI with its ref). */
@@ -42,6 +51,8 @@ export type SignerPolicy =
        * is fetched through TUF (needs network).
        */
       readonly trustedRoot?: unknown;
+      /** Where TUF fetches the trusted root from (default Sigstore's CDN) and caches it. */
+      readonly tuf?: { readonly mirrorURL?: string; readonly cachePath?: string };
     };
 
 /** What verification established. */
@@ -93,10 +104,14 @@ function readPublicKey(pem: string): KeyObject {
   }
 }
 
-function keyTrustMaterial(expectedHint: string, publicKey: KeyObject): TrustMaterial {
+function keyTrustMaterial(
+  expectedHint: string,
+  publicKey: KeyObject,
+  timestampAuthorities: TrustMaterial['timestampAuthorities'] = [],
+): TrustMaterial {
   return {
     certificateAuthorities: [],
-    timestampAuthorities: [],
+    timestampAuthorities,
     tlogs: [],
     ctlogs: [],
     publicKey: (hint) => {
@@ -139,11 +154,25 @@ function translate(err: unknown): never {
   throw malformed('the verification material in the bundle cannot be parsed', err);
 }
 
+/** An error with its causes, e.g. `fetch failed: getaddrinfo ENOTFOUND tuf-repo-cdn.sigstore.dev`. */
+function causeChain(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 6; depth++) {
+    const code = (current as { code?: unknown }).code;
+    const text = current.message || (typeof code === 'string' ? code : current.name);
+    if (text && !parts.includes(text)) parts.push(text);
+    current = current.cause;
+  }
+  return parts.join(': ') || String(err);
+}
+
 async function verifyKeyless(
   bundle: Bundle,
   json: unknown,
   data: Uint8Array,
   trustedRoot: unknown,
+  tuf: { readonly mirrorURL?: string; readonly cachePath?: string } = {},
 ): Promise<Signer> {
   if (bundle.verificationMaterial.content.$case === 'publicKey') {
     throw new ReleaseVerificationError(
@@ -156,7 +185,25 @@ async function verifyKeyless(
       const verifier = new Verifier(readTrustedRoot(trustedRoot));
       return verifier.verify(toSignedEntity(bundle, Buffer.from(data)));
     }
-    const online = await createVerifier({});
+  } catch (err) {
+    return translate(err);
+  }
+  // Online: fetching the trusted root is its own step, so that its failure (offline, a proxy,
+  // a DNS error) is named as such rather than as a malformed bundle.
+  let online: Awaited<ReturnType<typeof createVerifier>>;
+  try {
+    online = await createVerifier({
+      ...(tuf.mirrorURL ? { tufMirrorURL: tuf.mirrorURL } : {}),
+      ...(tuf.cachePath ? { tufCachePath: tuf.cachePath } : {}),
+    });
+  } catch (err) {
+    throw new ReleaseVerificationError(
+      'TRUSTED_ROOT_UNAVAILABLE',
+      `could not fetch Sigstore's trusted root through TUF (${causeChain(err)}); to verify offline, give the trusted root as a file (--trusted-root)`,
+      { cause: err },
+    );
+  }
+  try {
     return online.verify(json as SerializedBundle, Buffer.from(data));
   } catch (err) {
     return translate(err);
@@ -167,7 +214,7 @@ async function verifyKeyless(
  * Verify `bundleJson` (parsed JSON of `manifest.sigstore.json`) over `data` (the exact manifest
  * bytes) and require the signer in `policy`. Resolves with what was verified; rejects with a
  * `ReleaseVerificationError`: `BUNDLE_MALFORMED`, `DIGEST_MISMATCH`, `SIGNATURE_INVALID`,
- * `IDENTITY_MISMATCH`, `UNTRUSTED_MATERIAL` or `TRUST_INPUT_INVALID`.
+ * `IDENTITY_MISMATCH`, `UNTRUSTED_MATERIAL`, `TRUST_INPUT_INVALID` or `TRUSTED_ROOT_UNAVAILABLE`.
  *
  * @example
  * ```ts
@@ -194,19 +241,34 @@ export async function verifyBundle(
         'the bundle carries a certificate, a key was required',
       );
     }
-    const verifier = new Verifier(keyTrustMaterial(keyHint, publicKey), {
+    const tsas =
+      policy.trustedRoot === undefined
+        ? []
+        : readTrustedRoot(policy.trustedRoot).timestampAuthorities;
+    const verifier = new Verifier(keyTrustMaterial(keyHint, publicKey, tsas), {
       tlogThreshold: 0,
       ctlogThreshold: 0,
-      timestampThreshold: 0,
+      timestampThreshold: tsas.length > 0 ? 1 : 0,
     });
+    // Without timestamp authorities to check it against, a timestamp is set aside.
+    const checked =
+      tsas.length > 0
+        ? bundle
+        : {
+            ...bundle,
+            verificationMaterial: {
+              ...bundle.verificationMaterial,
+              timestampVerificationData: undefined,
+            },
+          };
     try {
-      verifier.verify(toSignedEntity(bundle, Buffer.from(data)));
+      verifier.verify(toSignedEntity(checked as Bundle, Buffer.from(data)));
     } catch (err) {
       translate(err);
     }
     return { kind: 'key', keyHint };
   }
-  const signer = await verifyKeyless(bundle, bundleJson, data, policy.trustedRoot);
+  const signer = await verifyKeyless(bundle, bundleJson, data, policy.trustedRoot, policy.tuf);
   const identity = signer.identity?.subjectAlternativeName ?? '';
   const issuer = signer.identity?.extensions?.issuer ?? '';
   // Exact equality, never a pattern: "acme/app" must not accept "evil-acme/app-fork".

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { enclaveHeaders, normalizeConfig } from '../../build/enclave-config';
+import { cacheControl, enclaveHeaders, normalizeConfig } from '../../build/enclave-config';
 import {
   createManifest,
   listFiles,
@@ -140,13 +140,13 @@ const TYPES: Record<string, string> = {
 
 /**
  * Serve `root` on 127.0.0.1 (a free port) with the enclave's headers for the test allowlist;
- * a path ending in `/` serves that folder's index.html. Nothing is cached (`no-cache`).
+ * a path ending in `/` serves that folder's index.html. Each case is a folder holding a release,
+ * so `Cache-Control` is the release's own for the path inside that folder (errors `no-store`).
  */
 export async function serveRoot(root: string): Promise<{ port: number; close(): Promise<void> }> {
-  const headers = {
-    ...enclaveHeaders(normalizeConfig({ allowedOrigins: TEST_ALLOWED_ORIGINS }).allowedOrigins),
-    'Cache-Control': 'no-cache',
-  };
+  const headers = enclaveHeaders(
+    normalizeConfig({ allowedOrigins: TEST_ALLOWED_ORIGINS }).allowedOrigins,
+  );
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const rel = normalize(decodeURIComponent(url.pathname)).replace(/^\/+/, '');
@@ -154,13 +154,20 @@ export async function serveRoot(root: string): Promise<{ port: number; close(): 
       res.writeHead(400, headers).end();
       return;
     }
-    const file = join(root, rel.endsWith('/') || rel === '' ? `${rel}index.html` : rel);
+    const path = rel.endsWith('/') || rel === '' ? `${rel}index.html` : rel;
+    const file = join(root, path);
+    // The path inside the case folder, as the release knows it.
+    const inRelease = path.split('/').slice(1).join('/');
     readFile(file).then(
       (body) =>
         res
-          .writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'text/plain' })
+          .writeHead(200, {
+            ...headers,
+            'Cache-Control': cacheControl(inRelease),
+            'Content-Type': TYPES[extname(file)] ?? 'text/plain',
+          })
           .end(body),
-      () => res.writeHead(404, headers).end(),
+      () => res.writeHead(404, { ...headers, 'Cache-Control': cacheControl(inRelease, 404) }).end(),
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

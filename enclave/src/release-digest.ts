@@ -8,7 +8,11 @@
  *
  * Limits, stated plainly: the `index.html` entry hashes a second response, not the bytes the
  * browser parsed (no page can read those), so a server that answers the two requests
- * differently is not caught; and a modified page that loads other code can report any value.
+ * differently is not caught here (`strongroom-verify --url` fetches index.html with this fetch's
+ * request headers and with a browser iframe navigation's, and fails when the answers differ —
+ * which catches a server that splits by request headers, not one that splits by IP address,
+ * timing or cookies: docs/verification.md); and a modified page that loads other code can report
+ * any value.
  * This is a consistency check for honest-but-wrong deployments; the auditor's check is the
  * signed manifest (docs/verification.md).
  */

@@ -396,6 +396,11 @@ describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
         const res = await run(d.args);
         expect(failed(res)).toEqual([
           expect.objectContaining({ subject: 'assets/worker-5e6f.js', got: 'missing' }),
+          expect.objectContaining({
+            check: 'header',
+            subject: 'assets/worker-5e6f.js',
+            got: expect.stringMatching(/^HTTP 404 \(expected 200\)/),
+          }),
         ]);
       } finally {
         await d.stop();
@@ -505,22 +510,28 @@ describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
   });
 
   describe('when the server omits Origin-Agent-Cluster', () => {
-    it('reports exactly that header as absent', async () => {
+    it('reports that header as absent on the document and on every other response', async () => {
       const r = await release();
       const { 'Origin-Agent-Cluster': _, ...rest } = enclaveHeaders(ORIGINS);
       const d = await deploy(r, IDENTITY, rest);
       try {
         const res = await run(d.args);
         expect(res.code).toBe(1);
-        expect(failed(res)).toEqual([
-          {
-            check: 'header',
-            subject: 'Origin-Agent-Cluster',
-            expected: '?1',
-            got: '(absent)',
-            ok: false,
-          },
+        const rows = failed(res);
+        expect(rows[0]).toEqual({
+          check: 'header',
+          subject: 'Origin-Agent-Cluster',
+          expected: '?1',
+          got: '(absent)',
+          ok: false,
+        });
+        // Each listed file, the folder URL and the 404 probe: that header and nothing else.
+        expect(rows.slice(1).map((row) => row.subject)).toEqual([
+          ...r.manifest.files.map((f) => f.path),
+          '/ (index.html)',
+          expect.stringMatching(/^assets\/strongroom-verify-[0-9a-f]{16}\.js \(absent\)$/),
         ]);
+        for (const row of rows.slice(1)) expect(row.got).toBe('Origin-Agent-Cluster: (absent)');
       } finally {
         await d.stop();
       }
@@ -534,9 +545,14 @@ describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
       });
       try {
         const res = await run(d.args);
-        expect(failed(res)).toEqual([
+        expect(failed(res)[0]).toEqual(
           expect.objectContaining({ subject: 'Origin-Agent-Cluster', expected: '?1', got: '?0' }),
-        ]);
+        );
+        expect(
+          failed(res)
+            .slice(1)
+            .every((row) => row.got.includes('Origin-Agent-Cluster')),
+        ).toBe(true);
       } finally {
         await d.stop();
       }

@@ -16,21 +16,30 @@ import {
   urlSource,
 } from './sources';
 import { verifyDeployment } from './verify-deployment';
+import { assertVersion } from './version';
 
 /** `strongroom-verify --help`. */
 export const USAGE = `usage: strongroom-verify (--url <base URL> | --dir <folder>) --manifest <file|URL> --bundle <file|URL>
-         (--identity <certificate SAN> --issuer <OIDC issuer> [--trusted-root <file>] | --key <public key .pem>)
-         [--expect-version <v>] [--expect-commit <sha>] [--rebuild <git ref> [--repo <git URL|path>]] [--json]
+         (--identity <certificate SAN> --issuer <OIDC issuer> | --key <public key .pem>) [--trusted-root <file>]
+         [--expect-version <v>] [--min-version <v>] [--expect-commit <sha>]
+         [--rebuild <git ref> [--repo <git URL|path>]] [--json]
 
 Audit a Strongroom enclave deployment (a live URL or a folder) against its signed release manifest.
 
-  --url <base URL>        the enclave as deployed (https; http only on loopback): files and headers
+  --url <base URL>        the enclave as deployed (https; http only on loopback): every file's
+                          bytes, status, Content-Type and Cache-Control, the security headers of
+                          every response (a 404 under /assets/ too), and index.html fetched three
+                          ways (as Node, as a browser's iframe navigation, as the enclave's
+                          self-fetch), which must agree
   --dir <folder>          a folder instead: a downloaded release, or what you are about to deploy
   --manifest, --bundle    the release's manifest.json and manifest.sigstore.json (files or URLs)
   --identity, --issuer    who must have signed (keyless releases): compared exactly, no patterns
-  --trusted-root <file>   Sigstore trusted root for offline verification (default: fetched via TUF)
+  --trusted-root <file>   Sigstore trusted root for offline verification (default: fetched via TUF);
+                          with --key, the timestamp authorities that check a key-signed
+                          release's RFC 3161 timestamp (then required)
   --key <public.pem>      the PUBLIC key of a key-signed release (openssl pkey -in key.pem -pubout)
   --expect-version <v>    fail unless the manifest is of this version (also --expect-commit <sha>)
+  --min-version <v>       fail if the manifest's version is lower (refuses a rollback)
   --rebuild <git ref>     also clone the source at that ref, build it, and compare every file
   --repo <git URL|path>   the repository for --rebuild (default: the current folder)
   --json                  the full report as JSON
@@ -140,20 +149,25 @@ export async function main(argv: readonly string[], deps: CliDeps = {}): Promise
   }
   try {
     if (values.dir !== undefined) await checkDir(values.dir);
+    const trustedRoot = values['trusted-root']
+      ? {
+          trustedRoot: parseJson(
+            await load(values['trusted-root'], '--trusted-root'),
+            '--trusted-root',
+          ),
+        }
+      : {};
     const signer: SignerPolicy = values.key
-      ? { kind: 'key', publicKeyPem: publicKeyPem(await load(values.key, '--key'), values.key) }
+      ? {
+          kind: 'key',
+          publicKeyPem: publicKeyPem(await load(values.key, '--key'), values.key),
+          ...trustedRoot,
+        }
       : {
           kind: 'keyless',
           identity: values.identity ?? '',
           issuer: values.issuer ?? '',
-          ...(values['trusted-root']
-            ? {
-                trustedRoot: parseJson(
-                  await load(values['trusted-root'], '--trusted-root'),
-                  '--trusted-root',
-                ),
-              }
-            : {}),
+          ...trustedRoot,
         };
     let source: DeploymentSource;
     try {
@@ -172,6 +186,7 @@ export async function main(argv: readonly string[], deps: CliDeps = {}): Promise
         ? { expectVersion: values['expect-version'] }
         : {}),
       ...(values['expect-commit'] !== undefined ? { expectCommit: values['expect-commit'] } : {}),
+      ...(values['min-version'] !== undefined ? { minVersion: values['min-version'] } : {}),
       ...(values.rebuild !== undefined
         ? {
             rebuild: {
@@ -213,6 +228,7 @@ function parse(argv: readonly string[]) {
       key: { type: 'string' },
       'expect-version': { type: 'string' },
       'expect-commit': { type: 'string' },
+      'min-version': { type: 'string' },
       rebuild: { type: 'string' },
       repo: { type: 'string' },
       json: { type: 'boolean' },
@@ -224,10 +240,16 @@ function parse(argv: readonly string[]) {
 function checkUsage(v: ReturnType<typeof parse>['values']): string | undefined {
   if ((v.url === undefined) === (v.dir === undefined)) return 'give exactly one of --url and --dir';
   if (!v.manifest || !v.bundle) return '--manifest and --bundle are required';
-  const keyless =
-    v.identity !== undefined || v.issuer !== undefined || v['trusted-root'] !== undefined;
-  if (v.key && keyless) return '--key excludes --identity, --issuer and --trusted-root';
+  const keyless = v.identity !== undefined || v.issuer !== undefined;
+  if (v.key && keyless) return '--key excludes --identity and --issuer';
   if (!v.key && (!v.identity || !v.issuer)) return 'give --key, or both --identity and --issuer';
   if (v.repo !== undefined && v.rebuild === undefined) return '--repo needs --rebuild';
+  if (v['min-version'] !== undefined) {
+    try {
+      assertVersion(v['min-version']);
+    } catch (e) {
+      return `--min-version: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signManifest } from '../../build/release/sign';
@@ -51,6 +51,40 @@ describe('rebuild', () => {
     ]);
     expect(result.commit).toBe(COMMIT);
     expect(result.files).toEqual(r.manifest.files);
+  });
+
+  it("builds with the manifest's build configuration, not the repository's or the environment's", async () => {
+    const r = await makeRelease({ commit: COMMIT });
+    roots.push(r.root);
+    let seen: { config: unknown; env: NodeJS.ProcessEnv | undefined } | undefined;
+    const { run: copy } = fakeRunner(r.dir);
+    const run: CommandRunner = async (command, args, options) => {
+      if (command === 'npm' && args.join(' ') === 'run build') {
+        seen = {
+          config: JSON.parse(await readFile(join(options.cwd, 'strongroom.config.json'), 'utf8')),
+          env: options.env,
+        };
+      }
+      return copy(command, args, options);
+    };
+    const previous = process.env.STRONGROOM_ALLOWED_ORIGINS;
+    process.env.STRONGROOM_ALLOWED_ORIGINS = 'https://elsewhere.example';
+    try {
+      await rebuild('v0.1.0', '.', run, {
+        buildConfig: { ...r.manifest.buildConfig, consentTimeoutMs: 9_000 },
+        version: '0.3.0',
+      });
+    } finally {
+      if (previous === undefined) delete process.env.STRONGROOM_ALLOWED_ORIGINS;
+      else process.env.STRONGROOM_ALLOWED_ORIGINS = previous;
+    }
+    expect(seen?.config).toEqual({ ...r.manifest.buildConfig, consentTimeoutMs: 9_000 });
+    expect(seen?.config).toMatchObject({
+      rateLimits: expect.any(Object),
+      consentOnFirstConnection: false,
+    });
+    expect(seen?.env?.STRONGROOM_ALLOWED_ORIGINS).toBeUndefined();
+    expect(seen?.env?.STRONGROOM_RELEASE_VERSION).toBe('0.3.0');
   });
 
   describe('when the ref or repository looks like an option', () => {

@@ -4,7 +4,10 @@
  * redirects (a redirect to elsewhere would be serving something other than what was asked for).
  */
 import { lstat, readFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { isSafeReleasePath, listFiles } from '../../build/release/manifest';
 
 /** The largest file the verifier reads or downloads. */
@@ -22,6 +25,138 @@ export interface DeploymentSource {
   read(path: string): Promise<Uint8Array | undefined>;
   /** Every file present (folders only: a live server cannot be listed). */
   list?(): Promise<string[]>;
+  /**
+   * Live deployments only: request a release path (`''` is the base URL itself) the way
+   * `profile` would, whatever the status; never follows a redirect.
+   */
+  request?(path: string, profile?: RequestProfile): Promise<HttpAnswer>;
+}
+
+/** One HTTP answer, whatever its status. */
+export interface HttpAnswer {
+  readonly url: string;
+  readonly status: number;
+  readonly headers: Headers;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Who the request pretends to be: `node` (the verifier's own fetch), `iframe` (a browser
+ * navigating the enclave iframe of a cross-site app) or `self-fetch` (the enclave page
+ * fetching its own URL for the release digest, `enclave/src/release-digest.ts`).
+ */
+export type RequestProfile = 'node' | 'iframe' | 'self-fetch';
+
+/** A current desktop browser's User-Agent (Chromium on Linux). */
+export const BROWSER_USER_AGENT =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+
+/**
+ * The request headers a browser sends for each profile (Node's fetch cannot send them: it
+ * forces `Sec-Fetch-Mode: cors`, so these go through `node:http`). No cookie, no Referer.
+ */
+export const PROFILE_HEADERS: Readonly<
+  Record<Exclude<RequestProfile, 'node'>, Record<string, string>>
+> = {
+  iframe: {
+    Accept:
+      'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8',
+    'Accept-Encoding': 'gzip, deflate, br',
+    'Accept-Language': 'en-US,en;q=0.9',
+    'Sec-Fetch-Dest': 'iframe',
+    'Sec-Fetch-Mode': 'navigate',
+    'Sec-Fetch-Site': 'cross-site',
+    'Upgrade-Insecure-Requests': '1',
+    'User-Agent': BROWSER_USER_AGENT,
+  },
+  // fetch(location.href, { cache: 'no-cache', credentials: 'same-origin', redirect: 'error' }):
+  // a same-origin GET in cors mode (no Origin header), cache mode no-cache (max-age=0).
+  'self-fetch': {
+    Accept: '*/*',
+    'Accept-Encoding': 'gzip, deflate, br',
+    'Accept-Language': 'en-US,en;q=0.9',
+    'Cache-Control': 'max-age=0',
+    'Sec-Fetch-Dest': 'empty',
+    'Sec-Fetch-Mode': 'cors',
+    'Sec-Fetch-Site': 'same-origin',
+    'User-Agent': BROWSER_USER_AGENT,
+  },
+};
+
+function decode(bytes: Buffer, encoding: string | undefined): Uint8Array {
+  switch ((encoding ?? '').trim().toLowerCase()) {
+    case '':
+    case 'identity':
+      return bytes;
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(bytes, { maxOutputLength: MAX_FILE_BYTES });
+    case 'deflate':
+      return inflateSync(bytes, { maxOutputLength: MAX_FILE_BYTES });
+    case 'br':
+      return brotliDecompressSync(bytes, { maxOutputLength: MAX_FILE_BYTES });
+    default:
+      throw new Error(`unsupported Content-Encoding ${encoding}`);
+  }
+}
+
+/**
+ * GET `url` with exactly `headers` (node:http, no redirects, size-capped, 30 s timeout),
+ * decoding gzip, deflate and br.
+ */
+export function rawGet(url: URL, headers: Record<string, string>): Promise<HttpAnswer> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: 'GET', headers, timeout: 30_000 }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_FILE_BYTES) {
+          req.destroy(new Error(`${url.href}: larger than ${MAX_FILE_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () => {
+        try {
+          const out = new Headers();
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+            out.append(res.rawHeaders[i] ?? '', res.rawHeaders[i + 1] ?? '');
+          }
+          resolve({
+            url: url.href,
+            status: res.statusCode ?? 0,
+            headers: out,
+            bytes: decode(Buffer.concat(chunks), res.headers['content-encoding']),
+          });
+        } catch (err) {
+          reject(err);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url.href}: timed out`)));
+    req.on('error', (err) =>
+      reject(new Error(`${url.href}: ${describeFailure(err)}`, { cause: err })),
+    );
+    req.end();
+  });
+}
+
+/** GET `url` as `profile`: Node's own fetch, or a browser's headers through {@link rawGet}. */
+export async function fetchAs(url: URL, profile: RequestProfile = 'node'): Promise<HttpAnswer> {
+  if (profile !== 'node') return rawGet(url, PROFILE_HEADERS[profile]);
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new Error(`${url.href}: ${describeFailure(err)}`, { cause: err });
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.byteLength > MAX_FILE_BYTES)
+    throw new Error(`${url.href}: larger than ${MAX_FILE_BYTES} bytes`);
+  return { url: url.href, status: res.status, headers: res.headers, bytes };
 }
 
 /** One error's own text: its message, else its code, else its name. */
@@ -151,6 +286,12 @@ export function urlSource(base: string): DeploymentSource {
         throw new Error(`refusing to fetch unsafe path ${JSON.stringify(path)}`);
       const url = new URL(path.split('/').map(encodeURIComponent).join('/'), root);
       return (await fetchBytes(url))?.bytes;
+    },
+    async request(path, profile = 'node') {
+      if (path !== '' && !isSafeReleasePath(path))
+        throw new Error(`refusing to fetch unsafe path ${JSON.stringify(path)}`);
+      const url = new URL(path.split('/').map(encodeURIComponent).join('/'), root);
+      return fetchAs(url, profile);
     },
   };
 }

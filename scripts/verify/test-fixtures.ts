@@ -5,11 +5,11 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enclaveHeaders } from '../../build/enclave-config';
+import { cacheControl, enclaveHeaders } from '../../build/enclave-config';
 import { sha384Sri } from '../../build/release/digest';
 import {
   createManifest,
@@ -92,11 +92,35 @@ export function bytesOf(release: FixtureRelease): Uint8Array {
   return manifestBytes(release.manifest);
 }
 
-/** Serve `dir` on 127.0.0.1 with the enclave's headers; `/` serves index.html. */
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
+
+/** How a fixture server answers: by default as the release should be served. */
+export interface ServeOptions {
+  /**
+   * Replace index.html's bytes for some requests (a request-splitting server): return the
+   * bytes to serve instead, or `undefined` for the real file.
+   */
+  readonly splitIndex?: (req: IncomingMessage) => Uint8Array | undefined;
+  /** Cache-Control of a 404 (default `no-store`, as every generated config sends it). */
+  readonly notFoundCacheControl?: string;
+  /** Content-Type by extension, replacing the defaults. */
+  readonly types?: Record<string, string>;
+}
+
+/**
+ * Serve `dir` on 127.0.0.1 with `headers` (default: the enclave's), the right Content-Type and
+ * Cache-Control per file, and `no-store` on a 404; `/` serves index.html.
+ */
 export async function serveDir(
   dir: string,
   headers: Record<string, string> = enclaveHeaders(ORIGINS),
+  options: ServeOptions = {},
 ): Promise<{ url: string; stop(): Promise<void> }> {
+  const types = { ...TYPES, ...options.types };
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const file = path === '/' ? 'index.html' : decodeURIComponent(path.slice(1));
@@ -104,9 +128,25 @@ export async function serveDir(
       res.writeHead(400).end();
       return;
     }
+    const ext = file.slice(file.lastIndexOf('.') + 1);
     readFile(join(dir, file)).then(
-      (body) => res.writeHead(200, headers).end(body),
-      () => res.writeHead(404, headers).end(),
+      (body) => {
+        const split = file === 'index.html' ? options.splitIndex?.(req) : undefined;
+        res
+          .writeHead(200, {
+            ...headers,
+            'Cache-Control': cacheControl(file),
+            ...(types[ext] ? { 'Content-Type': types[ext] } : {}),
+          })
+          .end(split ?? body);
+      },
+      () =>
+        res
+          .writeHead(404, {
+            ...headers,
+            'Cache-Control': options.notFoundCacheControl ?? cacheControl(file, 404),
+          })
+          .end(),
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -119,4 +159,15 @@ export async function serveDir(
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A request-splitting server's rule: tampered bytes only for a browser's iframe navigation
+ * (`Sec-Fetch-Dest: iframe`), the release to everything else — the verifier's plain fetch and
+ * the enclave's own self-fetch included, so that the release digest still looks right.
+ */
+export function splitForIframes(
+  tampered: Uint8Array,
+): (req: IncomingMessage) => Uint8Array | undefined {
+  return (req) => (req.headers['sec-fetch-dest'] === 'iframe' ? tampered : undefined);
 }

@@ -5,7 +5,8 @@
  * not listed, the response headers of a live deployment, and optionally a rebuild from source.
  * Returns one row per check; nothing here prints or exits.
  */
-import { enclaveHeaders } from '../../build/enclave-config';
+
+import { randomBytes } from 'node:crypto';
 import { describeError } from '../../build/release/cli-util';
 import { digestEquals, sha256Hex, sha384Sri } from '../../build/release/digest';
 import {
@@ -21,10 +22,24 @@ import {
 } from '../../build/release/verify-bundle';
 import { extractResources } from './html-resources';
 import { type CommandRunner, rebuild } from './rebuild';
-import { type DeploymentSource, releasePath } from './sources';
+import {
+  type DeploymentSource,
+  type HttpAnswer,
+  type RequestProfile,
+  releasePath,
+} from './sources';
+import { compareVersions } from './version';
 
 /** The kind of a check, the first column of the table. */
-export type CheckKind = 'signature' | 'release' | 'file' | 'sri' | 'extra' | 'header' | 'rebuild';
+export type CheckKind =
+  | 'signature'
+  | 'release'
+  | 'file'
+  | 'sri'
+  | 'extra'
+  | 'header'
+  | 'split'
+  | 'rebuild';
 
 /** One line of the report. */
 export interface CheckRow {
@@ -46,6 +61,8 @@ export interface VerifyDeploymentOptions {
   readonly signer: SignerPolicy;
   /** Pin the release: a manifest of another version or commit fails. */
   readonly expectVersion?: string;
+  /** Refuse rollbacks: a manifest of a lower version fails. */
+  readonly minVersion?: string;
   readonly expectCommit?: string;
   /** Rebuild from source at `ref` and compare. */
   readonly rebuild?: { readonly ref: string; readonly repo: string; readonly run?: CommandRunner };
@@ -114,6 +131,21 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
       manifest.version === options.expectVersion,
     );
   }
+  if (options.minVersion !== undefined) {
+    let cmp: number | undefined;
+    try {
+      cmp = compareVersions(manifest.version, options.minVersion);
+    } catch {
+      cmp = undefined;
+    }
+    row(
+      'release',
+      'version (minimum)',
+      `${options.minVersion} or later`,
+      manifest.version,
+      cmp !== undefined && cmp >= 0,
+    );
+  }
   if (options.expectCommit !== undefined) {
     row(
       'release',
@@ -126,6 +158,7 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
 
   await checkFiles(options.source, manifest, row);
   await checkIndex(options.source, manifest, row);
+  if (options.source.request) await checkLive(options.source, manifest, row);
   if (options.source.list) {
     const listed = new Set(manifest.files.map((f) => f.path));
     try {
@@ -140,7 +173,10 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
   if (options.rebuild) {
     try {
       const { ref, repo, run } = options.rebuild;
-      const built = await rebuild(ref, repo, run);
+      const built = await rebuild(ref, repo, run, {
+        buildConfig: manifest.buildConfig,
+        version: manifest.version,
+      });
       row(
         'rebuild',
         `commit of ${ref}`,
@@ -236,13 +272,176 @@ async function checkIndex(source: DeploymentSource, manifest: Manifest, row: Row
     row('sri', subject, listed.sha384, integrity, integrity === listed.sha384);
     if (!res.crossorigin) row('sri', subject, 'crossorigin attribute', 'absent', false);
   }
+}
 
-  if (index.headers) {
-    const headers = index.headers;
-    for (const [name, value] of Object.entries(enclaveHeaders(manifest.allowedOrigins))) {
-      const got = headers.get(name);
-      row('header', name, value, got ?? '(absent)', got === value);
+/** The headers every response must carry: the manifest's, plus HSTS over https. */
+function securityHeaders(manifest: Manifest, https: boolean): Record<string, string> {
+  return { ...manifest.headers.all, ...(https ? manifest.headers.https : {}) };
+}
+
+/** The extension whose content types apply to a release path (`''`: the base URL, HTML). */
+function extensionOf(path: string): string {
+  if (path === '' || path.endsWith('/')) return 'html';
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
+}
+
+/** Whether `got` (a Content-Type) has one of `accepted` as its MIME essence. */
+function contentTypeOk(got: string | null, accepted: readonly string[]): boolean {
+  const essence = (got ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return accepted.includes(essence);
+}
+
+/** How `answer` differs from what the manifest wants for `path` with `status`; `[]` if not at all. */
+function differences(
+  manifest: Manifest,
+  path: string,
+  answer: HttpAnswer,
+  status: number,
+  https: boolean,
+): string[] {
+  const out: string[] = [];
+  if (answer.status !== status) out.push(`HTTP ${answer.status} (expected ${status})`);
+  const expected: Record<string, string> = {
+    ...securityHeaders(manifest, https),
+    'Cache-Control':
+      status !== 200
+        ? manifest.headers.cacheControl.error
+        : path.startsWith('assets/')
+          ? manifest.headers.cacheControl.assets
+          : manifest.headers.cacheControl.other,
+  };
+  for (const [name, value] of Object.entries(expected)) {
+    const got = answer.headers.get(name);
+    if (got !== value) out.push(`${name}: ${got ?? '(absent)'}`);
+  }
+  const accepted = status === 200 ? manifest.headers.contentTypes[extensionOf(path)] : undefined;
+  if (accepted && !contentTypeOk(answer.headers.get('Content-Type'), accepted)) {
+    out.push(`Content-Type: ${answer.headers.get('Content-Type') ?? '(absent)'}`);
+  }
+  return out;
+}
+
+/** The names whose values must agree between two answers for the same document. */
+function comparedNames(manifest: Manifest, https: boolean): string[] {
+  return [...Object.keys(securityHeaders(manifest, https)), 'Cache-Control', 'Content-Type'];
+}
+
+const PROFILE_NAMES: Record<RequestProfile, string> = {
+  node: "as Node's fetch",
+  iframe: 'as an iframe navigation',
+  'self-fetch': "as the enclave's self-fetch",
+};
+
+/**
+ * A live deployment's responses: every listed file's status, Content-Type, Cache-Control and
+ * security headers; `index.html` and the base URL alike; a 404 under `assets/`; and the
+ * document fetched three ways (Node, an iframe navigation, the enclave's self-fetch), which
+ * must agree in bytes and headers.
+ */
+async function checkLive(source: DeploymentSource, manifest: Manifest, row: RowFn): Promise<void> {
+  const request = source.request;
+  if (!request) return;
+  const https = source.documentUrl.protocol === 'https:';
+  const get = async (path: string, profile: RequestProfile = 'node') => {
+    try {
+      return await request.call(source, path, profile);
+    } catch (err) {
+      return describeError(err);
     }
+  };
+  const wanted = (status: number) =>
+    `HTTP ${status} with the manifest's Content-Type, Cache-Control and security headers`;
+  const sameIndex = (bytes: Uint8Array) =>
+    digestEquals(sha256Hex(bytes), manifest.indexHtml.sha256) &&
+    digestEquals(sha384Sri(bytes), manifest.indexHtml.sha384);
+
+  // The document: one row per header, as the first thing a reader looks at.
+  const root = new URL('./', source.documentUrl);
+  const documentPath = decodeURIComponent(source.documentUrl.pathname.slice(root.pathname.length));
+  const doc = await get(documentPath);
+  if (typeof doc === 'string') {
+    row('header', 'index.html', 'an answer', doc, false);
+    return;
+  }
+  const expectedDoc: Record<string, string> = {
+    ...securityHeaders(manifest, https),
+    'Cache-Control': manifest.headers.cacheControl.other,
+  };
+  for (const [name, value] of Object.entries(expectedDoc)) {
+    const got = doc.headers.get(name);
+    row('header', name, value, got ?? '(absent)', got === value);
+  }
+  const html = manifest.headers.contentTypes.html ?? ['text/html'];
+  const docType = doc.headers.get('Content-Type');
+  row(
+    'header',
+    'Content-Type',
+    html.join(' or '),
+    docType ?? '(absent)',
+    contentTypeOk(docType, html),
+  );
+
+  // Every listed file, and index.html under both of its URLs.
+  for (const file of manifest.files) {
+    const answer = await get(file.path);
+    if (typeof answer === 'string') {
+      row('header', file.path, wanted(200), answer, false);
+      continue;
+    }
+    const diff = differences(manifest, file.path, answer, 200, https);
+    row('header', file.path, wanted(200), diff.join('; ') || 'as expected', diff.length === 0);
+  }
+  // The folder URL serves index.html too (what a browser loads as `/`).
+  const folder = await get('');
+  const folderSubject = `${root.pathname} (index.html)`;
+  if (typeof folder === 'string') row('header', folderSubject, wanted(200), folder, false);
+  else {
+    const diff = differences(manifest, '', folder, 200, https);
+    if (!sameIndex(folder.bytes)) diff.unshift('other bytes than index.html');
+    row('header', folderSubject, wanted(200), diff.join('; ') || 'as expected', diff.length === 0);
+  }
+
+  // A file that is not there: never cacheable, and with every security header.
+  const probe = `assets/strongroom-verify-${randomBytes(8).toString('hex')}.js`;
+  const missing = await get(probe);
+  if (typeof missing === 'string') row('header', `${probe} (absent)`, wanted(404), missing, false);
+  else {
+    const diff = differences(manifest, probe, missing, 404, https);
+    row(
+      'header',
+      `${probe} (absent)`,
+      wanted(404),
+      diff.join('; ') || 'as expected',
+      diff.length === 0,
+    );
+  }
+
+  // The same document as a browser's iframe navigation and as the enclave's self-fetch: a
+  // server that tells them apart (request splitting) must not pass.
+  const names = comparedNames(manifest, https);
+  for (const profile of ['iframe', 'self-fetch'] as const) {
+    const subject = `index.html (${PROFILE_NAMES[profile]})`;
+    const answer = await get(documentPath, profile);
+    if (typeof answer === 'string') {
+      row('split', subject, "the answer Node's fetch got", answer, false);
+      continue;
+    }
+    const diff: string[] = [];
+    if (answer.status !== doc.status) diff.push(`HTTP ${answer.status}`);
+    if (!sameIndex(answer.bytes)) diff.push(`other bytes (sha256 ${sha256Hex(answer.bytes)})`);
+    for (const name of names) {
+      const a = doc.headers.get(name);
+      const b = answer.headers.get(name);
+      if (a !== b) diff.push(`${name}: ${b ?? '(absent)'}`);
+    }
+    row(
+      'split',
+      subject,
+      "the bytes and headers Node's fetch got",
+      diff.join('; ') || 'the same',
+      diff.length === 0,
+    );
   }
 }
 

@@ -1,0 +1,162 @@
+/**
+ * The live checks of `strongroom-verify --url` beyond file digests: every response's status,
+ * Content-Type, Cache-Control and security headers (from the signed manifest), a 404 under
+ * `/assets/`, `/` and `/index.html` alike, index.html fetched three ways (Node, an iframe
+ * navigation, the enclave's self-fetch) — a request-splitting server must FAIL — and
+ * `--min-version`.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { enclaveHeaders, httpsHeaders } from '../../build/enclave-config';
+import { signManifest } from '../../build/release/sign';
+import { main } from './main';
+import {
+  bytesOf,
+  type FixtureRelease,
+  makeRelease,
+  ORIGINS,
+  p256,
+  type ServeOptions,
+  serveDir,
+  splitForIframes,
+} from './test-fixtures';
+import type { CheckRow, VerifyReport } from './verify-deployment';
+import { compareVersions } from './version';
+
+const key = p256();
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const undo of cleanup.splice(0)) await undo();
+});
+
+async function deployed(
+  options: ServeOptions & { headers?: Record<string, string>; version?: string } = {},
+) {
+  const r: FixtureRelease = await makeRelease(options.version ? { version: options.version } : {});
+  cleanup.push(() => rm(r.root, { recursive: true, force: true }));
+  const bundle = await signManifest(bytesOf(r), { kind: 'key', privateKeyPem: key.privateKeyPem });
+  const bundlePath = join(r.root, 'release', 'bundle.json');
+  const keyPath = join(r.root, 'release', 'pub.pem');
+  await writeFile(bundlePath, JSON.stringify(bundle));
+  await writeFile(keyPath, key.publicKeyPem);
+  const server = await serveDir(r.dir, options.headers, options);
+  cleanup.push(server.stop);
+  const args = [
+    '--url',
+    server.url,
+    '--manifest',
+    r.manifestPath,
+    '--bundle',
+    bundlePath,
+    '--key',
+    keyPath,
+  ];
+  return { r, args };
+}
+
+async function run(args: string[]): Promise<{ code: number; report: VerifyReport }> {
+  let out = '';
+  const code = await main([...args, '--json'], { out: (t) => (out += t), err: (t) => (out += t) });
+  return { code, report: code === 2 ? (undefined as never) : JSON.parse(out) };
+}
+
+const failed = (report: VerifyReport): CheckRow[] => report.rows.filter((row) => !row.ok);
+
+describe('strongroom-verify --url, responses', () => {
+  it('passes a faithful server, with a row for each file, the folder URL, a 404 probe and two browser fetches', async () => {
+    const { r, args } = await deployed();
+    const { code, report } = await run(args);
+    expect(failed(report)).toEqual([]);
+    expect(code).toBe(0);
+    const subjects = report.rows.map((row) => row.subject);
+    for (const f of r.manifest.files) expect(subjects).toContain(f.path);
+    expect(subjects).toContain('/ (index.html)');
+    expect(subjects.some((s) => /^assets\/strongroom-verify-.*\(absent\)$/.test(s))).toBe(true);
+    expect(report.rows.filter((row) => row.check === 'split').map((row) => row.subject)).toEqual([
+      'index.html (as an iframe navigation)',
+      "index.html (as the enclave's self-fetch)",
+    ]);
+  });
+
+  it('checks the headers the signed manifest lists (HSTS only over https)', async () => {
+    const { r } = await deployed();
+    expect(r.manifest.headers.all).toEqual(enclaveHeaders(ORIGINS));
+    expect(r.manifest.headers.https).toEqual(httpsHeaders());
+  });
+
+  describe('when the server serves a tampered index.html to iframe navigations only', () => {
+    it('FAILS: the iframe navigation gets other bytes than Node and the self-fetch', async () => {
+      const tampered = new TextEncoder().encode(
+        '<!doctype html><script src="https://evil.example/x.js"></script>',
+      );
+      const { args } = await deployed({ splitIndex: splitForIframes(tampered) });
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      expect(failed(report)).toEqual([
+        expect.objectContaining({
+          check: 'split',
+          subject: 'index.html (as an iframe navigation)',
+          got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
+        }),
+      ]);
+    });
+  });
+
+  describe('when a 404 under /assets/ is cached for a year', () => {
+    it('fails the probe row with its Cache-Control', async () => {
+      const { args } = await deployed({
+        notFoundCacheControl: 'public, max-age=31536000, immutable',
+      });
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      expect(failed(report)).toEqual([
+        expect.objectContaining({
+          subject: expect.stringMatching(/^assets\/strongroom-verify-[0-9a-f]{16}\.js \(absent\)$/),
+          got: 'Cache-Control: public, max-age=31536000, immutable',
+        }),
+      ]);
+    });
+  });
+
+  describe('when scripts are served without a JavaScript MIME type', () => {
+    it('fails every script with its Content-Type', async () => {
+      const { r, args } = await deployed({ types: { js: 'text/plain' } });
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      const scripts = r.manifest.files.filter((f) => f.path.endsWith('.js')).map((f) => f.path);
+      expect(failed(report).map((row) => [row.subject, row.got])).toEqual(
+        scripts.map((path) => [path, 'Content-Type: text/plain']),
+      );
+    });
+  });
+
+  describe('--min-version', () => {
+    it('passes a release at or above the minimum and fails a rollback', async () => {
+      const { args } = await deployed({ version: '1.2.0' });
+      expect((await run([...args, '--min-version', '1.2.0'])).code).toBe(0);
+      const rollback = await run([...args, '--min-version', '1.10.0']);
+      expect(rollback.code).toBe(1);
+      expect(failed(rollback.report)).toEqual([
+        expect.objectContaining({
+          check: 'release',
+          subject: 'version (minimum)',
+          expected: '1.10.0 or later',
+          got: '1.2.0',
+        }),
+      ]);
+    });
+
+    it('is a usage error when not a semantic version', async () => {
+      const { args } = await deployed();
+      expect((await run([...args, '--min-version', 'latest'])).code).toBe(2);
+    });
+
+    it('orders versions as semver does', () => {
+      expect(compareVersions('0.2.0', '0.10.0')).toBeLessThan(0);
+      expect(compareVersions('1.0.0-rc.1', '1.0.0')).toBeLessThan(0);
+      expect(compareVersions('1.0.0-rc.2', '1.0.0-rc.10')).toBeLessThan(0);
+      expect(compareVersions('1.0.0', '1.0.0')).toBe(0);
+    });
+  });
+});
