@@ -63,13 +63,17 @@ describe('the rate limiter', () => {
     limiter.create(30_000);
   });
 
-  it('throttles a channel after violationsPerMinute refused requests, until it refills', () => {
+  it('throttles a channel for 6 s once its refused requests exceed violationsPerMinute', () => {
     const limiter = new RateLimiter({ ...LIMITS, violationsPerMinute: 3 }, 0);
     for (let i = 0; i < 3; i++) {
       limiter.assertNotThrottled(0);
       limiter.violation(0);
     }
-    expect(rateLimited(() => limiter.assertNotThrottled(0))).toBe(20_000);
-    limiter.assertNotThrottled(20_000);
+    // The bucket is empty but the channel is not throttled until one more is refused.
+    limiter.assertNotThrottled(0);
+    limiter.violation(0);
+    expect(rateLimited(() => limiter.assertNotThrottled(0))).toBe(6_000);
+    expect(rateLimited(() => limiter.assertNotThrottled(5_999))).toBe(1);
+    limiter.assertNotThrottled(6_000);
   });
 });

@@ -66,6 +66,9 @@ export class TokenBucket {
   }
 }
 
+/** How long a channel stays throttled once its refused-request bucket ran empty (6 s). */
+export const THROTTLE_MS = 6_000;
+
 function limited(what: string, retryAfterMs: number): StrongroomError {
   return new StrongroomError('RATE_LIMITED', `${what}; retry in ${retryAfterMs} ms`, {
     retryAfterMs,
@@ -79,6 +82,8 @@ export class RateLimiter {
   readonly #origin: TokenBucket;
   readonly #creations: TokenBucket;
   readonly #violations: TokenBucket;
+  /** Until when the channel is throttled for refused requests (policy clock). */
+  #throttledUntil = 0;
 
   /** Buckets for `limits`, full at `now`. */
   constructor(limits: RateLimits, now: number) {
@@ -121,14 +126,18 @@ export class RateLimiter {
     this.#creations.take(now);
   }
 
-  /** Count one refused request of the channel (it may throttle the channel). */
+  /**
+   * Count one refused request of the channel. When its bucket is empty, the channel is
+   * throttled for a tenth of a minute (every call refused), and again each time it runs empty.
+   */
   violation(now: number): void {
     if (this.#violations.wait(now) === 0) this.#violations.take(now);
+    else this.#throttledUntil = now + THROTTLE_MS;
   }
 
   /** Throw `RATE_LIMITED` while the channel is throttled for refused requests. */
   assertNotThrottled(now: number): void {
-    const wait = this.#violations.wait(now);
+    const wait = Math.ceil(this.#throttledUntil - now);
     if (wait > 0) throw limited('this channel sent too many refused requests', wait);
   }
 }
