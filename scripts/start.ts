@@ -15,6 +15,8 @@ import { cacheControl, enclaveHeaders, normalizeConfig } from '../build/enclave-
 import { isMain } from '../build/is-main';
 import { buildEnclave, ROOT } from '../build/vite-enclave';
 import { buildPages } from '../build/vite-host';
+import { startDemoServer } from '../host-demo/server/app';
+import { Store } from '../host-demo/server/db';
 import { type Served, type SiteSpec, serveSites } from './serve';
 import { appOrigin, enclaveUrl, enclaveUrlFor, TOPOLOGY_HOSTS, type Topology } from './topology';
 
@@ -27,6 +29,11 @@ export interface StartOptions {
   readonly allowedOrigins?: readonly string[];
   /** Build and serve the demo app (and allow its origin). Default `true`. */
   readonly demo?: boolean;
+  /**
+   * Where the demo server keeps its SQLite database. Default `STRONGROOM_DEMO_DATA_DIR`, or
+   * else `dist/start/demo-data`.
+   */
+  readonly demoDataDir?: string;
   /** Where progress and the URLs are printed. Default `console.log`. */
   readonly log?: (line: string) => void;
 }
@@ -161,24 +168,42 @@ export async function start(options: StartOptions): Promise<Served> {
     root: `${ROOT}dist/start/enclave`,
     headers: (path) => ({ ...headers, 'Cache-Control': cacheControl(path) }),
   };
-  const sites: SiteSpec[] = demo
-    ? [
-        enclaveSite,
-        {
-          port: hostPort,
-          root: `${ROOT}dist/start/host`,
-          routes: {
-            '/strongroom-config.json': (req) => ({
-              type: 'application/json',
-              body: JSON.stringify({ enclaveUrl: enclaveUrlFor(req, enclavePort) }),
-            }),
-          },
-        },
-      ]
-    : [enclaveSite];
+  const sites: SiteSpec[] = [enclaveSite];
   let served: Served;
   try {
     served = await serveSites(sites);
+    if (demo) {
+      // The demo app's own server (host-demo/server): the built app, its config and its API.
+      const dataDir =
+        options.demoDataDir ??
+        process.env.STRONGROOM_DEMO_DATA_DIR ??
+        `${ROOT}dist/start/demo-data`;
+      const store = new Store(dataDir);
+      const realEnclave = served.ports[0] ?? enclavePort;
+      let app: Awaited<ReturnType<typeof startDemoServer>>;
+      try {
+        app = await startDemoServer({
+          port: hostPort,
+          store,
+          staticDir: `${ROOT}dist/start/host`,
+          config: (req) => ({ enclaveUrl: enclaveUrlFor(req, realEnclave) }),
+        });
+      } catch (err) {
+        store.close();
+        await served.close();
+        throw Object.assign(err as Error, { port: hostPort });
+      }
+      log(`demo server data: ${dataDir}/demo.sqlite`);
+      const enclaveServed = served;
+      served = {
+        ports: [...enclaveServed.ports, app.port],
+        close: async () => {
+          await app.close();
+          store.close();
+          await enclaveServed.close();
+        },
+      };
+    }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const port = (err as { port?: number }).port;

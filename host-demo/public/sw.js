@@ -1,0 +1,41 @@
+// The demo's service worker: an offline shell. It caches the page and its assets at install,
+// answers navigations network-first (the cached shell when offline), and never touches the
+// API or the configuration: those need the network, and the page says so.
+const CACHE = 'strongroom-demo-v1';
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      const page = await fetch('./', { cache: 'no-cache' });
+      const html = await page.clone().text();
+      await cache.put('./', page);
+      const assets = [
+        ...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+|manifest\.webmanifest|icon\.svg)"/g),
+      ].map((m) => `./${m[1]}`);
+      await cache.addAll(assets);
+      await self.skipWaiting();
+    })(),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+    })(),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname.includes('/api/') || url.pathname.endsWith('strongroom-config.json')) return;
+  if (event.request.mode === 'navigate') {
+    event.respondWith(
+      fetch(event.request).catch(async () => (await caches.match('./')) ?? Response.error()),
+    );
+    return;
+  }
+  event.respondWith(caches.match(event.request).then((hit) => hit ?? fetch(event.request)));
+});

@@ -1,0 +1,423 @@
+/**
+ * The demo's HTTP server: the built app (static files), `/strongroom-config.json`, and the API.
+ *
+ *   POST /api/challenge        → { challengeId, challenge, expiresAt }        (unsigned)
+ *   POST /api/register         { challengeId, publicJwk, signature } → { keyId } (proof of possession)
+ *   GET  /api/registry         → { keys: [{ keyId, registeredAt }] }         (public)
+ *   GET  /api/me               → { keyId, registeredAt, notes }              (signed)
+ *   GET  /api/notes            → { notes: [{ id, envelope, createdAt }] }     (signed)
+ *   POST /api/notes            { id, envelope } → { id, createdAt }           (signed)
+ *   POST /api/relay-keys       { publicJwk } → { kid }                       (signed)
+ *   GET  /api/relay/ping       Authorization: Bearer <EdDSA JWT, aud relay, ≤ 5 min> → { ok, … }
+ *
+ * Every error is `{ error: { code, message } }`. The log has method, path and status only:
+ * never a body, a signature, a token or a ciphertext.
+ */
+import { createHash, createPublicKey, verify as edVerify, randomBytes } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import type { Store } from './db';
+import { ApiError, verifyRequest } from './signatures';
+
+/** The audience relay tokens must name, and their longest accepted lifetime. */
+export const RELAY_AUDIENCE = 'https://relay.example';
+export const RELAY_MAX_LIFETIME_S = 300;
+
+/** Largest accepted request body. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest accepted sealed note envelope (decoded). */
+export const MAX_ENVELOPE_BYTES = 32 * 1024;
+export const CHALLENGE_TTL_MS = 2 * 60_000;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.webmanifest': 'application/manifest+json',
+};
+
+export interface DemoServerOptions {
+  readonly store: Store;
+  /** The built app (`dist/start/host`); none: API only. */
+  readonly staticDir?: string;
+  /** Answer for `/strongroom-config.json`. */
+  readonly config?: (req: IncomingMessage) => Record<string, unknown>;
+  /** Origins allowed to call the API from another origin (CORS). Default none. */
+  readonly corsOrigins?: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+function b64url(bytes: Buffer): string {
+  return bytes.toString('base64url');
+}
+
+/** RFC 7638 thumbprint of an Ed25519 public JWK. */
+export function thumbprint(jwk: { crv: string; kty: string; x: string }): string {
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
+  return b64url(createHash('sha256').update(canonical).digest());
+}
+
+/** The bytes the enclave signs to prove it holds the key: bound to the challenge and the key. */
+export function registrationMessage(challenge: string, keyId: string): Buffer {
+  return Buffer.from(`strongroom-demo/register\n${challenge}\n${keyId}`, 'utf8');
+}
+
+function ed25519Jwk(value: unknown): { kty: 'OKP'; crv: 'Ed25519'; x: string } {
+  const jwk = object(value);
+  if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || 'd' in jwk) {
+    throw new ApiError(400, 'INVALID_FIELD', '"publicJwk" must be an Ed25519 public JWK');
+  }
+  const x = str(jwk, 'x', B64URL, 43);
+  if (Buffer.from(x, 'base64url').length !== 32) {
+    throw new ApiError(400, 'INVALID_FIELD', '"publicJwk" must be an Ed25519 public JWK');
+  }
+  return { kty: 'OKP', crv: 'Ed25519', x };
+}
+
+/**
+ * The relay's check of a bearer token: a compact EdDSA JWS from a registered relay key, for
+ * {@link RELAY_AUDIENCE}, unexpired, with a lifetime of at most {@link RELAY_MAX_LIFETIME_S}.
+ */
+export function verifyRelayToken(
+  store: Store,
+  authorization: string | undefined,
+  now = Date.now(),
+): { owner: string; exp: number } {
+  const token = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(
+    authorization ?? '',
+  )?.[1];
+  if (!token) throw new ApiError(401, 'TOKEN_MISSING', 'send Authorization: Bearer <JWT>');
+  const [h = '', p = '', sig = ''] = token.split('.');
+  let header: { alg?: unknown; kid?: unknown };
+  let claims: { aud?: unknown; exp?: unknown; iat?: unknown };
+  try {
+    header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+    claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'));
+  } catch {
+    throw new ApiError(401, 'TOKEN_INVALID', 'the token is not a JWT');
+  }
+  if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') {
+    throw new ApiError(401, 'TOKEN_INVALID', 'an EdDSA token with a kid is required');
+  }
+  const key = store.getRelayKey(header.kid);
+  if (!key) throw new ApiError(401, 'UNKNOWN_KEY', "the token's key is not registered");
+  const publicKey = createPublicKey({ key: key.publicJwk, format: 'jwk' });
+  if (!edVerify(null, Buffer.from(`${h}.${p}`), publicKey, Buffer.from(sig, 'base64url'))) {
+    throw new ApiError(401, 'TOKEN_INVALID', "the token's signature does not verify");
+  }
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audiences.includes(RELAY_AUDIENCE)) {
+    throw new ApiError(401, 'TOKEN_AUDIENCE', `the token is not for ${RELAY_AUDIENCE}`);
+  }
+  const nowS = Math.floor(now / 1000);
+  if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || claims.exp <= nowS) {
+    throw new ApiError(401, 'TOKEN_EXPIRED', 'the token has expired');
+  }
+  if (claims.exp - claims.iat > RELAY_MAX_LIFETIME_S || claims.iat > nowS + 30) {
+    throw new ApiError(401, 'TOKEN_INVALID', `tokens live at most ${RELAY_MAX_LIFETIME_S} s`);
+  }
+  return { owner: key.ownerKeyId, exp: claims.exp };
+}
+
+function object(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(400, 'INVALID_BODY', 'the body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) throw new ApiError(400, 'INVALID_FIELD', `unknown field "${key}"`);
+  }
+}
+
+function str(body: Record<string, unknown>, field: string, pattern: RegExp, max: number): string {
+  const value = body[field];
+  if (typeof value !== 'string') {
+    throw new ApiError(400, 'INVALID_FIELD', `"${field}" must be a string`);
+  }
+  if (value.length === 0 || value.length > max || !pattern.test(value)) {
+    throw new ApiError(400, 'INVALID_FIELD', `"${field}" is malformed`);
+  }
+  return value;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) {
+    throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `the body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      throw new ApiError(413, 'PAYLOAD_TOO_LARGE', `the body exceeds ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseJson(body: Buffer, req: IncomingMessage): unknown {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send Content-Type: application/json');
+  }
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'INVALID_JSON', 'the body is not valid JSON');
+  }
+}
+
+/** The handler of the demo server (exported for tests). */
+export function createHandler(options: DemoServerOptions) {
+  const { store, log = () => {} } = options;
+  const cors = new Set(options.corsOrigins ?? []);
+
+  async function api(req: IncomingMessage, url: URL, res: ServerResponse): Promise<unknown> {
+    const route = `${req.method} ${url.pathname}`;
+    const body = await readBody(req);
+    const fullUrl = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
+    const signed = () =>
+      verifyRequest(store, {
+        method: req.method ?? 'GET',
+        url: fullUrl,
+        headers: req.headers,
+        body,
+      });
+    switch (route) {
+      case 'POST /api/challenge': {
+        const id = b64url(randomBytes(16));
+        const challenge = b64url(randomBytes(32));
+        const expiresAt = Date.now() + CHALLENGE_TTL_MS;
+        store.addChallenge(id, challenge, expiresAt);
+        return { challengeId: id, challenge, expiresAt };
+      }
+      case 'POST /api/register': {
+        const input = object(parseJson(body, req));
+        onlyFields(input, ['challengeId', 'publicJwk', 'signature']);
+        const challengeId = str(input, 'challengeId', B64URL, 64);
+        const signature = Buffer.from(str(input, 'signature', B64URL, 128), 'base64url');
+        const publicJwk = ed25519Jwk(input.publicJwk);
+        const challenge = store.takeChallenge(challengeId);
+        if (!challenge) {
+          throw new ApiError(400, 'CHALLENGE_INVALID', 'unknown, used or expired challenge');
+        }
+        const keyId = thumbprint(publicJwk);
+        const key = createPublicKey({ key: publicJwk, format: 'jwk' });
+        if (
+          signature.length !== 64 ||
+          !edVerify(null, registrationMessage(challenge, keyId), key, signature)
+        ) {
+          throw new ApiError(
+            401,
+            'PROOF_INVALID',
+            'the signature over the challenge does not verify',
+          );
+        }
+        store.addKey({ keyId, publicJwk, registeredAt: Date.now() });
+        res.statusCode = 201;
+        return { keyId };
+      }
+      case 'GET /api/registry':
+        return { keys: store.listKeys() };
+      case 'GET /api/me': {
+        const keyId = await signed();
+        const key = store.getKey(keyId);
+        return { keyId, registeredAt: key?.registeredAt, notes: store.listNotes(keyId).length };
+      }
+      case 'GET /api/notes': {
+        const keyId = await signed();
+        return {
+          notes: store.listNotes(keyId).map((n) => ({
+            id: n.id,
+            envelope: b64url(n.envelope),
+            createdAt: n.createdAt,
+          })),
+        };
+      }
+      case 'POST /api/notes': {
+        const keyId = await signed();
+        const input = object(parseJson(body, req));
+        onlyFields(input, ['id', 'envelope']);
+        const id = str(input, 'id', /^[A-Za-z0-9_-]{8,64}$/, 64);
+        const envelope = Buffer.from(
+          str(input, 'envelope', B64URL, MAX_ENVELOPE_BYTES * 2),
+          'base64url',
+        );
+        if (envelope.length > MAX_ENVELOPE_BYTES) {
+          throw new ApiError(
+            413,
+            'PAYLOAD_TOO_LARGE',
+            `"envelope" exceeds ${MAX_ENVELOPE_BYTES} bytes`,
+          );
+        }
+        const createdAt = Date.now();
+        if (!store.addNote(keyId, id, envelope, createdAt)) {
+          throw new ApiError(409, 'NOTE_EXISTS', 'a note with this id exists');
+        }
+        res.statusCode = 201;
+        return { id, createdAt };
+      }
+      case 'POST /api/relay-keys': {
+        const keyId = await signed();
+        const input = object(parseJson(body, req));
+        onlyFields(input, ['publicJwk']);
+        const publicJwk = ed25519Jwk(input.publicJwk);
+        const kid = thumbprint(publicJwk);
+        store.addRelayKey(keyId, kid, publicJwk);
+        res.statusCode = 201;
+        return { kid };
+      }
+      case 'GET /api/relay/ping': {
+        const { owner, exp } = verifyRelayToken(store, req.headers.authorization);
+        return { ok: true, audience: RELAY_AUDIENCE, owner, expiresAt: exp * 1000 };
+      }
+      default:
+        if (
+          [
+            '/api/challenge',
+            '/api/register',
+            '/api/registry',
+            '/api/me',
+            '/api/notes',
+            '/api/relay-keys',
+            '/api/relay/ping',
+          ].includes(url.pathname)
+        ) {
+          throw new ApiError(
+            405,
+            'METHOD_NOT_ALLOWED',
+            `${req.method} is not allowed on ${url.pathname}`,
+          );
+        }
+        throw new ApiError(404, 'NOT_FOUND', `no API route ${url.pathname}`);
+    }
+  }
+
+  function serveStatic(req: IncomingMessage, url: URL, res: ServerResponse): void {
+    if (!options.staticDir || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(options.staticDir ? 405 : 404, { 'Content-Type': 'text/plain' });
+      res.end();
+      return;
+    }
+    let path: string;
+    try {
+      path = normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, '');
+    } catch {
+      path = '..';
+    }
+    if (path.startsWith('..') || path.includes('\0')) path = '..';
+    if (path === '' || path.endsWith('/')) path += 'index.html';
+    const file = join(options.staticDir, path);
+    let size = -1;
+    try {
+      const stat = statSync(file);
+      if (stat.isFile() && !path.startsWith('..')) size = stat.size;
+    } catch {
+      size = -1;
+    }
+    if (size < 0) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('not found\n');
+      return;
+    }
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Length': String(size),
+      'Cache-Control': path.startsWith('assets/')
+        ? 'public, max-age=31536000, immutable'
+        : 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(file).pipe(res);
+  }
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const origin = req.headers.origin;
+    if (origin && cors.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+      res.setHeader(
+        'Access-Control-Allow-Headers',
+        'Authorization, Content-Type, Content-Digest, Signature, Signature-Input',
+      );
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    if (url.pathname === '/strongroom-config.json' && options.config) {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify(options.config(req)));
+      return;
+    }
+    if (!url.pathname.startsWith('/api/')) {
+      serveStatic(req, url, res);
+      return;
+    }
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204);
+      res.end();
+      log(`${req.method} ${url.pathname} 204`);
+      return;
+    }
+    let status = 200;
+    let payload: unknown;
+    try {
+      payload = await api(req, url, res);
+      status = res.statusCode;
+    } catch (err) {
+      if (err instanceof ApiError) {
+        status = err.status;
+        payload = { error: { code: err.code, message: err.message } };
+      } else {
+        status = 500;
+        payload = { error: { code: 'INTERNAL_ERROR', message: 'internal error' } };
+        log(`internal error: ${err instanceof Error ? err.name : 'unknown'}`);
+      }
+    }
+    log(`${req.method} ${url.pathname} ${status}`);
+    if (res.headersSent) return;
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      ...(status === 413 ? { Connection: 'close' } : {}),
+    });
+    res.end(JSON.stringify(payload));
+  };
+}
+
+/** Start the demo server on 127.0.0.1:`port` (0: any free port). */
+export async function startDemoServer(
+  options: DemoServerOptions & { port: number },
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+  const handler = createHandler(options);
+  const server = createServer((req, res) => {
+    void handler(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

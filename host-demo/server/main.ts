@@ -1,0 +1,37 @@
+/**
+ * Run the demo server on its own: `npx tsx host-demo/server/main.ts --port 8080
+ * --data-dir ./demo-data --static dist/start/host --enclave-url http://localhost:8081/
+ * [--cors http://127.0.0.1:4701]`. Prints `listening on <port>` once it listens.
+ */
+import { parseArgs } from 'node:util';
+import { startDemoServer } from './app';
+import { Store } from './db';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.DEMO_PORT ?? '8080' },
+    'data-dir': { type: 'string', default: process.env.DEMO_DATA_DIR ?? 'demo-data' },
+    static: { type: 'string' },
+    'enclave-url': { type: 'string' },
+    cors: { type: 'string', multiple: true },
+  },
+});
+const store = new Store(values['data-dir']);
+const enclaveUrl = values['enclave-url'];
+const served = await startDemoServer({
+  port: Number(values.port),
+  store,
+  ...(values.static ? { staticDir: values.static } : {}),
+  ...(enclaveUrl ? { config: () => ({ enclaveUrl }) } : {}),
+  corsOrigins: values.cors ?? [],
+  log: (line) => console.log(line),
+});
+console.log(`listening on ${served.port}`);
+const stop = () => {
+  void served.close().then(() => {
+    store.close();
+    process.exit(0);
+  });
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
