@@ -78,6 +78,8 @@ export class ConsentDialog {
   readonly #key: HTMLElement;
   #open: Open | null = null;
   #changedAt = 0;
+  /** The frame's size when it last settled (a resize event not yet dispatched still counts). */
+  #size = { width: 0, height: 0 };
   #allowFocusedAt = Number.POSITIVE_INFINITY;
   #entry: IntersectionObserverEntry | null = null;
   #observer: IntersectionObserver | null = null;
@@ -136,6 +138,7 @@ export class ConsentDialog {
     });
     window.addEventListener('resize', () => {
       this.#changedAt = performance.now();
+      this.#size = { width: window.innerWidth, height: window.innerHeight };
     });
   }
 
@@ -158,6 +161,7 @@ export class ConsentDialog {
     const now = performance.now();
     this.#open = { id: ask.id, answer, shownAt: now };
     this.#changedAt = now;
+    this.#size = { width: window.innerWidth, height: window.innerHeight };
     this.#entry = null;
     this.#observe();
     this.#root.focus();
@@ -205,6 +209,10 @@ export class ConsentDialog {
     const now = performance.now();
     if (now - open.shownAt < MIN_VISIBLE_MS) return 'too soon after the dialog appeared';
     if (now - this.#changedAt < MIN_VISIBLE_MS) return 'too soon after the frame moved';
+    // Resized, but the resize event has not been dispatched yet.
+    if (window.innerWidth !== this.#size.width || window.innerHeight !== this.#size.height) {
+      return 'the frame was just resized';
+    }
     // `detail` is 0 for an activation from the keyboard.
     if (event.detail === 0 && now - this.#allowFocusedAt < MIN_VISIBLE_MS) {
       return 'too soon after the button got focus';
