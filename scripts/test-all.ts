@@ -114,6 +114,9 @@ function playwright(name: string): void {
 mkdirSync('test-results', { recursive: true });
 check('lint', 'npx', ['biome', 'check', '--error-on-warnings', '.']);
 check('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json']);
+// The package checks read the built packages: build them first (a clean clone has no dist/).
+check('publint', 'npx', ['tsx', 'build/build-bridge.ts'], 'build bridge');
+check('publint', 'npx', ['tsx', 'build/build-verify.ts'], 'build verify');
 check('publint', 'npx', ['publint', '--strict', 'bridge'], 'publint bridge');
 check('publint', 'npx', ['publint', '--strict', 'verify'], 'publint verify');
 check('attw', 'npx', ['attw', '--pack', 'bridge', '--profile', 'esm-only'], 'attw bridge');
