@@ -2,10 +2,24 @@
  * `connect()`: create the enclave's sandboxed iframe, run the handshake and return a typed
  * {@link Enclave}.
  */
+import type { ConnectionConfig } from './connection';
 import { HIDDEN_FRAME_STYLE } from './consent-frame';
 import { Enclave } from './enclave';
 import { StrongroomError } from './errors';
 import { handshake } from './handshake';
+import {
+  abortError,
+  type CallOptions,
+  checkDuration,
+  checkSignal,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_LIVENESS_MS,
+  frameLink,
+  type Link,
+  type ReconnectOptions,
+  resolveReconnect,
+} from './lifecycle';
+import type { EnclaveInfo } from './protocol';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -22,9 +36,36 @@ export interface ConnectOptions {
    * `DIGEST_MISMATCH`. This catches a deployment that serves other files than the release you
    * audited — a stale or partial deploy, one altered file or `index.html` — but not a server
    * bent on deceiving you, whose code could report any value; auditing the deployment against
-   * the signed manifest covers that (docs/verification.md).
+   * the signed manifest covers that (docs/verification.md). Checked again after every reconnect.
    */
   readonly expectDigest?: string;
+  /**
+   * Abort the connection attempt: `connect()` rejects with `ABORTED` and removes the iframe.
+   * Only the attempt: once `connect()` has resolved, the signal no longer matters (end a
+   * connection with `dispose()`).
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Default timeout of each call, in ms, after which it rejects with `CALL_TIMEOUT`; a call's
+   * own `timeoutMs` overrides it. Default 90 000: longer than the enclave's default consent
+   * timeout (60 s), so that a call waiting for the person's answer ends with the enclave's
+   * `CONSENT_TIMEOUT`. `Infinity`: no timeout.
+   */
+  readonly callTimeoutMs?: number;
+  /**
+   * Reconnect by itself when the channel ends (`disconnect` event with `willReconnect: true`):
+   * `true` for the defaults, or the attempts and backoff. Default `false`. During the gap, calls
+   * fail at once with `ENCLAVE_DISCONNECTED`; they are not queued.
+   */
+  readonly reconnect?: boolean | ReconnectOptions;
+  /**
+   * When a call has waited this long (ms) without any message from the enclave (while a consent
+   * dialog is open: 60 s, or this if longer), the bridge checks that the enclave is alive with an
+   * `info()` call (which the enclave's audit log records). No answer within 5 s (or
+   * `livenessMs`, if shorter) ends the connection (`unresponsive`). Default 10 000; `Infinity`
+   * turns the check off.
+   */
+  readonly livenessMs?: number;
 }
 
 /** Default handshake timeout in milliseconds. */
@@ -33,6 +74,25 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 const DIGEST = /^[0-9a-f]{64}$/;
 
 const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\]|([a-z0-9-]+\.)+localhost)$/;
+
+/** Throw unless this is a browser window, where the enclave's iframe can be created. */
+function assertBrowserWindow(): void {
+  const g = globalThis as { window?: unknown; document?: { createElement?: unknown } };
+  if (
+    typeof g.window !== 'object' ||
+    g.window === null ||
+    typeof g.document !== 'object' ||
+    g.document === null ||
+    typeof g.document.createElement !== 'function'
+  ) {
+    throw new StrongroomError(
+      'ENCLAVE_UNAVAILABLE',
+      'connect() needs a browser window (it creates the enclave iframe); there is no ' +
+        '`window`/`document` here: call it in the page, not during server-side rendering, ' +
+        'in Node or in a worker',
+    );
+  }
+}
 
 function enclaveUrl(url: unknown): URL {
   if (typeof url !== 'string') {
@@ -59,45 +119,8 @@ function enclaveUrl(url: unknown): URL {
   return parsed;
 }
 
-/**
- * Connect to an enclave: creates a hidden iframe with
- * `sandbox="allow-scripts allow-same-origin"`, performs the handshake, and resolves with an
- * {@link Enclave}. Rejects with `HANDSHAKE_TIMEOUT` if the enclave does not answer in time
- * (the iframe is removed), `ENCLAVE_UNAVAILABLE` if it refuses to start (for example because
- * one of its files failed its integrity check), `DIGEST_MISMATCH` if `expectDigest` is set and
- * the enclave reports another release digest, `INVALID_ARGUMENT` for a bad or same-origin URL.
- *
- * @example
- * ```ts
- * import { connect } from '@strongroom/bridge';
- *
- * const enclave = await connect({ url: 'https://kms.app.example/', timeoutMs: 5000 });
- * const info = await enclave.info();
- *
- * // Pinned to an audited release (the manifest's releaseDigest):
- * const pinned = await connect({ url: 'https://kms.app.example/', expectDigest: '3f9c…' });
- * ```
- */
-export async function connect(options: ConnectOptions): Promise<Enclave> {
-  if (typeof options !== 'object' || options === null) {
-    throw new StrongroomError('INVALID_ARGUMENT', '"options" expected object');
-  }
-  const url = enclaveUrl(options.url);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new StrongroomError('INVALID_ARGUMENT', '"timeoutMs" expected a positive number');
-  }
-  const { expectDigest } = options;
-  if (
-    expectDigest !== undefined &&
-    (typeof expectDigest !== 'string' || !DIGEST.test(expectDigest))
-  ) {
-    throw new StrongroomError(
-      'INVALID_ARGUMENT',
-      '"expectDigest" expected 64 lowercase hex characters',
-    );
-  }
-
+/** The enclave's hidden, sandboxed iframe (not inserted yet). */
+function enclaveFrame(url: URL): HTMLIFrameElement {
   const iframe = document.createElement('iframe');
   iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin');
   iframe.setAttribute('allow', '');
@@ -109,37 +132,145 @@ export async function connect(options: ConnectOptions): Promise<Enclave> {
   iframe.setAttribute('aria-hidden', 'true');
   iframe.tabIndex = -1;
   iframe.src = url.href;
+  return iframe;
+}
 
-  const connected = handshake(iframe, url.origin, timeoutMs);
-  (options.container ?? document.body).append(iframe);
-  let enclave: Enclave;
+/**
+ * Create the frame in `container`, run the handshake, and return the channel. On failure (or
+ * when `signal` aborts) the frame is removed.
+ */
+async function openLink(
+  url: URL,
+  timeoutMs: number,
+  container: HTMLElement | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Link> {
+  if (signal?.aborted) throw abortError(signal, 'connect()');
+  const iframe = enclaveFrame(url);
+  let loaded = false;
+  const onLoad = () => {
+    loaded = true;
+  };
+  iframe.addEventListener('load', onLoad, { once: true });
+  const connected = handshake(iframe, url.origin, timeoutMs, signal);
+  (container ?? document.body).append(iframe);
+  let port: MessagePort;
   try {
-    enclave = new Enclave(await connected, iframe, url.origin);
+    port = await connected;
   } catch (err) {
     iframe.remove();
     throw err;
+  } finally {
+    iframe.removeEventListener('load', onLoad);
   }
-  if (expectDigest !== undefined) await checkDigest(enclave, expectDigest, timeoutMs);
+  return frameLink(port, iframe, url.origin, loaded);
+}
+
+/**
+ * Connect to an enclave: creates a hidden iframe with
+ * `sandbox="allow-scripts allow-same-origin"`, performs the handshake, and resolves with an
+ * {@link Enclave}. Rejects with `HANDSHAKE_TIMEOUT` if the enclave does not answer in time
+ * (the iframe is removed), `ENCLAVE_UNAVAILABLE` if it refuses to start (an
+ * `EnclaveRefusedError` whose `reason` says why) or outside a browser window,
+ * `PROTOCOL_MISMATCH` if the enclave speaks another protocol version, `DIGEST_MISMATCH` if
+ * `expectDigest` is set and the enclave reports another release digest, `ABORTED` if `signal`
+ * aborts (the iframe is removed), and `INVALID_ARGUMENT` for a bad option or a same-origin URL.
+ *
+ * @example
+ * ```ts
+ * import { connect } from '@strongroom/bridge';
+ *
+ * const enclave = await connect({ url: 'https://kms.app.example/', timeoutMs: 5000 });
+ * const info = await enclave.info();
+ *
+ * // Pinned to an audited release (the manifest's releaseDigest):
+ * const pinned = await connect({ url: 'https://kms.app.example/', expectDigest: '3f9c…' });
+ *
+ * // Reconnects by itself when its frame is reloaded or removed:
+ * const resilient = await connect({ url: 'https://kms.app.example/', reconnect: true });
+ * ```
+ */
+export async function connect(options: ConnectOptions): Promise<Enclave> {
+  assertBrowserWindow();
+  if (typeof options !== 'object' || options === null) {
+    throw new StrongroomError('INVALID_ARGUMENT', '"options" expected object');
+  }
+  const url = enclaveUrl(options.url);
+  const timeoutMs =
+    options.timeoutMs === undefined
+      ? DEFAULT_TIMEOUT_MS
+      : checkDuration('timeoutMs', options.timeoutMs, false);
+  const { expectDigest } = options;
+  if (
+    expectDigest !== undefined &&
+    (typeof expectDigest !== 'string' || !DIGEST.test(expectDigest))
+  ) {
+    throw new StrongroomError(
+      'INVALID_ARGUMENT',
+      '"expectDigest" expected 64 lowercase hex characters',
+    );
+  }
+  const signal = checkSignal('signal', options.signal);
+  const callTimeoutMs =
+    options.callTimeoutMs === undefined
+      ? DEFAULT_CALL_TIMEOUT_MS
+      : checkDuration('callTimeoutMs', options.callTimeoutMs, true);
+  const livenessMs =
+    options.livenessMs === undefined
+      ? DEFAULT_LIVENESS_MS
+      : checkDuration('livenessMs', options.livenessMs, true);
+  const reconnect = resolveReconnect(options.reconnect);
+  const { container } = options;
+
+  const config: ConnectionConfig = {
+    open: (attempt) => openLink(url, timeoutMs, container, attempt),
+    ...(expectDigest === undefined
+      ? {}
+      : { verify: (info) => checkDigest(info, expectDigest, timeoutMs) }),
+    callTimeoutMs,
+    livenessMs,
+    reconnect,
+  };
+  const enclave = new Enclave(await openLink(url, timeoutMs, container, signal), config);
+  if (expectDigest !== undefined) {
+    try {
+      await checkDigest(
+        (callOptions) => enclave.info(callOptions),
+        expectDigest,
+        timeoutMs,
+        signal,
+      );
+    } catch (err) {
+      enclave.dispose();
+      throw err;
+    }
+  }
   return enclave;
 }
 
 /**
- * Ask the enclave for its release digest; dispose of it and reject unless it is `expected`.
- * An enclave that does not answer within `timeoutMs` is disposed (`ENCLAVE_UNAVAILABLE`).
+ * Ask the enclave for its release digest; reject unless it is `expected`. An enclave that does
+ * not answer within `timeoutMs` gives `ENCLAVE_UNAVAILABLE`. The caller disposes on rejection.
  */
-async function checkDigest(enclave: Enclave, expected: string, timeoutMs: number): Promise<void> {
+async function checkDigest(
+  info: (options: CallOptions) => Promise<EnclaveInfo>,
+  expected: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   let reported: unknown;
-  const timer = setTimeout(() => enclave.dispose(), timeoutMs);
   try {
-    reported = (await enclave.info()).releaseDigest;
+    reported = (await info(signal ? { timeoutMs, signal } : { timeoutMs })).releaseDigest;
   } catch (err) {
-    enclave.dispose();
+    if (err instanceof StrongroomError && err.code === 'CALL_TIMEOUT') {
+      throw new StrongroomError(
+        'ENCLAVE_UNAVAILABLE',
+        `the enclave did not answer info() within ${timeoutMs} ms`,
+      );
+    }
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
   if (reported !== expected) {
-    enclave.dispose();
     const got = typeof reported === 'string' ? reported.slice(0, 64) : String(reported);
     throw new StrongroomError(
       'DIGEST_MISMATCH',

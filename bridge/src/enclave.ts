@@ -1,11 +1,19 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * The typed `Enclave`: one method per enclave operation, over the Comlink channel set up by
- * `connect()`. It tracks pending calls so that `dispose()` can reject them at once.
+ * `connect()`. The connection behind it (`connection.ts`) tracks pending calls with their
+ * timeouts and abort signals, notices when the channel ends, reconnects, and disposes.
  */
-import { type Remote, releaseProxy, transfer, wrap } from 'comlink';
-import { type ConsentEventDetail, watchConsent } from './consent-frame';
-import { strongroomEndpoint } from './endpoint';
-import { StrongroomError } from './errors';
+
+import { Connection, type ConnectionConfig } from './connection';
+import type { ConsentEventDetail } from './consent-frame';
+import type {
+  CallOptions,
+  ConnectionState,
+  DisconnectDetail,
+  Link,
+  StateChangeDetail,
+} from './lifecycle';
 import type {
   AgreeOptions,
   AuditAnchor,
@@ -64,6 +72,16 @@ function wireOptions<T extends object>(options: (T & TransferOption) | undefined
 }
 
 /**
+ * `Symbol.dispose`; where the engine has none (WebKitGTK 2.50 here), the
+ * `Symbol.for('Symbol.dispose')` that transpiled `using` looks for (esbuild, Babel, SWC, Oxc).
+ */
+const DISPOSE: typeof Symbol.dispose = (Symbol.dispose ??
+  Symbol.for('Symbol.dispose')) as typeof Symbol.dispose;
+/** `Symbol.asyncDispose`, with the same fallback. */
+const ASYNC_DISPOSE: typeof Symbol.asyncDispose = (Symbol.asyncDispose ??
+  Symbol.for('Symbol.asyncDispose')) as typeof Symbol.asyncDispose;
+
+/**
  * A connection to an enclave. Obtain one with `connect()`; call `dispose()` when done.
  *
  * @example
@@ -73,21 +91,13 @@ function wireOptions<T extends object>(options: (T & TransferOption) | undefined
  * const signature = await enclave.sign(key.id, new TextEncoder().encode('hello'));
  * ```
  */
-export class Enclave extends EventTarget implements EnclaveApi {
-  readonly #remote: Remote<EnclaveApi>;
-  readonly #port: MessagePort;
-  readonly #iframe: HTMLIFrameElement;
-  readonly #pending = new Set<(err: StrongroomError) => void>();
-  readonly #stopConsent: () => void;
-  #disposed = false;
+export class Enclave extends EventTarget implements EnclaveApi, Disposable, AsyncDisposable {
+  readonly #connection: Connection;
 
   /** @internal Use `connect()`. */
-  constructor(port: MessagePort, iframe: HTMLIFrameElement, enclaveOrigin: string) {
+  constructor(link: Link, config: ConnectionConfig) {
     super();
-    this.#port = port;
-    this.#iframe = iframe;
-    this.#remote = wrap<EnclaveApi>(strongroomEndpoint(port));
-    this.#stopConsent = watchConsent(iframe, enclaveOrigin, this);
+    this.#connection = new Connection(link, config, this);
   }
 
   /**
@@ -98,6 +108,27 @@ export class Enclave extends EventTarget implements EnclaveApi {
   override addEventListener(
     type: 'consent',
     listener: ((event: CustomEvent<ConsentEventDetail>) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /**
+   * Listen for `statechange` events: {@link Enclave.state} changed (`detail.state`,
+   * `detail.previous`, and with `disconnected` the `detail.error` that caused it).
+   * docs/api.md, "Connection lifecycle".
+   */
+  override addEventListener(
+    type: 'statechange',
+    listener: ((event: CustomEvent<StateChangeDetail>) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /**
+   * Listen for `disconnect` events: the channel ended by itself (`detail.reason`: the frame was
+   * reloaded, moved or removed, or the enclave stopped answering); every pending call was
+   * rejected with `detail.error` (`ENCLAVE_DISCONNECTED`); `detail.willReconnect` tells whether
+   * the bridge now reconnects by itself.
+   */
+  override addEventListener(
+    type: 'disconnect',
+    listener: ((event: CustomEvent<DisconnectDetail>) => void) | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
   override addEventListener(
@@ -113,51 +144,56 @@ export class Enclave extends EventTarget implements EnclaveApi {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
-  /** The iframe that holds the enclave (hidden; do not move it, moving reloads it). */
+  /**
+   * The iframe that holds the enclave (hidden; do not move it, moving reloads it). After a
+   * reconnect, the new one; after a disconnect or `dispose()`, the last one (removed).
+   */
   get iframe(): HTMLIFrameElement {
-    return this.#iframe;
+    return this.#connection.iframe;
   }
 
-  /** Whether `dispose()` has been called. */
+  /**
+   * The connection's state: `connected`; `disconnected` (the channel ended, calls fail with
+   * `ENCLAVE_DISCONNECTED` until `reconnect()`); `reconnecting` (calls fail at once, they are
+   * not queued); or `disposed`. Each change is announced by a `statechange` event.
+   */
+  get state(): ConnectionState {
+    return this.#connection.state;
+  }
+
+  /** Whether `dispose()` has been called (`state === 'disposed'`). */
   get disposed(): boolean {
-    return this.#disposed;
+    return this.#connection.state === 'disposed';
   }
 
-  #call<T>(name: OperationName, args: unknown[], transfers: Transferable[] = []): Promise<T> {
-    if (this.#disposed) {
-      return Promise.reject(new StrongroomError('ENCLAVE_UNAVAILABLE', 'the enclave was disposed'));
-    }
-    return new Promise<T>((resolve, reject) => {
-      const onDispose = (err: StrongroomError) => reject(err);
-      this.#pending.add(onDispose);
-      const fn = this.#remote[name] as unknown as (...a: unknown[]) => Promise<T>;
-      // Comlink sends a value's transfer list with the whole message; attach it to the first
-      // object argument (a WeakMap key), since the first argument may be a key id string.
-      const at = args.findIndex((a) => typeof a === 'object' && a !== null);
-      const argList =
-        transfers.length > 0 && at >= 0
-          ? args.map((a, i) => (i === at ? transfer(a, transfers) : a))
-          : args;
-      fn(...argList).then(
-        (value) => {
-          this.#pending.delete(onDispose);
-          resolve(value);
-        },
-        (err: unknown) => {
-          this.#pending.delete(onDispose);
-          reject(
-            err instanceof StrongroomError
-              ? err
-              : new StrongroomError('INTERNAL_ERROR', 'the call failed', { cause: err }),
-          );
-        },
-      );
-    });
+  #call<T>(
+    name: OperationName,
+    args: unknown[],
+    callOptions?: CallOptions,
+    transfers: Transferable[] = [],
+  ): Promise<T> {
+    return this.#connection.call<T>(name, args, callOptions, transfers);
+  }
+
+  /**
+   * Connect again: a fresh frame and handshake with the options given to `connect()` (and its
+   * `expectDigest` check). Calls pending on the old channel are rejected, never replayed. While
+   * connected, the current channel is closed first; while a reconnection is under way (also an
+   * automatic one), this joins it and cuts its backoff delay short. Rejects as `connect()` does
+   * (`HANDSHAKE_TIMEOUT`, `PROTOCOL_MISMATCH`, …; `ABORTED` when `signal` aborts, which removes
+   * the new frame), leaving the state `disconnected`; `ENCLAVE_UNAVAILABLE` once disposed.
+   * @example
+   * ```ts
+   * enclave.addEventListener('disconnect', () => void enclave.reconnect().catch(report));
+   * ```
+   */
+  reconnect(options?: { readonly signal?: AbortSignal }): Promise<void> {
+    return this.#connection.reconnect(options?.signal);
   }
 
   /** What the enclave is and what it knows about this channel and its storage. */
-  info(): Promise<EnclaveInfo> {
-    return this.#call('info', []);
+  info(callOptions?: CallOptions): Promise<EnclaveInfo> {
+    return this.#call('info', [], callOptions);
   }
 
   /**
@@ -168,18 +204,18 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const { id, publicJwk } = await enclave.generateKey({ alg: 'ES256', purpose: 'vapid' });
    * ```
    */
-  generateKey(options: GenerateKeyOptions): Promise<KeyInfo> {
-    return this.#call('generateKey', [options]);
+  generateKey(options: GenerateKeyOptions, callOptions?: CallOptions): Promise<KeyInfo> {
+    return this.#call('generateKey', [options], callOptions);
   }
 
   /** Every key of this app's origin, oldest first. */
-  listKeys(): Promise<KeyInfo[]> {
-    return this.#call('listKeys', []);
+  listKeys(callOptions?: CallOptions): Promise<KeyInfo[]> {
+    return this.#call('listKeys', [], callOptions);
   }
 
   /** One key's public description; `KEY_NOT_FOUND` if it does not exist for this origin. */
-  getKey(keyId: string): Promise<KeyInfo> {
-    return this.#call('getKey', [keyId]);
+  getKey(keyId: string, callOptions?: CallOptions): Promise<KeyInfo> {
+    return this.#call('getKey', [keyId], callOptions);
   }
 
   /**
@@ -190,23 +226,32 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const point = await enclave.publicKey(id, 'raw'); // 65 bytes for ES256
    * ```
    */
-  publicKey(keyId: string, format?: 'jwk'): Promise<PublicJwk>;
-  publicKey(keyId: string, format: 'spki' | 'raw'): Promise<Uint8Array>;
-  publicKey(keyId: string, format: PublicKeyFormat = 'jwk'): Promise<PublicJwk | Uint8Array> {
-    return this.#call('publicKey', [keyId, format]);
+  publicKey(keyId: string, format?: 'jwk', callOptions?: CallOptions): Promise<PublicJwk>;
+  publicKey(keyId: string, format: 'spki' | 'raw', callOptions?: CallOptions): Promise<Uint8Array>;
+  publicKey(
+    keyId: string,
+    format: PublicKeyFormat = 'jwk',
+    callOptions?: CallOptions,
+  ): Promise<PublicJwk | Uint8Array> {
+    return this.#call('publicKey', [keyId, format], callOptions);
   }
 
   /**
    * Sign `data` (at most `info().limits.maxDataBytes`). ES256 signatures are IEEE P1363
    * (r‖s, 64 bytes), as JOSE uses them; EdDSA 64 bytes; HS256 a 32-byte HMAC.
    */
-  sign(keyId: string, data: Uint8Array): Promise<Uint8Array> {
-    return this.#call('sign', [keyId, exactBytes(data)]);
+  sign(keyId: string, data: Uint8Array, callOptions?: CallOptions): Promise<Uint8Array> {
+    return this.#call('sign', [keyId, exactBytes(data)], callOptions);
   }
 
   /** Check a signature made by `sign`; `false` when it does not verify. */
-  verify(keyId: string, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
-    return this.#call('verify', [keyId, exactBytes(data), exactBytes(signature)]);
+  verify(
+    keyId: string,
+    data: Uint8Array,
+    signature: Uint8Array,
+    callOptions?: CallOptions,
+  ): Promise<boolean> {
+    return this.#call('verify', [keyId, exactBytes(data), exactBytes(signature)], callOptions);
   }
 
   /**
@@ -214,8 +259,8 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * as `scheduleDeletion(keyId)` does. The key refuses every operation at once; its material
    * is destroyed at the deletion date unless `cancelDeletion` comes first.
    */
-  deleteKey(keyId: string): Promise<KeyInfo> {
-    return this.#call('deleteKey', [keyId]);
+  deleteKey(keyId: string, callOptions?: CallOptions): Promise<KeyInfo> {
+    return this.#call('deleteKey', [keyId], callOptions);
   }
 
   /**
@@ -227,13 +272,13 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const rotated = await enclave.rotateKey(key.id); // rotated.version === key.version + 1
    * ```
    */
-  rotateKey(keyId: string): Promise<KeyInfo> {
-    return this.#call('rotateKey', [keyId]);
+  rotateKey(keyId: string, callOptions?: CallOptions): Promise<KeyInfo> {
+    return this.#call('rotateKey', [keyId], callOptions);
   }
 
   /** Revoke a key: it refuses every operation, for ever, and stays listed. */
-  revokeKey(keyId: string): Promise<KeyInfo> {
-    return this.#call('revokeKey', [keyId]);
+  revokeKey(keyId: string, callOptions?: CallOptions): Promise<KeyInfo> {
+    return this.#call('revokeKey', [keyId], callOptions);
   }
 
   /**
@@ -241,13 +286,21 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * `LIMITS.maxDeletionDays`). It refuses every operation until then; `cancelDeletion`
    * restores it; at the date its material is destroyed and the key is gone.
    */
-  scheduleDeletion(keyId: string, options?: ScheduleDeletionOptions): Promise<KeyInfo> {
-    return this.#call('scheduleDeletion', options === undefined ? [keyId] : [keyId, options]);
+  scheduleDeletion(
+    keyId: string,
+    options?: ScheduleDeletionOptions,
+    callOptions?: CallOptions,
+  ): Promise<KeyInfo> {
+    return this.#call(
+      'scheduleDeletion',
+      options === undefined ? [keyId] : [keyId, options],
+      callOptions,
+    );
   }
 
   /** Cancel a scheduled deletion: the key returns to its state before it. */
-  cancelDeletion(keyId: string): Promise<KeyInfo> {
-    return this.#call('cancelDeletion', [keyId]);
+  cancelDeletion(keyId: string, callOptions?: CallOptions): Promise<KeyInfo> {
+    return this.#call('cancelDeletion', [keyId], callOptions);
   }
 
   /**
@@ -258,8 +311,12 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * await enclave.restrictKey(key.id, { maxTokenLifetime: 300, audiences: ['https://relay.example'] });
    * ```
    */
-  restrictKey(keyId: string, options: RestrictKeyOptions): Promise<KeyInfo> {
-    return this.#call('restrictKey', [keyId, options]);
+  restrictKey(
+    keyId: string,
+    options: RestrictKeyOptions,
+    callOptions?: CallOptions,
+  ): Promise<KeyInfo> {
+    return this.#call('restrictKey', [keyId, options], callOptions);
   }
 
   /**
@@ -267,16 +324,16 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * dialog (the bridge shows the frame); `CONSENT_DECLINED`, `CONSENT_TIMEOUT` or
    * `CONSENT_NOT_VISIBLE` if they do not approve, and nothing changes. What it protected is lost.
    */
-  destroyKey(keyId: string): Promise<void> {
-    return this.#call('destroyKey', [keyId]);
+  destroyKey(keyId: string, callOptions?: CallOptions): Promise<void> {
+    return this.#call('destroyKey', [keyId], callOptions);
   }
 
   /**
    * Erase every key of this app's origin, with the person's consent in the enclave's dialog.
    * What the keys protected is lost.
    */
-  resetEnclave(): Promise<void> {
-    return this.#call('resetEnclave', []);
+  resetEnclave(callOptions?: CallOptions): Promise<void> {
+    return this.#call('resetEnclave', [], callOptions);
   }
 
   /**
@@ -287,13 +344,13 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const { entries, head } = await enclave.auditLog({ since: lastSeenSeq, limit: 100 });
    * ```
    */
-  auditLog(options?: AuditLogOptions): Promise<AuditLogPage> {
-    return this.#call('auditLog', options === undefined ? [] : [options]);
+  auditLog(options?: AuditLogOptions, callOptions?: CallOptions): Promise<AuditLogPage> {
+    return this.#call('auditLog', options === undefined ? [] : [options], callOptions);
   }
 
   /** Check the whole kept audit chain inside the enclave: hashes, sequence, checkpoints, signatures. */
-  verifyAuditLog(): Promise<AuditVerification> {
-    return this.#call('verifyAuditLog', []);
+  verifyAuditLog(callOptions?: CallOptions): Promise<AuditVerification> {
+    return this.#call('verifyAuditLog', [], callOptions);
   }
 
   /**
@@ -301,8 +358,8 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * outside the enclave (your server) to detect later truncation, rewriting, a replaced audit
    * key or a reset (docs/audit.md).
    */
-  auditAnchor(): Promise<AuditAnchor> {
-    return this.#call('auditAnchor', []);
+  auditAnchor(callOptions?: CallOptions): Promise<AuditAnchor> {
+    return this.#call('auditAnchor', [], callOptions);
   }
 
   /**
@@ -321,8 +378,8 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * });
    * ```
    */
-  signJwt(keyId: string, options: SignJwtOptions): Promise<string> {
-    return this.#call('signJwt', [keyId, options]);
+  signJwt(keyId: string, options: SignJwtOptions, callOptions?: CallOptions): Promise<string> {
+    return this.#call('signJwt', [keyId, options], callOptions);
   }
 
   /**
@@ -340,8 +397,8 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * });
    * ```
    */
-  vapidAuth(keyId: string, options: VapidAuthOptions): Promise<string> {
-    return this.#call('vapidAuth', [keyId, options]);
+  vapidAuth(keyId: string, options: VapidAuthOptions, callOptions?: CallOptions): Promise<string> {
+    return this.#call('vapidAuth', [keyId, options], callOptions);
   }
 
   /**
@@ -360,11 +417,12 @@ export class Enclave extends EventTarget implements EnclaveApi {
     kekId: string,
     plaintext: Uint8Array,
     options?: SealOptions & TransferOption,
+    callOptions?: CallOptions,
   ): Promise<Uint8Array> {
     const [data, transfers] = outgoing(plaintext, options?.transfer);
     const wire = wireOptions<SealOptions>(options);
     if (wire.aad) (wire as { aad: Uint8Array }).aad = exactBytes(wire.aad);
-    return this.#call('seal', [kekId, data, wire], transfers);
+    return this.#call('seal', [kekId, data, wire], callOptions, transfers);
   }
 
   /**
@@ -375,11 +433,15 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const plaintext = await enclave.open(envelope, { aad: new TextEncoder().encode('note:42') });
    * ```
    */
-  open(envelope: Uint8Array, options?: OpenOptions & TransferOption): Promise<Uint8Array> {
+  open(
+    envelope: Uint8Array,
+    options?: OpenOptions & TransferOption,
+    callOptions?: CallOptions,
+  ): Promise<Uint8Array> {
     const [data, transfers] = outgoing(envelope, options?.transfer);
     const wire = wireOptions<OpenOptions>(options);
     if (wire.aad) (wire as { aad: Uint8Array }).aad = exactBytes(wire.aad);
-    return this.#call('open', [data, wire], transfers);
+    return this.#call('open', [data, wire], callOptions, transfers);
   }
 
   /**
@@ -391,8 +453,8 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const wrapped = await enclave.wrapKey(kek.id, dataKey.id);
    * ```
    */
-  wrapKey(kekId: string, keyId: string): Promise<Uint8Array> {
-    return this.#call('wrapKey', [kekId, keyId]);
+  wrapKey(kekId: string, keyId: string, callOptions?: CallOptions): Promise<Uint8Array> {
+    return this.#call('wrapKey', [kekId, keyId], callOptions);
   }
 
   /**
@@ -403,8 +465,13 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const imported = await enclave.unwrapKey(kek.id, wrapped, { alg: 'A256GCM', label: 'restored' });
    * ```
    */
-  unwrapKey(kekId: string, wrapped: Uint8Array, options: UnwrapKeyOptions): Promise<KeyInfo> {
-    return this.#call('unwrapKey', [kekId, exactBytes(wrapped), options]);
+  unwrapKey(
+    kekId: string,
+    wrapped: Uint8Array,
+    options: UnwrapKeyOptions,
+    callOptions?: CallOptions,
+  ): Promise<KeyInfo> {
+    return this.#call('unwrapKey', [kekId, exactBytes(wrapped), options], callOptions);
   }
 
   /**
@@ -418,12 +485,17 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const envelope = await enclave.seal(shared.id, message);
    * ```
    */
-  agree(keyId: string, peerPublicJwk: PublicJwk, options: AgreeOptions): Promise<KeyInfo> {
+  agree(
+    keyId: string,
+    peerPublicJwk: PublicJwk,
+    options: AgreeOptions,
+    callOptions?: CallOptions,
+  ): Promise<KeyInfo> {
     const wire =
       options?.info instanceof Uint8Array
         ? { ...options, info: exactBytes(options.info) }
         : options;
-    return this.#call('agree', [keyId, peerPublicJwk, wire]);
+    return this.#call('agree', [keyId, peerPublicJwk, wire], callOptions);
   }
 
   /**
@@ -433,8 +505,12 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const jwe = await enclave.encryptJwe(recipientJwk, new TextEncoder().encode('hi'));
    * ```
    */
-  encryptJwe(recipientPublicJwk: PublicJwk, plaintext: Uint8Array): Promise<string> {
-    return this.#call('encryptJwe', [recipientPublicJwk, exactBytes(plaintext)]);
+  encryptJwe(
+    recipientPublicJwk: PublicJwk,
+    plaintext: Uint8Array,
+    callOptions?: CallOptions,
+  ): Promise<string> {
+    return this.#call('encryptJwe', [recipientPublicJwk, exactBytes(plaintext)], callOptions);
   }
 
   /**
@@ -445,24 +521,35 @@ export class Enclave extends EventTarget implements EnclaveApi {
    * const { plaintext, protectedHeader } = await enclave.decryptJwe(key.id, jwe);
    * ```
    */
-  decryptJwe(keyId: string, jwe: string): Promise<DecryptJweResult> {
-    return this.#call('decryptJwe', [keyId, jwe]);
+  decryptJwe(keyId: string, jwe: string, callOptions?: CallOptions): Promise<DecryptJweResult> {
+    return this.#call('decryptJwe', [keyId, jwe], callOptions);
   }
 
-  /** Close the channel, remove the iframe and reject every pending call with `ENCLAVE_UNAVAILABLE`. */
+  /**
+   * Close the channel, remove the iframe, stop any reconnection, and reject every pending call
+   * with `ENCLAVE_UNAVAILABLE`. Later calls reject the same way. The state becomes `disposed`.
+   */
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    const err = new StrongroomError('ENCLAVE_UNAVAILABLE', 'the enclave was disposed');
-    for (const reject of this.#pending) reject(err);
-    this.#pending.clear();
-    try {
-      this.#remote[releaseProxy]();
-    } catch {
-      // Already released.
-    }
-    this.#port.close();
-    this.#stopConsent();
-    this.#iframe.remove();
+    this.#connection.dispose();
+  }
+
+  /**
+   * `dispose()`, for `using`.
+   * @example
+   * ```ts
+   * {
+   *   using enclave = await connect({ url });
+   *   await enclave.sign(keyId, data);
+   * } // disposed here, also when the block throws
+   * ```
+   */
+  [DISPOSE](): void {
+    this.dispose();
+  }
+
+  /** `dispose()`, for `await using`. */
+  [ASYNC_DISPOSE](): Promise<void> {
+    this.dispose();
+    return Promise.resolve();
   }
 }

@@ -13,6 +13,20 @@ export const ERROR_CODES = [
   'ENCLAVE_UNAVAILABLE',
   /** The enclave did not complete the handshake within `timeoutMs`. */
   'HANDSHAKE_TIMEOUT',
+  /**
+   * The bridge and the enclave speak different protocol versions (either side noticed it during
+   * the handshake). Update the older side; docs/compatibility.md.
+   */
+  'PROTOCOL_MISMATCH',
+  /**
+   * The connection ended: the enclave's frame was reloaded, moved or removed, or the enclave
+   * stopped answering. Calls in flight and calls made until a reconnect fail with this code.
+   */
+  'ENCLAVE_DISCONNECTED',
+  /** The call got no answer within its timeout (`callTimeoutMs`, or the call's `timeoutMs`). */
+  'CALL_TIMEOUT',
+  /** The caller's `AbortSignal` aborted the call or the connection attempt (`cause`: its reason). */
+  'ABORTED',
   /** The calling origin is not in the enclave's allowlist. */
   'ORIGIN_NOT_ALLOWED',
   /** No key with that id exists for the calling origin (a key of another origin looks the same). */

@@ -24,6 +24,17 @@ export {
   StrongroomError,
   type StrongroomErrorCode,
 } from './errors';
+export { type EnclaveRefusalReason, EnclaveRefusedError } from './handshake';
+export {
+  type CallOptions,
+  type ConnectionState,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_LIVENESS_MS,
+  type DisconnectDetail,
+  type DisconnectReason,
+  type ReconnectOptions,
+  type StateChangeDetail,
+} from './lifecycle';
 export {
   type AgreedKeyAlgorithm,
   type AgreeOptions,

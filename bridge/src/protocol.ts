@@ -13,6 +13,7 @@ export const PROTOCOL_VERSION = 1;
 /** Enclave → parent window, posted once to each allowlisted origin when the enclave is ready. */
 export interface ReadyMessage {
   readonly type: 'strongroom:ready';
+  /** The enclave's protocol version: a bridge of another one answers `PROTOCOL_MISMATCH`. */
   readonly protocol: typeof PROTOCOL_VERSION;
 }
 
@@ -30,7 +31,12 @@ export type RefusalReason =
   /** The key worker's script failed its integrity check, did not load, or did not start. */
   | 'worker-failed'
   /** A stylesheet of the enclave page was refused by its SRI check (or did not load). */
-  | 'integrity-failed';
+  | 'integrity-failed'
+  /**
+   * The bridge's `connect` carried another protocol version than the enclave's (the refusal
+   * carries the enclave's own in `protocol`). The bridge reports `PROTOCOL_MISMATCH`.
+   */
+  | 'protocol-mismatch';
 
 /** Parent → enclave, with exactly one transferred `MessagePort`, to the exact enclave origin. */
 export interface ConnectMessage {

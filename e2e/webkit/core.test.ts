@@ -12,6 +12,7 @@ import { CONSENT } from '../core/consent';
 import { HANDSHAKE } from '../core/handshake';
 import { HOSTILE } from '../core/hostile';
 import { KEYS } from '../core/keys';
+import { LIFECYCLE } from '../core/lifecycle';
 import { MIGRATION } from '../core/migration';
 import { ORIGIN_BINDING } from '../core/origin-binding';
 import { PARTITIONING } from '../core/partitioning';
@@ -31,6 +32,7 @@ const SUITES: readonly CoreSuite[] = [
   ...MIGRATION,
   ...CONSENT,
   ...AUDIT,
+  ...LIFECYCLE,
 ];
 const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
 const available = findWebKit().ok;
