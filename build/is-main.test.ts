@@ -39,7 +39,14 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 beforeAll(() => {
   mkdirSync(checkout, { recursive: true });
-  for (const name of ['build', 'scripts', 'bridge/src', 'e2e/support', 'enclave/src/lib']) {
+  for (const name of [
+    'build',
+    'scripts',
+    'bridge/src',
+    'e2e/support',
+    'enclave/src/lib',
+    'host-demo/server',
+  ]) {
     cpSync(join(ROOT, name), join(checkout, name), {
       recursive: true,
       filter: (src) => !src.includes(`${join(ROOT, 'bridge/dist')}`),
