@@ -30,12 +30,6 @@ export async function vapidAuth(call: Call, args: unknown[]): Promise<string> {
   assertVapidAudience(audience, 'options.audience', DEV);
   assertVapidSubject(subject, 'options.subject');
   assertSeconds(expiresIn, 'options.expiresIn', LIMITS.maxTokenLifetime);
-  if (expiresIn > LIMITS.maxVapidLifetime) {
-    throw new StrongroomError(
-      'OPERATION_NOT_ALLOWED',
-      `"options.expiresIn" exceeds ${LIMITS.maxVapidLifetime} s (RFC 8292 §2)`,
-    );
-  }
   const claims = { aud: audience, sub: subject };
   const record = await call.use(keyId, { kind: 'vapid', expiresIn, claims });
   if (!record.publicKey) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
