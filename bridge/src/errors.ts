@@ -62,6 +62,20 @@ export const ERROR_CODES = [
    * or another dialog was open. Nothing changed.
    */
   'CONSENT_NOT_VISIBLE',
+  /**
+   * Vault mode: the origin's keys are locked (never unlocked in this tab, `lock()`, or the idle
+   * timeout). Ask for `unlock()`; the person enters the secret in the enclave. Nothing changed.
+   */
+  'LOCKED',
+  /** The secret entered in the enclave's unlock dialog did not open the vault. Nothing changed. */
+  'UNLOCK_FAILED',
+  /**
+   * A backup file is not one this enclave can read: truncated, edited, of another format or
+   * version; the message names what is wrong. Nothing was imported.
+   */
+  'BACKUP_INVALID',
+  /** The passphrase or recovery phrase entered does not open this backup. Nothing was imported. */
+  'BACKUP_DECRYPT_FAILED',
   /** IndexedDB is unavailable in this context (blocked, partitioned away, or failed). */
   'STORAGE_UNAVAILABLE',
   /** An unexpected failure inside the enclave; details are not disclosed to the caller. */
