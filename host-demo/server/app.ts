@@ -3,12 +3,20 @@
  *
  *   POST /api/challenge        → { challengeId, challenge, expiresAt }        (unsigned)
  *   POST /api/register         { challengeId, publicJwk, signature } → { keyId } (proof of possession)
- *   GET  /api/registry         → { keys: [{ keyId, registeredAt }] }         (public)
- *   GET  /api/me               → { keyId, registeredAt, notes }              (signed)
+ *   GET  /api/registry         → { keys: [{ keyId, registeredAt, version, state, … }] } (public)
+ *   GET  /api/me               → { keyId, accountId, version, state, keys, notes, … } (signed)
+ *   POST /api/identity/rotation → { rotationId, challenge, expiresAt }     (signed by the old key)
+ *   POST /api/identity/rotation/complete { rotationId, publicJwk, signature } → { keyId, version }
+ *                               (proof of possession of the new version)
+ *   POST /api/identity/revoke  → { state: 'revoked' }                        (signed)
+ *   POST /api/identity/deletion { days } → { state, destroyAt }              (signed)
+ *   POST /api/identity/cancel-deletion → { state: 'active' }  (signed; a pending-deletion key may)
  *   GET  /api/notes            → { notes: [{ id, envelope, createdAt }] }     (signed)
  *   POST /api/notes            { id, envelope } → { id, createdAt }           (signed)
  *   POST /api/relay-keys       { publicJwk } → { kid }                       (signed)
+ *   POST /api/push/subscriptions { subscription, authorization } → { pushService } (signed)
  *   GET  /api/relay/ping       Authorization: Bearer <EdDSA JWT, aud relay, ≤ 5 min> → { ok, … }
+ *   POST /api/relay/push       Bearer relay JWT; { text } → { results: [{ pushService, status, code }] }
  *
  * Every error is `{ error: { code, message } }`. The log has method, path and status only:
  * never a body, a signature, a token or a ciphertext.
@@ -17,7 +25,8 @@ import { createHash, createPublicKey, verify as edVerify, randomBytes } from 'no
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import type { Store } from './db';
+import type { ServerKeyState, Store } from './db';
+import { type PushSender, webPushSender } from './push';
 import { ApiError, verifyRequest } from './signatures';
 
 /** The audience relay tokens must name, and their longest accepted lifetime. */
@@ -29,6 +38,10 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Largest accepted sealed note envelope (decoded). */
 export const MAX_ENVELOPE_BYTES = 32 * 1024;
 export const CHALLENGE_TTL_MS = 2 * 60_000;
+/** How long a rotation opened by the old key waits for the new version's proof. */
+export const ROTATION_TTL_MS = 10 * 60_000;
+/** Longest push message text. */
+export const MAX_PUSH_TEXT = 1000;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -49,6 +62,8 @@ export interface DemoServerOptions {
   /** Origins allowed to call the API from another origin (CORS). Default none. */
   readonly corsOrigins?: readonly string[];
   readonly log?: (line: string) => void;
+  /** Sends the relay's push messages; default `web-push` ({@link webPushSender}). */
+  readonly push?: PushSender;
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
@@ -66,6 +81,63 @@ export function thumbprint(jwk: { crv: string; kty: string; x: string }): string
 /** The bytes the enclave signs to prove it holds the key: bound to the challenge and the key. */
 export function registrationMessage(challenge: string, keyId: string): Buffer {
   return Buffer.from(`strongroom-demo/register\n${challenge}\n${keyId}`, 'utf8');
+}
+
+/**
+ * The bytes the new version of a rotated key signs: the challenge that a request signed by the
+ * old version opened, the old key id and the new one.
+ */
+export function rotationMessage(challenge: string, oldKeyId: string, newKeyId: string): Buffer {
+  return Buffer.from(`strongroom-demo/rotate\n${challenge}\n${oldKeyId}\n${newKeyId}`, 'utf8');
+}
+
+/** A VAPID `Authorization` value as `vapidAuth` makes it: `vapid t=<JWS>, k=<65-byte key>`. */
+const VAPID_HEADER =
+  /^vapid t=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+, k=[A-Za-z0-9_-]{87}$/;
+
+function pushSubscription(value: unknown): { endpoint: string; p256dh: string; auth: string } {
+  const sub = object(value);
+  for (const key of Object.keys(sub)) {
+    if (!['endpoint', 'expirationTime', 'keys'].includes(key)) {
+      throw new ApiError(400, 'INVALID_FIELD', `unknown field "subscription.${key}"`);
+    }
+  }
+  const endpoint = str(sub, 'endpoint', /^https:\/\/[^\s]+$/, 2048);
+  try {
+    new URL(endpoint);
+  } catch {
+    throw new ApiError(400, 'INVALID_FIELD', '"endpoint" must be an https URL');
+  }
+  const keys = object(sub.keys);
+  const p256dh = str(keys, 'p256dh', B64URL, 87);
+  const auth = str(keys, 'auth', B64URL, 22);
+  if (
+    Buffer.from(p256dh, 'base64url').length !== 65 ||
+    Buffer.from(auth, 'base64url').length !== 16
+  ) {
+    throw new ApiError(400, 'INVALID_FIELD', '"keys" must hold a P-256 p256dh and a 16-byte auth');
+  }
+  return { endpoint, p256dh, auth };
+}
+
+function keyView(k: {
+  keyId: string;
+  version: number;
+  state: ServerKeyState;
+  registeredAt: number;
+  replacedBy: string | null;
+  changedAt: number | null;
+  destroyAt: number | null;
+}) {
+  return {
+    keyId: k.keyId,
+    version: k.version,
+    state: k.state,
+    registeredAt: k.registeredAt,
+    replacedBy: k.replacedBy,
+    changedAt: k.changedAt,
+    destroyAt: k.destroyAt,
+  };
 }
 
 function ed25519Jwk(value: unknown): { kty: 'OKP'; crv: 'Ed25519'; x: string } {
@@ -121,6 +193,11 @@ export function verifyRelayToken(
   }
   if (claims.exp - claims.iat > RELAY_MAX_LIFETIME_S || claims.iat > nowS + 30) {
     throw new ApiError(401, 'TOKEN_INVALID', `tokens live at most ${RELAY_MAX_LIFETIME_S} s`);
+  }
+  // The relay acts for an identity only while that identity is not revoked on the server.
+  const current = store.accountKeys(key.ownerKeyId).at(-1);
+  if (!current || current.state === 'revoked') {
+    throw new ApiError(403, 'KEY_REVOKED', "the token's owner identity was revoked");
   }
   return { owner: key.ownerKeyId, exp: claims.exp };
 }
@@ -182,18 +259,19 @@ function parseJson(body: Buffer, req: IncomingMessage): unknown {
 export function createHandler(options: DemoServerOptions) {
   const { store, log = () => {} } = options;
   const cors = new Set(options.corsOrigins ?? []);
+  const push = options.push ?? webPushSender();
 
   async function api(req: IncomingMessage, url: URL, res: ServerResponse): Promise<unknown> {
     const route = `${req.method} ${url.pathname}`;
     const body = await readBody(req);
     const fullUrl = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
-    const signed = () =>
-      verifyRequest(store, {
-        method: req.method ?? 'GET',
-        url: fullUrl,
-        headers: req.headers,
-        body,
-      });
+    const signed = (allow: readonly ServerKeyState[] = ['active']) =>
+      verifyRequest(
+        store,
+        { method: req.method ?? 'GET', url: fullUrl, headers: req.headers, body },
+        Date.now(),
+        allow,
+      );
     switch (route) {
       case 'POST /api/challenge': {
         const id = b64url(randomBytes(16));
@@ -229,16 +307,113 @@ export function createHandler(options: DemoServerOptions) {
         return { keyId };
       }
       case 'GET /api/registry':
-        return { keys: store.listKeys() };
+        return { keys: store.listKeys().map(keyView) };
       case 'GET /api/me': {
-        const keyId = await signed();
-        const key = store.getKey(keyId);
-        return { keyId, registeredAt: key?.registeredAt, notes: store.listNotes(keyId).length };
+        const key = await signed(['active', 'pending-deletion']);
+        return {
+          ...keyView(key),
+          accountId: key.accountId,
+          keys: store.accountKeys(key.accountId).map(keyView),
+          notes: store.listNotes(key.accountId).length,
+          pushSubscriptions: store.listPushSubscriptions(key.accountId).length,
+        };
+      }
+      case 'POST /api/identity/rotation': {
+        const key = await signed();
+        const id = b64url(randomBytes(16));
+        const challenge = b64url(randomBytes(32));
+        const expiresAt = Date.now() + ROTATION_TTL_MS;
+        store.addRotation(id, key.keyId, challenge, expiresAt);
+        res.statusCode = 201;
+        return { rotationId: id, challenge, expiresAt };
+      }
+      case 'POST /api/identity/rotation/complete': {
+        const input = object(parseJson(body, req));
+        onlyFields(input, ['rotationId', 'publicJwk', 'signature']);
+        const rotationId = str(input, 'rotationId', B64URL, 64);
+        const signature = Buffer.from(str(input, 'signature', B64URL, 128), 'base64url');
+        const publicJwk = ed25519Jwk(input.publicJwk);
+        const rotation = store.takeRotation(rotationId);
+        if (!rotation) {
+          throw new ApiError(400, 'CHALLENGE_INVALID', 'unknown, used or expired rotation');
+        }
+        const keyId = thumbprint(publicJwk);
+        const key = createPublicKey({ key: publicJwk, format: 'jwk' });
+        const message = rotationMessage(rotation.challenge, rotation.oldKeyId, keyId);
+        if (signature.length !== 64 || !edVerify(null, message, key, signature)) {
+          throw new ApiError(401, 'PROOF_INVALID', 'the new key did not sign the rotation');
+        }
+        if (!store.rotateKey(rotation.oldKeyId, { keyId, publicJwk, registeredAt: Date.now() })) {
+          throw new ApiError(
+            409,
+            'ROTATION_CONFLICT',
+            'the old key is not active, or the new one is known',
+          );
+        }
+        res.statusCode = 201;
+        return { keyId, version: store.getKey(keyId)?.version };
+      }
+      case 'POST /api/identity/revoke': {
+        const key = await signed(['active', 'pending-deletion']);
+        store.setKeyState(key.keyId, 'revoked');
+        return { state: 'revoked' };
+      }
+      case 'POST /api/identity/deletion': {
+        const key = await signed();
+        const input = object(parseJson(body, req));
+        onlyFields(input, ['days']);
+        const days = input.days;
+        if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 90) {
+          throw new ApiError(400, 'INVALID_FIELD', '"days" must be an integer from 1 to 90');
+        }
+        const destroyAt = Date.now() + days * 86_400_000;
+        store.setKeyState(key.keyId, 'pending-deletion', destroyAt);
+        return { state: 'pending-deletion', destroyAt };
+      }
+      case 'POST /api/identity/cancel-deletion': {
+        const key = await signed(['active', 'pending-deletion']);
+        store.setKeyState(key.keyId, 'active');
+        return { state: 'active' };
+      }
+      case 'POST /api/push/subscriptions': {
+        const key = await signed();
+        const input = object(parseJson(body, req));
+        onlyFields(input, ['subscription', 'authorization']);
+        const subscription = pushSubscription(input.subscription);
+        const authorization = str(input, 'authorization', VAPID_HEADER, 4096);
+        store.putPushSubscription(key.accountId, {
+          ...subscription,
+          authorization,
+          updatedAt: Date.now(),
+        });
+        res.statusCode = 201;
+        return { pushService: new URL(subscription.endpoint).origin };
+      }
+      case 'POST /api/relay/push': {
+        const { owner } = verifyRelayToken(store, req.headers.authorization);
+        const input = object(parseJson(body, req));
+        onlyFields(input, ['text']);
+        const text = input.text;
+        if (typeof text !== 'string' || text.length === 0 || text.length > MAX_PUSH_TEXT) {
+          throw new ApiError(
+            400,
+            'INVALID_FIELD',
+            `"text" must be 1 to ${MAX_PUSH_TEXT} characters`,
+          );
+        }
+        const targets = store.listPushSubscriptions(owner);
+        if (targets.length === 0) {
+          throw new ApiError(404, 'NO_SUBSCRIPTION', 'this identity has no push subscription');
+        }
+        const payload = JSON.stringify({ title: 'Strongroom notes', body: text });
+        const results = [];
+        for (const target of targets) results.push(await push(target, payload));
+        return { results };
       }
       case 'GET /api/notes': {
-        const keyId = await signed();
+        const { accountId } = await signed();
         return {
-          notes: store.listNotes(keyId).map((n) => ({
+          notes: store.listNotes(accountId).map((n) => ({
             id: n.id,
             envelope: b64url(n.envelope),
             createdAt: n.createdAt,
@@ -246,7 +421,7 @@ export function createHandler(options: DemoServerOptions) {
         };
       }
       case 'POST /api/notes': {
-        const keyId = await signed();
+        const { accountId } = await signed();
         const input = object(parseJson(body, req));
         onlyFields(input, ['id', 'envelope']);
         const id = str(input, 'id', /^[A-Za-z0-9_-]{8,64}$/, 64);
@@ -262,19 +437,19 @@ export function createHandler(options: DemoServerOptions) {
           );
         }
         const createdAt = Date.now();
-        if (!store.addNote(keyId, id, envelope, createdAt)) {
+        if (!store.addNote(accountId, id, envelope, createdAt)) {
           throw new ApiError(409, 'NOTE_EXISTS', 'a note with this id exists');
         }
         res.statusCode = 201;
         return { id, createdAt };
       }
       case 'POST /api/relay-keys': {
-        const keyId = await signed();
+        const { accountId } = await signed();
         const input = object(parseJson(body, req));
         onlyFields(input, ['publicJwk']);
         const publicJwk = ed25519Jwk(input.publicJwk);
         const kid = thumbprint(publicJwk);
-        store.addRelayKey(keyId, kid, publicJwk);
+        store.addRelayKey(accountId, kid, publicJwk);
         res.statusCode = 201;
         return { kid };
       }
@@ -292,6 +467,13 @@ export function createHandler(options: DemoServerOptions) {
             '/api/notes',
             '/api/relay-keys',
             '/api/relay/ping',
+            '/api/relay/push',
+            '/api/identity/rotation',
+            '/api/identity/rotation/complete',
+            '/api/identity/revoke',
+            '/api/identity/deletion',
+            '/api/identity/cancel-deletion',
+            '/api/push/subscriptions',
           ].includes(url.pathname)
         ) {
           throw new ApiError(

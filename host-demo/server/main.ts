@@ -1,11 +1,15 @@
 /**
  * Run the demo server on its own: `npx tsx host-demo/server/main.ts --port 8080
  * --data-dir ./demo-data --static dist/start/host --enclave-url http://localhost:8081/
- * [--cors http://127.0.0.1:4701]`. Prints `listening on <port>` once it listens.
+ * [--cors http://127.0.0.1:4701] [--push-ca cert.pem]`. Prints `listening on <port>` once it
+ * listens. `--push-ca` trusts one more certificate for push services: only for a local
+ * push-service stand-in in tests.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDemoServer } from './app';
 import { Store } from './db';
+import { webPushSender } from './push';
 
 const { values } = parseArgs({
   options: {
@@ -14,6 +18,7 @@ const { values } = parseArgs({
     static: { type: 'string' },
     'enclave-url': { type: 'string' },
     cors: { type: 'string', multiple: true },
+    'push-ca': { type: 'string' },
   },
 });
 const store = new Store(values['data-dir']);
@@ -24,6 +29,7 @@ const served = await startDemoServer({
   ...(values.static ? { staticDir: values.static } : {}),
   ...(enclaveUrl ? { config: () => ({ enclaveUrl }) } : {}),
   corsOrigins: values.cors ?? [],
+  push: webPushSender(values['push-ca'] ? { ca: readFileSync(values['push-ca'], 'utf8') } : {}),
   log: (line) => console.log(line),
 });
 console.log(`listening on ${served.port}`);

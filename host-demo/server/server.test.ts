@@ -1,24 +1,32 @@
 /**
  * Unit tests of the demo server: RFC 9421 verification (the Ed25519 test vector of its appendix
  * B.2.6), registration by proof of possession, signed requests and their replay, malformed and
- * oversized input, durability across a reopen, and that nothing secret reaches the log.
+ * oversized input, durability across a reopen and across a SIGKILL in the middle of writes,
+ * migration from schema 2, key rotation, revocation and scheduled deletion as the server sees
+ * them, the relay's pushes through `web-push` to the push-service stand-in, and that nothing
+ * secret reaches the log.
  */
-import { createPrivateKey, sign as edSign, generateKeyPairSync } from 'node:crypto';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createPrivateKey, sign as edSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { httpbis } from 'http-message-signatures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signatureHeaders } from '../src/signing';
+import { PushServiceStandIn } from '../test/push-service';
 import {
   MAX_BODY_BYTES,
   RELAY_AUDIENCE,
   registrationMessage,
+  rotationMessage,
   startDemoServer,
   thumbprint,
   verifyRelayToken,
 } from './app';
-import { SCHEMA_VERSION, Store } from './db';
+import { MIGRATIONS, SCHEMA_VERSION, Store } from './db';
+import { webPushSender } from './push';
 import { ed25519Verifier } from './signatures';
 
 // RFC 9421 appendix B.1.4 (test-key-ed25519) and B.2.6.
@@ -310,4 +318,391 @@ describe('the relay', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+/** A client of the demo server with an Ed25519 key in this process (the enclave's stand-in). */
+class Client {
+  key: KeyObject;
+  x: string;
+  constructor(readonly base: string) {
+    [this.key, this.x] = Client.fresh();
+  }
+  static fresh(): [KeyObject, string] {
+    const pair = generateKeyPairSync('ed25519');
+    return [pair.privateKey, (pair.publicKey.export({ format: 'jwk' }) as { x: string }).x];
+  }
+  get keyId(): string {
+    return thumbprint({ kty: 'OKP', crv: 'Ed25519', x: this.x });
+  }
+  async register(): Promise<void> {
+    const c = (await (await fetch(`${this.base}/api/challenge`, { method: 'POST' })).json()) as {
+      challengeId: string;
+      challenge: string;
+    };
+    const signature = edSign(null, registrationMessage(c.challenge, this.keyId), this.key);
+    const res = await this.post('/api/register', {
+      challengeId: c.challengeId,
+      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: this.x },
+      signature: signature.toString('base64url'),
+    });
+    expect(res.status).toBe(201);
+  }
+  post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${this.base}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  }
+  /** A request signed now by the current key (RFC 9421). */
+  async signed(method: string, path: string, body?: unknown): Promise<Response> {
+    const url = `${this.base}${path}`;
+    const bytes = body === undefined ? null : new TextEncoder().encode(JSON.stringify(body));
+    const key = this.key;
+    const headers = await signatureHeaders(
+      method,
+      url,
+      bytes,
+      this.keyId,
+      async (data) => new Uint8Array(edSign(null, data, key)),
+    );
+    return fetch(url, {
+      method,
+      headers: { ...headers, ...(bytes ? { 'Content-Type': 'application/json' } : {}) },
+      ...(bytes ? { body: bytes } : {}),
+    });
+  }
+  /** Rotate: the old key opens the rotation, the new key proves possession. */
+  async rotate(): Promise<Response> {
+    const opened = await this.signed('POST', '/api/identity/rotation');
+    expect(opened.status).toBe(201);
+    const { rotationId, challenge } = (await opened.json()) as {
+      rotationId: string;
+      challenge: string;
+    };
+    const oldKeyId = this.keyId;
+    [this.key, this.x] = Client.fresh();
+    const signature = edSign(null, rotationMessage(challenge, oldKeyId, this.keyId), this.key);
+    return this.post('/api/identity/rotation/complete', {
+      rotationId,
+      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: this.x },
+      signature: signature.toString('base64url'),
+    });
+  }
+}
+
+const errorCode = async (res: Response) =>
+  [res.status, ((await res.json()) as { error?: { code: string } }).error?.code ?? null] as const;
+
+describe('the key lifecycle on the server', () => {
+  let dir: string;
+  let store: Store;
+  let client: Client;
+  let close: () => Promise<void>;
+  let push: PushServiceStandIn;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'demo-lifecycle-'));
+    store = new Store(dir);
+    push = await PushServiceStandIn.start();
+    const served = await startDemoServer({ port: 0, store, push: webPushSender({ ca: push.ca }) });
+    client = new Client(`http://127.0.0.1:${served.port}`);
+    close = served.close;
+    await client.register();
+  });
+  afterEach(async () => {
+    await close();
+    await push.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('when the key is rotated', () => {
+    it('registers the new version under the same account and refuses the old one', async () => {
+      const oldKeyId = client.keyId;
+      const oldKey = client.key;
+      expect(
+        (await client.signed('POST', '/api/notes', { id: 'note-rot-1', envelope: 'AAEC' })).status,
+      ).toBe(201);
+      const rotated = await client.rotate();
+      expect(rotated.status).toBe(201);
+      expect(await rotated.json()).toEqual({ keyId: client.keyId, version: 2 });
+      // The new version reads the account's notes; the old one is refused with a clear code.
+      const notes = (await (await client.signed('GET', '/api/notes')).json()) as {
+        notes: { id: string }[];
+      };
+      expect(notes.notes.map((n) => n.id)).toEqual(['note-rot-1']);
+      const newKey = client.key;
+      const newX = client.x;
+      client.key = oldKey;
+      client.x = (store.getKey(oldKeyId)?.publicJwk.x ?? '') as string;
+      expect(await errorCode(await client.signed('GET', '/api/me'))).toEqual([403, 'KEY_ROTATED']);
+      client.key = newKey;
+      client.x = newX;
+      const me = (await (await client.signed('GET', '/api/me')).json()) as {
+        version: number;
+        keys: { keyId: string; state: string; replacedBy: string | null }[];
+      };
+      expect(me.version).toBe(2);
+      expect(me.keys).toMatchObject([
+        { keyId: oldKeyId, state: 'rotated', replacedBy: client.keyId },
+        { keyId: client.keyId, state: 'active', replacedBy: null },
+      ]);
+    });
+
+    it('refuses a rotation proof by a key that does not hold the challenge, and a reused one', async () => {
+      const opened = await client.signed('POST', '/api/identity/rotation');
+      const { rotationId } = (await opened.json()) as { rotationId: string };
+      const [key, x] = Client.fresh();
+      const keyId = thumbprint({ kty: 'OKP', crv: 'Ed25519', x });
+      const bad = edSign(null, rotationMessage('another-challenge', client.keyId, keyId), key);
+      const body = {
+        rotationId,
+        publicJwk: { kty: 'OKP', crv: 'Ed25519', x },
+        signature: bad.toString('base64url'),
+      };
+      expect(await errorCode(await client.post('/api/identity/rotation/complete', body))).toEqual([
+        401,
+        'PROOF_INVALID',
+      ]);
+      expect(await errorCode(await client.post('/api/identity/rotation/complete', body))).toEqual([
+        400,
+        'CHALLENGE_INVALID',
+      ]);
+      // An unsigned request cannot open a rotation.
+      expect(await errorCode(await client.post('/api/identity/rotation', {}))).toEqual([
+        401,
+        'SIGNATURE_MISSING',
+      ]);
+      expect(store.getKey(client.keyId)?.state).toBe('active');
+    });
+  });
+
+  describe('when the key is revoked or scheduled for deletion', () => {
+    it('refuses a revoked key for ever, and says so in the registry', async () => {
+      expect((await client.signed('POST', '/api/identity/revoke')).status).toBe(200);
+      expect(await errorCode(await client.signed('GET', '/api/notes'))).toEqual([
+        403,
+        'KEY_REVOKED',
+      ]);
+      expect(await errorCode(await client.signed('POST', '/api/identity/cancel-deletion'))).toEqual(
+        [403, 'KEY_REVOKED'],
+      );
+      const registry = (await (await fetch(`${client.base}/api/registry`)).json()) as {
+        keys: { keyId: string; state: string }[];
+      };
+      expect(registry.keys).toMatchObject([{ keyId: client.keyId, state: 'revoked' }]);
+    });
+
+    it('accepts only a cancellation from a key pending deletion', async () => {
+      const scheduled = await client.signed('POST', '/api/identity/deletion', { days: 7 });
+      expect(scheduled.status).toBe(200);
+      const { destroyAt } = (await scheduled.json()) as { destroyAt: number };
+      expect(destroyAt).toBeGreaterThan(Date.now() + 6 * 86_400_000);
+      expect(await errorCode(await client.signed('GET', '/api/notes'))).toEqual([
+        403,
+        'KEY_PENDING_DELETION',
+      ]);
+      const me = (await (await client.signed('GET', '/api/me')).json()) as { state: string };
+      expect(me.state).toBe('pending-deletion');
+      expect((await client.signed('POST', '/api/identity/cancel-deletion')).status).toBe(200);
+      expect((await client.signed('GET', '/api/notes')).status).toBe(200);
+      expect(
+        await errorCode(await client.signed('POST', '/api/identity/deletion', { days: 0 })),
+      ).toEqual([400, 'INVALID_FIELD']);
+    });
+  });
+
+  describe('when the relay sends a push', () => {
+    function relayToken(owner: Client, key: KeyObject, kid: string): string {
+      const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      const input = `${enc({ alg: 'EdDSA', kid })}.${enc({ aud: RELAY_AUDIENCE, sub: owner.keyId, iat: now, exp: now + 300 })}`;
+      return `Bearer ${input}.${edSign(null, Buffer.from(input), key).toString('base64url')}`;
+    }
+
+    it('sends through web-push with the stored VAPID header, and reports the push service’s answer', async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const jwk = publicKey.export({ format: 'jwk' }) as { x: string; y: string };
+      const k = Buffer.concat([
+        Buffer.from([4]),
+        Buffer.from(jwk.x, 'base64url'),
+        Buffer.from(jwk.y, 'base64url'),
+      ]);
+      const subscription = push.subscribe(k);
+      const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const exp = Math.floor(Date.now() / 1000) + 3600;
+      const t = `${enc({ typ: 'JWT', alg: 'ES256' })}.${enc({ aud: push.origin, exp, sub: 'mailto:ops@app.example' })}`;
+      const sig = edSign('sha256', Buffer.from(t), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+      const authorization = `vapid t=${t}.${sig.toString('base64url')}, k=${k.toString('base64url')}`;
+      const saved = await client.signed('POST', '/api/push/subscriptions', {
+        subscription,
+        authorization,
+      });
+      expect(saved.status).toBe(201);
+      // Malformed subscriptions and headers are refused.
+      expect(
+        await errorCode(
+          await client.signed('POST', '/api/push/subscriptions', {
+            subscription: { ...subscription, endpoint: 'http://push.example/x' },
+            authorization,
+          }),
+        ),
+      ).toEqual([400, 'INVALID_FIELD']);
+      expect(
+        await errorCode(
+          await client.signed('POST', '/api/push/subscriptions', {
+            subscription,
+            authorization: 'key=abc',
+          }),
+        ),
+      ).toEqual([400, 'INVALID_FIELD']);
+
+      const relay = generateKeyPairSync('ed25519');
+      const relayX = (relay.publicKey.export({ format: 'jwk' }) as { x: string }).x;
+      const kid = (
+        (await (
+          await client.signed('POST', '/api/relay-keys', {
+            publicJwk: { kty: 'OKP', crv: 'Ed25519', x: relayX },
+          })
+        ).json()) as { kid: string }
+      ).kid;
+      const send = (text: string) =>
+        client.post(
+          '/api/relay/push',
+          { text },
+          { Authorization: relayToken(client, relay.privateKey, kid) },
+        );
+      const ok = (await (await send('your note was saved')).json()) as {
+        results: { pushService: string; status: number; code: string | null }[];
+      };
+      expect(ok.results).toEqual([{ pushService: push.origin, status: 201, code: null }]);
+      expect(JSON.parse(push.received.at(-1)?.plaintext ?? '{}')).toEqual({
+        title: 'Strongroom notes',
+        body: 'your note was saved',
+      });
+      // The stored header expires: the push service refuses it, and the relay says so.
+      push.now = () => (exp + 1) * 1000;
+      const expired = (await (await send('too late')).json()) as {
+        results: { status: number; code: string }[];
+      };
+      expect(expired.results).toEqual([
+        { pushService: push.origin, status: 403, code: 'VAPID_EXPIRED' },
+      ]);
+      expect(push.received).toHaveLength(1);
+      // Without a relay token the relay does nothing.
+      expect(await errorCode(await client.post('/api/relay/push', { text: 'x' }))).toEqual([
+        401,
+        'TOKEN_MISSING',
+      ]);
+    });
+  });
+});
+
+describe('schema migrations', () => {
+  it('migrates a schema-2 database: keys become accounts, notes stay theirs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-migrate-'));
+    try {
+      const db = new Database(join(dir, 'demo.sqlite'));
+      db.exec(MIGRATIONS[0] as string);
+      db.exec(MIGRATIONS[1] as string);
+      db.pragma('user_version = 2');
+      db.prepare('INSERT INTO identity_keys VALUES (?, ?, ?)').run(
+        'k1',
+        '{"kty":"OKP","crv":"Ed25519","x":"AA"}',
+        1,
+      );
+      db.prepare('INSERT INTO notes VALUES (?, ?, ?, ?)').run(
+        'note-old-1',
+        'k1',
+        Buffer.from([1, 2]),
+        2,
+      );
+      db.close();
+      const store = new Store(dir);
+      try {
+        expect(store.schemaVersion()).toBe(SCHEMA_VERSION);
+        expect(store.getKey('k1')).toMatchObject({ accountId: 'k1', version: 1, state: 'active' });
+        expect(store.listNotes('k1').map((n) => n.id)).toEqual(['note-old-1']);
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a crash in the middle of writes', () => {
+  /** The server as a child process, so that SIGKILL ends it like a crash. */
+  async function startChild(dataDir: string, port = 0): Promise<[ChildProcess, number]> {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'host-demo/server/main.ts',
+        '--port',
+        String(port),
+        '--data-dir',
+        dataDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const listening = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = /listening on (\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`demo server exited (${code})`)));
+    });
+    return [child, listening];
+  }
+
+  it('loses no note it acknowledged when killed with writes in flight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-crash-'));
+    let [child, port] = await startChild(dir);
+    try {
+      const client = new Client(`http://127.0.0.1:${port}`);
+      await client.register();
+      const acknowledged: string[] = [];
+      let killed = false;
+      // Eight writers post notes in a loop; the server is killed after the 40th acknowledgement,
+      // with the other writers' requests in flight.
+      const exited = new Promise((r) => child.once('exit', r));
+      const writer = async (w: number) => {
+        for (let i = 0; !killed; i++) {
+          const id = `note-${w}-${String(i).padStart(4, '0')}`;
+          try {
+            const res = await client.signed('POST', '/api/notes', { id, envelope: 'AAECAw' });
+            if (res.status === 201) acknowledged.push(id);
+          } catch {
+            return; // the connection died with the server
+          }
+          if (acknowledged.length >= 40 && !killed) {
+            killed = true;
+            child.kill('SIGKILL');
+          }
+        }
+      };
+      await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(writer));
+      await exited;
+      expect(acknowledged.length).toBeGreaterThanOrEqual(40);
+      [child, port] = await startChild(dir, port);
+      const notes = (await (await client.signed('GET', '/api/notes')).json()) as {
+        notes: { id: string }[];
+      };
+      const stored = new Set(notes.notes.map((n) => n.id));
+      for (const id of acknowledged) expect(stored.has(id)).toBe(true);
+    } finally {
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

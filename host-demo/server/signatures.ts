@@ -2,11 +2,12 @@
  * Verification of signed API requests: HTTP Message Signatures (RFC 9421) with Ed25519, through
  * the `http-message-signatures` library, plus what the library leaves to the application:
  * the registered key lookup, the `Content-Digest` of the body (RFC 9530), and replay protection
- * (a `created` window and a one-time `nonce` per key, stored in SQLite).
+ * (a `created` window and a one-time `nonce` per key, stored in SQLite), and the key's state
+ * (a rotated-out, revoked or pending-deletion key is refused even with a valid signature).
  */
 import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
 import { ExpiredError, httpbis, type VerifyingKey } from 'http-message-signatures';
-import type { Store } from './db';
+import type { IdentityKeyRecord, ServerKeyState, Store } from './db';
 
 /** Seconds a signature's `created` may be in the past, or in the future (clock skew). */
 export const SIGNATURE_WINDOW_S = 300;
@@ -49,15 +50,25 @@ export interface SignedRequest {
   body: Buffer;
 }
 
+/** The refusal of a valid signature by a key in each state but `active`. */
+const STATE_REFUSALS: Record<Exclude<ServerKeyState, 'active'>, [string, string]> = {
+  rotated: ['KEY_ROTATED', 'this key was rotated out: sign with its newer version'],
+  revoked: ['KEY_REVOKED', 'this key was revoked'],
+  'pending-deletion': ['KEY_PENDING_DELETION', 'this key is scheduled for deletion'],
+};
+
 /**
- * Verify a signed request; resolves with the key id that signed it, or throws {@link ApiError}
- * (401 for a missing, malformed, unknown-key, wrong, stale or replayed signature).
+ * Verify a signed request; resolves with the registered key that signed it, or throws
+ * {@link ApiError} (401 for a missing, malformed, unknown-key, wrong, stale or replayed
+ * signature; 403 for a valid signature of a rotated-out, revoked or pending-deletion key,
+ * unless `allowStates` lists that state).
  */
 export async function verifyRequest(
   store: Store,
   req: SignedRequest,
   now = Date.now(),
-): Promise<string> {
+  allowStates: readonly ServerKeyState[] = ['active'],
+): Promise<IdentityKeyRecord> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined)
@@ -121,9 +132,15 @@ export async function verifyRequest(
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(nonce)) {
     throw new ApiError(401, 'SIGNATURE_INVALID', 'nonce must be 16-64 base64url characters');
   }
+  const key = store.getKey(keyid);
+  if (!key) throw new ApiError(401, 'UNKNOWN_KEY', 'the signing key is not registered');
+  if (key.state !== 'active' && !allowStates.includes(key.state)) {
+    const [code, message] = STATE_REFUSALS[key.state];
+    throw new ApiError(403, code, message);
+  }
   const expiresAt = created.getTime() + (SIGNATURE_WINDOW_S + CLOCK_SKEW_S) * 1000;
   if (!store.useNonce(keyid, nonce, expiresAt, now)) {
     throw new ApiError(401, 'REPLAYED', 'this signature (nonce) was already used');
   }
-  return keyid;
+  return key;
 }
