@@ -76,6 +76,8 @@ const CHECK_LABEL = 'strongroom-backup v1 check';
 const PAIR_PROBE = 'strongroom-backup v1 pair check';
 const CALIBRATION_PROBE_ITERATIONS = 100_000;
 const ITERATION_STEP = 10_000;
+/** Materials tried to tell an edited `check` from a wrong secret. */
+const MATERIAL_PROBES = 4;
 
 /** The KDF of a backup: its name, parameters and salt (base64url of 16 bytes). */
 export type BackupKdf =
@@ -1045,15 +1047,18 @@ async function verifyMac(key: CryptoKey, tag: string, data: Uint8Array<ArrayBuff
   return crypto.subtle.verify('HMAC', key, bytes, data);
 }
 
+/**
+ * Whether one of the first few versions' material decrypts under `wrap`. Bounded: a wrong
+ * secret, the common case, must not cost one failed unwrap per version of a large file.
+ */
 async function anyMaterialOpens(file: BackupFile, wrap: CryptoKey): Promise<boolean> {
-  for (const key of file.keys) {
-    for (const version of key.versions) {
-      try {
-        await unwrapVersion(file, key, version, wrap);
-        return true;
-      } catch {
-        // Try the next one.
-      }
+  const tries = file.keys.flatMap((key) => key.versions.map((version) => ({ key, version })));
+  for (const { key, version } of tries.slice(0, MATERIAL_PROBES)) {
+    try {
+      await unwrapVersion(file, key, version, wrap);
+      return true;
+    } catch {
+      // Try the next one.
     }
   }
   return false;
