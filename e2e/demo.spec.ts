@@ -8,84 +8,11 @@
  * server runs as a child process with its own data directory, and the app finds its API through
  * `apiUrl` in `strongroom-config.json` (answered here), calling it cross-origin (CORS).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
+import { DemoServer, openDemo } from './support/demo-server';
 import { enclaveFrame, expect, test } from './support/test';
-
-/** The demo server as a child process (so that a test can kill it like a crash). */
-class DemoServer {
-  child: ChildProcess | null = null;
-  port = 0;
-  constructor(
-    readonly dataDir: string,
-    readonly cors: string,
-  ) {}
-
-  async start(port = 0): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'host-demo/server/main.ts',
-        '--port',
-        String(port),
-        '--data-dir',
-        this.dataDir,
-        '--cors',
-        this.cors,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    this.child = child;
-    this.port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const m = /listening on (\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`demo server exited (${code})`)));
-    });
-  }
-
-  /** SIGKILL: no shutdown handler runs, as in a crash. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  get api(): string {
-    return `http://127.0.0.1:${this.port}/api/`;
-  }
-
-  /** Every byte of the database (the main file, the WAL and its index). */
-  databaseBytes(): Buffer {
-    return Buffer.concat(
-      readdirSync(this.dataDir)
-        .filter((f) => f.startsWith('demo.sqlite'))
-        .map((f) => readFileSync(join(this.dataDir, f))),
-    );
-  }
-}
-
-async function openDemo(
-  page: Page,
-  app: string,
-  enclave: string,
-  server: DemoServer,
-): Promise<void> {
-  await page.route(`${app}/demo/strongroom-config.json`, (route) =>
-    route.fulfill({ json: { enclaveUrl: enclave, apiUrl: server.api } }),
-  );
-  await page.goto(`${app}/demo/`);
-}
 
 // The service worker is tested on its own (demo-pwa.spec.ts); here it would hide requests from
 // page.route in Chromium.
@@ -116,7 +43,9 @@ test.describe('when a person uses the demo app', () => {
     await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
     const keyId = (await page.locator('#key-id').textContent()) ?? '';
     expect(keyId).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    await expect(page.locator('#key-state')).toContainText('active, EdDSA, non-extractable');
+    await expect(page.locator('#key-state')).toContainText(
+      'active, EdDSA, version 1, non-extractable',
+    );
     const registry = (await (await fetch(`${server.api}registry`)).json()) as {
       keys: { keyId: string }[];
     };

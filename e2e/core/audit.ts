@@ -8,6 +8,7 @@
  * refusing the other tab's next call.
  */
 
+import type { OperationName } from '../../bridge/src/protocol';
 import { encode, type Json } from '../fixtures/src/wire-json';
 import {
   type Anchor,
@@ -17,6 +18,7 @@ import {
   signatureValid,
 } from '../support/audit-check';
 import type { BrowserFrame, BrowserPage } from '../webkit/browser-page';
+import { approvedOrAsked } from './consent';
 import {
   type CoreContext,
   call,
@@ -29,6 +31,52 @@ import { type CoreSuite, expect } from './suite';
 
 const te = new TextEncoder();
 const SECRET = 'SECRET-MARKER-7f3a';
+/** The operations the every-operation test runs: the protocol's as of audit version 1. */
+const RAN: readonly OperationName[] = [
+  'info',
+  'generateKey',
+  'listKeys',
+  'getKey',
+  'publicKey',
+  'sign',
+  'verify',
+  'deleteKey',
+  'rotateKey',
+  'revokeKey',
+  'scheduleDeletion',
+  'cancelDeletion',
+  'restrictKey',
+  'destroyKey',
+  'resetEnclave',
+  'auditLog',
+  'verifyAuditLog',
+  'auditAnchor',
+  'signJwt',
+  'vapidAuth',
+  'seal',
+  'open',
+  'wrapKey',
+  'unwrapKey',
+  'agree',
+  'encryptJwe',
+  'decryptJwe',
+];
+/** The fields of an entry (docs/audit.md, version 1), sorted. */
+const ENTRY_FIELDS = [
+  'hash',
+  'inBytes',
+  'keyId',
+  'keyVersion',
+  'op',
+  'origin',
+  'outBytes',
+  'outcome',
+  'prev',
+  'purpose',
+  'seq',
+  'time',
+  'v',
+];
 
 interface Page {
   entries: Entry[];
@@ -54,6 +102,87 @@ async function allEntries(page: BrowserPage): Promise<Entry[]> {
     since = (chunk.entries[chunk.entries.length - 1] as Entry).seq;
     if (since >= chunk.head.seq) return out;
   }
+}
+
+/** Every stored entry of the `audit` store, read from IndexedDB itself (enclave frame). */
+function storedAudit(ctx: CoreContext): Promise<Entry[]> {
+  return enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
+    () =>
+      new Promise<Entry[]>((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onsuccess = () => {
+          const all = req.result.transaction('audit').objectStore('audit').getAll();
+          all.onsuccess = () => {
+            req.result.close();
+            resolve(all.result as Entry[]);
+          };
+          all.onerror = () => reject(all.error);
+        };
+        req.onerror = () => reject(req.error);
+      }),
+  );
+}
+
+/**
+ * Dev builds only: store lower limits (`dev:audit-limits` in `meta`) from the enclave frame,
+ * then reconnect so that the new worker reads them. Release builds do not contain the seam.
+ */
+async function lowerLimits(
+  ctx: CoreContext,
+  devLimits: { maxAuditEntries?: number; keyCreationsPerMinute?: number },
+): Promise<void> {
+  await enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
+    (limits: Json) =>
+      new Promise<void>((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onsuccess = () => {
+          const tx = req.result.transaction('meta', 'readwrite');
+          tx.objectStore('meta').put({ name: 'dev:audit-limits', devLimits: limits });
+          tx.oncomplete = () => {
+            req.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+        req.onerror = () => reject(req.error);
+      }),
+    devLimits as Json,
+  );
+  await ctx.page.reload();
+  await connected(ctx);
+}
+
+/**
+ * Run `calls` in each page at once: each page starts its batch without waiting (so that the
+ * batches overlap even where one driver serialises commands, as WebKit's does), then both
+ * are collected.
+ */
+async function inBoth(
+  pages: readonly BrowserPage[],
+  calls: (i: number) => [string, Json[]][],
+  concurrency: number,
+): Promise<string[][]> {
+  await Promise.all(
+    pages.map((p, i) =>
+      p.evaluate(
+        (input: { calls: [string, Json[]][]; concurrency: number }) => {
+          (window as unknown as { batch: Promise<Json> }).batch = window.sr.many(
+            input.calls,
+            input.concurrency,
+          );
+        },
+        { calls: calls(i), concurrency },
+      ),
+    ),
+  );
+  return Promise.all(
+    pages.map(
+      (p) =>
+        p.evaluate(() => (window as unknown as { batch: Promise<Json> }).batch) as Promise<
+          string[]
+        >,
+    ),
+  );
 }
 
 /** Edit the stored audit log from inside the enclave frame. */
@@ -361,6 +490,171 @@ export const AUDIT: readonly CoreSuite[] = [
           expect((await call<{ ok: boolean }>(ctx.page, 'verifyAuditLog')).ok).toBe(true);
         },
       },
+      {
+        name: 'beyond the retention count (lowered to 50 in this dev build) entries are pruned under a signed checkpoint at the hash a server kept, and the log still verifies',
+        async run(ctx) {
+          await connected(ctx);
+          await lowerLimits(ctx, { maxAuditEntries: 50 });
+          const key = await call<{ id: string }>(ctx.page, 'generateKey', {
+            alg: 'HS256',
+            purpose: 'mac',
+          });
+          const first = await call<Anchor>(ctx.page, 'auditAnchor');
+          // What a server keeps: every entry, fetched before pruning can reach it.
+          const server: Entry[] = [];
+          let since = 0;
+          const fetchNew = async () => {
+            const page = await call<Page>(ctx.page, 'auditLog', { since, limit: 1000 });
+            expect(page.entries[0]?.seq, 'nothing pruned before the server fetched it').toBe(
+              since + 1,
+            );
+            server.push(...page.entries);
+            since = (page.entries[page.entries.length - 1] as Entry).seq;
+          };
+          for (let round = 0; round < 12; round++) {
+            const calls: [string, Json[]][] = Array.from({ length: 10 }, (_, i) => [
+              'sign',
+              [encode(key.id), encode(te.encode(`r${round}-${i}`))],
+            ]);
+            const outcomes = (await ctx.page.evaluate(
+              (input: { calls: [string, Json[]][] }) => window.sr.many(input.calls, 4),
+              { calls },
+            )) as string[];
+            expect(outcomes.every((o) => o === 'ok')).toBe(true);
+            await fetchNew();
+          }
+          const page = await call<Page>(ctx.page, 'auditLog', { since: 0 });
+          expect(page.firstSeq).toBeGreaterThan(70);
+          expect(page.head.seq - page.firstSeq + 1).toBe(50);
+          expect(page.entries.map((e) => e.seq)).toEqual(
+            Array.from({ length: 50 }, (_, i) => page.firstSeq + i),
+          );
+          // IndexedDB itself keeps 50 entries (the `auditLog` call above appended one more).
+          const stored = await storedAudit(ctx);
+          expect(stored.length).toBe(50);
+          expect(Math.min(...stored.map((e) => e.seq))).toBe(page.firstSeq + 1);
+          // The pruned entries lie under a checkpoint signed by the audit key, at the very hash
+          // the server kept for the last pruned entry.
+          const boundary = page.checkpoints.find((c) => c.checkpoint.seq === page.firstSeq - 1);
+          expect(boundary, 'a checkpoint covers the pruned entries').toBeDefined();
+          expect(signatureValid(boundary as Anchor['checkpoint'], page.publicJwk)).toBe(true);
+          expect(boundary?.checkpoint.hash).toBe(
+            server.find((e) => e.seq === page.firstSeq - 1)?.hash,
+          );
+          expect(page.publicJwk).toEqual(first.publicJwk);
+          expect(await call<{ ok: boolean }>(ctx.page, 'verifyAuditLog')).toMatchObject({
+            ok: true,
+            firstSeq: page.firstSeq + 1,
+          });
+          // The server's copy still extends its first anchor, taken before anything was pruned.
+          const now = await call<Anchor>(ctx.page, 'auditAnchor');
+          await fetchNew();
+          const fromAnchor = server.filter((e) => e.seq >= first.checkpoint.checkpoint.seq);
+          expect(compareWithAnchor(first, fromAnchor, now)).toBeNull();
+        },
+      },
+      {
+        name: 'after a run of every operation, no stored entry holds a payload, label, claim, token, signature, envelope or wrapped key',
+        async run(ctx) {
+          await connected(ctx);
+          const make = (alg: string, purpose: string, extra: Record<string, Json> = {}) =>
+            call<{ id: string; publicJwk: Json }>(ctx.page, 'generateKey', {
+              alg,
+              purpose,
+              label: SECRET,
+              ...extra,
+            });
+          const secrets: string[] = [SECRET];
+          const keep = (bytes: Uint8Array) =>
+            secrets.push(
+              Buffer.from(bytes).toString('base64url'),
+              Buffer.from(bytes).toString('base64'),
+              Buffer.from(bytes).toString('hex'),
+            );
+          await call(ctx.page, 'info');
+          const signer = await make('EdDSA', 'sign');
+          const jwt = await make('ES256', 'jwt');
+          const vapid = await make('ES256', 'vapid');
+          const sealer = await make('A256GCM', 'seal');
+          const kek = await make('A256KW', 'wrap');
+          const exportable = await make('A256GCM', 'seal', { exportable: true });
+          const agreeing = await make('X25519', 'agree');
+          const peer = await make('X25519', 'agree');
+          const recipient = await make('ECDH-ES', 'jwe');
+          await call(ctx.page, 'listKeys');
+          await call(ctx.page, 'getKey', signer.id);
+          await call(ctx.page, 'publicKey', signer.id);
+          const signature = await call<Uint8Array>(ctx.page, 'sign', signer.id, te.encode(SECRET));
+          keep(signature);
+          await call(ctx.page, 'verify', signer.id, te.encode(SECRET), signature);
+          const token = await call<string>(ctx.page, 'signJwt', jwt.id, {
+            claims: { sub: SECRET, secret: SECRET },
+            expiresIn: 60,
+          });
+          const push = await call<string>(ctx.page, 'vapidAuth', vapid.id, {
+            audience: 'https://push.example.net',
+            subject: 'mailto:secret-marker@app.example',
+            expiresIn: 60,
+          });
+          secrets.push(token, ...token.split('.'), push, 'secret-marker');
+          const aad = te.encode(`${SECRET}-aad`);
+          const envelope = await call<Uint8Array>(ctx.page, 'seal', sealer.id, te.encode(SECRET), {
+            aad,
+          });
+          keep(envelope.subarray(-32));
+          await call(ctx.page, 'open', envelope, { aad });
+          const wrapped = await approvedOrAsked(ctx, 'wrapKey', kek.id, exportable.id);
+          if (wrapped.approved) {
+            keep(wrapped.value as Uint8Array);
+            await call(ctx.page, 'unwrapKey', kek.id, wrapped.value, {
+              alg: 'A256GCM',
+              purpose: 'seal',
+              label: SECRET,
+            });
+          } else {
+            // Where the test cannot click, the refusal of a made-up wrapped key is logged too.
+            await callError(ctx.page, 'unwrapKey', kek.id, new Uint8Array(40), {
+              alg: 'A256GCM',
+              purpose: 'seal',
+            });
+          }
+          await call(ctx.page, 'agree', agreeing.id, peer.publicJwk, {
+            info: SECRET,
+            alg: 'A256GCM',
+            label: SECRET,
+          });
+          const jwe = await call<string>(
+            ctx.page,
+            'encryptJwe',
+            recipient.publicJwk,
+            te.encode(SECRET),
+          );
+          secrets.push(...jwe.split('.').filter((part) => part.length > 8));
+          await call(ctx.page, 'decryptJwe', recipient.id, jwe);
+          await call(ctx.page, 'restrictKey', jwt.id, { maxTokenLifetime: 300 });
+          await call(ctx.page, 'rotateKey', signer.id);
+          await call(ctx.page, 'revokeKey', vapid.id);
+          await call(ctx.page, 'scheduleDeletion', sealer.id, { days: 7 });
+          await call(ctx.page, 'cancelDeletion', sealer.id);
+          await call(ctx.page, 'deleteKey', sealer.id);
+          await approvedOrAsked(ctx, 'destroyKey', peer.id);
+          await call(ctx.page, 'auditLog', { since: 0, limit: 10 });
+          await call(ctx.page, 'verifyAuditLog');
+          await call(ctx.page, 'auditAnchor');
+          await approvedOrAsked(ctx, 'resetEnclave');
+
+          const stored = await storedAudit(ctx);
+          // Every operation above ran and was logged, allowed or refused. (Operations added to
+          // the protocol later belong in this run too: add them to the calls and to RAN.)
+          expect([...new Set(stored.map((e) => e.op))].sort()).toEqual([...RAN].sort());
+          const text = JSON.stringify(stored);
+          for (const secret of secrets) expect(text).not.toContain(secret);
+          // The stored entries have exactly the documented fields.
+          for (const entry of stored) {
+            expect(Object.keys(entry).sort()).toEqual(ENTRY_FIELDS);
+          }
+        },
+      },
     ],
   },
   {
@@ -407,46 +701,90 @@ export const AUDIT: readonly CoreSuite[] = [
           const mac2 = await make('HS256', 'mac');
           const sealer = await make('A256GCM', 'seal');
           const opener = await make('A256GCM', 'seal');
+          const jwt = await make('ES256', 'jwt');
+          const rot = await make('HS256', 'mac');
+          // Keys each tab revokes during its run (one per hundred calls).
+          const doomed = [
+            await Promise.all(Array.from({ length: perTab / 100 }, () => make('HS256', 'mac'))),
+            await Promise.all(Array.from({ length: perTab / 100 }, () => make('HS256', 'mac'))),
+          ];
           const env = await call<Uint8Array>(ctx.page, 'seal', opener.id, te.encode('x'));
-          const plan = (n: number): [string, Json[]][] =>
-            Array.from({ length: n }, (_, i) => {
-              switch (i % 5) {
+          const bytes = (text: string) => encode(te.encode(text));
+          // Per ten calls: 3 HMAC signatures, 2 seals, 1 open, 1 JWT, a wrong purpose
+          // (OPERATION_NOT_ALLOWED), an unknown key (KEY_NOT_FOUND), and an open — or, once in
+          // a hundred calls each, a rotation or a revocation instead.
+          const plan = (tab: number): [string, Json[]][] =>
+            Array.from({ length: perTab }, (_, i) => {
+              switch (i % 10) {
                 case 0:
-                  return ['sign', [encode(mac.id), encode(te.encode(`d${i}`))]];
+                case 7:
+                  return ['sign', [encode(mac.id), bytes(`d${i}`)]];
                 case 1:
-                  return ['sign', [encode(mac2.id), encode(te.encode(`d${i}`))]];
+                  return ['sign', [encode(mac2.id), bytes(`d${i}`)]];
                 case 2:
-                  return ['seal', [encode(sealer.id), encode(te.encode(`p${i}`))]];
+                case 8:
+                  return ['seal', [encode(sealer.id), bytes(`p${i}`)]];
                 case 3:
                   return ['open', [encode(env)]];
+                case 4:
+                  return ['signJwt', [encode(jwt.id), { claims: { n: i }, expiresIn: 60 }]];
+                case 5:
+                  return ['sign', [encode(sealer.id), bytes('wrong purpose')]];
+                case 6:
+                  return ['getKey', [encode('AAAAAAAAAAAAAAAAAAAAAA')]];
                 default:
-                  return ['sign', [encode(sealer.id), encode(te.encode('wrong purpose'))]];
+                  if (i % 100 === 9) return ['rotateKey', [encode(rot.id)]];
+                  if (i % 100 === 59) {
+                    const key = doomed[tab]?.[Math.floor(i / 100)] as { id: string };
+                    return ['revokeKey', [encode(key.id)]];
+                  }
+                  return ['open', [encode(env)]];
               }
             });
           const headBefore = (await call<Page>(ctx.page, 'auditLog', { limit: 1 })).head.seq;
-          const run = (p: BrowserPage) =>
-            p.evaluate((input: { calls: [string, Json[]][] }) => window.sr.many(input.calls, 16), {
-              calls: plan(perTab),
-            }) as Promise<string[]>;
-          const [a, b] = await Promise.all([run(ctx.page), run(second)]);
-          const all = [...a, ...b];
-          expect(all.filter((o) => o === 'ok').length).toBe(((perTab * 4) / 5) * 2);
-          expect(all.filter((o) => o === 'OPERATION_NOT_ALLOWED').length).toBe((perTab / 5) * 2);
+          const [a, b] = await inBoth([ctx.page, second], plan, 16);
+          const all = [...(a as string[]), ...(b as string[])];
+          const tally = (codes: readonly string[]) =>
+            Object.fromEntries(
+              [...new Set(codes)].sort().map((c) => [c, codes.filter((x) => x === c).length]),
+            );
+          expect(tally(all)).toEqual({
+            KEY_NOT_FOUND: (perTab / 10) * 2,
+            OPERATION_NOT_ALLOWED: (perTab / 10) * 2,
+            ok: ((perTab * 8) / 10) * 2,
+          });
 
           const after = (await allEntries(ctx.page)).filter((e) => e.seq > headBefore);
           expect(after.map((e) => e.seq)).toEqual(after.map((_, i) => headBefore + i + 1));
           // (`auditLog` calls are audited too; they are left out of the count.)
           const entries = after.filter((e) => e.op !== 'auditLog');
           expect(entries.length).toBe(perTab * 2);
-          expect(entries.filter((e) => e.outcome === 'ok').length).toBe(((perTab * 4) / 5) * 2);
+          // Every call accounted for exactly once, with its outcome.
+          expect(tally(entries.map((e) => `${e.op} ${e.outcome}`))).toEqual({
+            'getKey KEY_NOT_FOUND': (perTab / 10) * 2,
+            'open ok': ((perTab * 2) / 10 - perTab / 50) * 2,
+            'revokeKey ok': (perTab / 100) * 2,
+            'rotateKey ok': (perTab / 100) * 2,
+            'seal ok': ((perTab * 2) / 10) * 2,
+            'sign OPERATION_NOT_ALLOWED': (perTab / 10) * 2,
+            'sign ok': ((perTab * 3) / 10) * 2,
+            'signJwt ok': (perTab / 10) * 2,
+          });
           expect((await call<{ ok: boolean }>(ctx.page, 'verifyAuditLog')).ok).toBe(true);
-          const keys = await call<{ id: string; usage: { count: number } }[]>(ctx.page, 'listKeys');
-          const count = (id: string) => keys.find((k) => k.id === id)?.usage.count;
-          // One use per five calls per tab for each key, plus the setup seal of `opener`.
-          expect(count(mac.id)).toBe((perTab / 5) * 2);
-          expect(count(mac2.id)).toBe((perTab / 5) * 2);
-          expect(count(sealer.id)).toBe((perTab / 5) * 2);
-          expect(count(opener.id)).toBe((perTab / 5) * 2 + 1);
+          const keys = await call<
+            { id: string; state: string; version: number; usage: { count: number } }[]
+          >(ctx.page, 'listKeys');
+          const info = (id: string) => keys.find((k) => k.id === id);
+          const count = (id: string) => info(id)?.usage.count;
+          // Counters equal to the calls of both tabs (plus the setup seal of `opener`).
+          expect(count(mac.id)).toBe(((perTab * 2) / 10) * 2);
+          expect(count(mac2.id)).toBe((perTab / 10) * 2);
+          expect(count(sealer.id)).toBe(((perTab * 2) / 10) * 2);
+          expect(count(opener.id)).toBe(((perTab * 2) / 10 - perTab / 50) * 2 + 1);
+          expect(count(jwt.id)).toBe((perTab / 10) * 2);
+          // Every rotation of both tabs made one version; every revocation took.
+          expect(info(rot.id)?.version).toBe(1 + (perTab / 100) * 2);
+          for (const key of doomed.flat()) expect(info(key.id)?.state).toBe('revoked');
 
           // Rate limits add up across tabs: 10 uses a minute, 6 asked in each tab.
           const limited = await call<{ id: string }>(ctx.page, 'generateKey', {
@@ -458,18 +796,15 @@ export const AUDIT: readonly CoreSuite[] = [
             'sign',
             [encode(limited.id), encode(te.encode('x'))],
           ]);
-          const both = await Promise.all(
-            [ctx.page, second].map(
-              (p) =>
-                p.evaluate(
-                  (input: { calls: [string, Json[]][] }) => window.sr.many(input.calls, 1),
-                  { calls: six },
-                ) as Promise<string[]>,
-            ),
-          );
-          const flat = both.flat();
+          const flat = (await inBoth([ctx.page, second], () => six, 1)).flat();
           expect(flat.filter((o) => o === 'ok').length).toBe(10);
           expect(flat.filter((o) => o === 'RATE_LIMITED').length).toBe(2);
+          // The refusals are in the log with their code.
+          const limitedEntries = (await storedAudit(ctx)).filter((e) => e.keyId === limited.id);
+          expect(tally(limitedEntries.map((e) => `${e.op} ${e.outcome}`))).toEqual({
+            'sign RATE_LIMITED': 2,
+            'sign ok': 10,
+          });
 
           // Revoked in one tab: the other tab's very next call is refused (its worker still
           // holds the record it cached before).
@@ -488,6 +823,69 @@ export const AUDIT: readonly CoreSuite[] = [
           ).catch((e: { view: { code: string } }) => e.view.code);
           if (typeof sealed === 'string') expect(sealed).toBe('OPERATION_NOT_ALLOWED');
           else expect(sealed[5 + (sealed[4] ?? 0) + 3]).toBe(2);
+        },
+      },
+      {
+        name: 'key creations add up across tabs: at 10 a minute (lowered in this dev build), six asked in each of two tabs make ten keys',
+        async run(ctx) {
+          await connected(ctx);
+          await lowerLimits(ctx, { keyCreationsPerMinute: 10 });
+          const second = await ctx.newPage();
+          await openHarness(second, ctx.urls.app);
+          await connectHarness(second);
+          const six: [string, Json[]][] = Array.from({ length: 6 }, () => [
+            'generateKey',
+            [{ alg: 'HS256', purpose: 'mac' }],
+          ]);
+          const flat = (await inBoth([ctx.page, second], () => six, 1)).flat();
+          expect(flat.filter((o) => o === 'ok').length).toBe(10);
+          expect(flat.filter((o) => o === 'RATE_LIMITED').length).toBe(2);
+          // A refused creation made nothing, and is in the log with its code.
+          expect((await call<unknown[]>(ctx.page, 'listKeys')).length).toBe(10);
+          const created = (await storedAudit(ctx)).filter((e) => e.op === 'generateKey');
+          expect(created.map((e) => e.outcome).sort()).toEqual([
+            ...Array<string>(2).fill('RATE_LIMITED'),
+            ...Array<string>(10).fill('ok'),
+          ]);
+        },
+      },
+      {
+        name: 'refused requests add up across tabs: 70 in each of two tabs (120 a minute) throttle both, and every refusal is logged with its code',
+        async run(ctx) {
+          await connected(ctx);
+          const key = await call<{ id: string }>(ctx.page, 'generateKey', {
+            alg: 'HS256',
+            purpose: 'mac',
+          });
+          const second = await ctx.newPage();
+          await openHarness(second, ctx.urls.app);
+          await connectHarness(second);
+          // Fewer than each channel's own 120: only the count over both tabs runs out.
+          const bad: [string, Json[]][] = Array.from({ length: 70 }, () => [
+            'sign',
+            [encode(42), encode(te.encode('x'))],
+          ]);
+          const refused = (await inBoth([ctx.page, second], () => bad, 8)).flat();
+          const invalid = refused.filter((o) => o === 'INVALID_ARGUMENT').length;
+          // Once a tab has seen the origin throttled, its later calls are refused before they run.
+          expect(refused.every((o) => o === 'INVALID_ARGUMENT' || o === 'RATE_LIMITED')).toBe(true);
+          expect(invalid).toBeGreaterThan(120);
+          // Both tabs are throttled now: a valid use of a key is refused in each.
+          for (const p of [ctx.page, second]) {
+            const err = await callError(p, 'sign', key.id, te.encode('valid'));
+            expect(err.code).toBe('RATE_LIMITED');
+            expect(err.retryAfterMs).toBeGreaterThan(0);
+          }
+          // Every refusal is in the log with its code (read from IndexedDB: the channel is
+          // throttled).
+          const stored = await storedAudit(ctx);
+          const signs = stored.filter((e) => e.op === 'sign');
+          expect(signs.filter((e) => e.outcome === 'INVALID_ARGUMENT').length).toBe(invalid);
+          expect(signs.filter((e) => e.outcome === 'RATE_LIMITED').length).toBe(
+            refused.length - invalid + 2,
+          );
+          // The two valid calls, last in the log (refused before they named their key).
+          expect(signs.slice(-2).map((e) => e.outcome)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
         },
       },
     ],

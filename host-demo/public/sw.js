@@ -1,6 +1,7 @@
 // The demo's service worker: an offline shell. It caches the page and its assets at install,
 // answers navigations network-first (the cached shell when offline), and never touches the
-// API or the configuration: those need the network, and the page says so.
+// API or the configuration: those need the network, and the page says so. It shows the relay's
+// pushes (decrypted by the browser) as notifications; it cannot sign: the bridge needs a page.
 const CACHE = 'strongroom-demo-v1';
 
 self.addEventListener('install', (event) => {
@@ -38,4 +39,19 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   event.respondWith(caches.match(event.request).then((hit) => hit ?? fetch(event.request)));
+});
+
+self.addEventListener('push', (event) => {
+  let message = { title: 'Strongroom notes', body: '' };
+  try {
+    message = { ...message, ...event.data?.json() };
+  } catch {
+    message.body = event.data?.text() ?? '';
+  }
+  event.waitUntil(
+    self.registration.showNotification(String(message.title), {
+      body: String(message.body),
+      icon: 'icon-192.png',
+    }),
+  );
 });

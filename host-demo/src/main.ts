@@ -1,8 +1,10 @@
 /**
  * The demo app, an installable PWA: it connects to the enclave through the bridge, makes (once)
  * an Ed25519 identity key and registers it with the server by proof of possession, signs every
- * API call with it (RFC 9421), keeps notes sealed by the enclave so that the server stores
- * ciphertext only, and shows what script injected into this page can and cannot do.
+ * API call with it (RFC 9421), rotates, revokes or schedules the deletion of that key with the
+ * server told first, keeps notes sealed by the enclave so that the server stores ciphertext
+ * only, gives a relay short-lived tokens and a VAPID header for Web Push, and shows what script
+ * injected into this page can and cannot do.
  */
 import { connect, type Enclave, type KeyInfo, StrongroomError } from '@strongroom/bridge';
 import { b64url, fromB64url, signatureHeaders } from './signing';
@@ -11,7 +13,16 @@ const IDENTITY_LABEL = 'strongroom-demo identity';
 const NOTES_LABEL = 'strongroom-demo notes';
 const RELAY_LABEL = 'strongroom-demo relay';
 const DECOY_LABEL = 'strongroom-demo decoy';
+const PUSH_LABEL = 'strongroom-demo push';
 const RELAY = 'https://relay.example';
+/** The contact in every VAPID header (RFC 8292 §2.1), and the only one the key allows. */
+const PUSH_SUBJECT = 'mailto:demo@strongroom.example';
+/** Lifetime of a VAPID header: the server can push with it this long after the visit. */
+const PUSH_HEADER_LIFETIME_S = 12 * 3600;
+/** Relay tokens per minute: what an XSS could mint is bounded too. */
+const RELAY_USES_PER_MINUTE = 10;
+/** Where the page keeps an open rotation, to finish it after a reload. */
+const ROTATION_STORAGE = 'strongroom-demo rotation';
 
 function el<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -21,10 +32,16 @@ function el<T extends HTMLElement>(id: string): T {
 
 function explain(err: unknown): string {
   if (err instanceof StrongroomError) {
-    switch (err.code) {
+    // A string switch: `LOCKED` (vault mode) may be newer than the bridge this was built with.
+    switch (err.code as string) {
       case 'HANDSHAKE_TIMEOUT':
       case 'ENCLAVE_UNAVAILABLE':
         return `The enclave is unavailable (${err.code}). Your keys are safe; try again later.`;
+      case 'ENCLAVE_DISCONNECTED':
+      case 'CALL_TIMEOUT':
+        return `The enclave was disconnected (${err.code}): the page reconnects; try again in a moment.`;
+      case 'LOCKED':
+        return 'The enclave is locked (LOCKED): unlock it in the enclave’s own dialog, then try again.';
       case 'RATE_LIMITED':
         return `Too many operations: the enclave asks to wait ${Math.ceil((err.retryAfterMs ?? 1000) / 1000)} s (RATE_LIMITED).`;
       case 'CONSENT_DECLINED':
@@ -43,7 +60,35 @@ function explain(err: unknown): string {
 function showError(err: unknown): void {
   const message = el<HTMLParagraphElement>('message');
   message.textContent = explain(err);
+  message.dataset.code = (err as { code?: string }).code ?? 'ERROR';
   message.hidden = false;
+}
+
+function clearError(): void {
+  el<HTMLParagraphElement>('message').hidden = true;
+}
+
+/** The `exp` (seconds) of a compact JWS's claims; only the page's own tokens are read. */
+function tokenExpiry(jws: string): number {
+  const claims = JSON.parse(new TextDecoder().decode(fromB64url(jws.split('.')[1] ?? ''))) as {
+    exp?: number;
+  };
+  return claims.exp ?? 0;
+}
+
+/** Show `exp` on `out` as a remaining life that counts down. */
+function showRemainingLife(out: HTMLElement, prefix: string, exp: number): void {
+  out.dataset.expiresAt = String(exp * 1000);
+  const render = () => {
+    const left = Math.max(0, Math.round(exp - Date.now() / 1000));
+    out.textContent = `${prefix}: ${left > 0 ? `${left} s left (until ${new Date(exp * 1000).toLocaleTimeString()})` : 'expired'}`;
+    return left > 0;
+  };
+  if (render()) {
+    const timer = setInterval(() => {
+      if (!render() || out.dataset.expiresAt !== String(exp * 1000)) clearInterval(timer);
+    }, 1000);
+  }
 }
 
 class ApiFailure extends Error {
@@ -61,6 +106,14 @@ interface Ctx {
   api: string;
   identity: KeyInfo;
   notesKey?: KeyInfo;
+}
+
+/** A key as the server sees it (`GET /api/me`). */
+interface ServerKey {
+  keyId: string;
+  version: number;
+  state: 'active' | 'rotated' | 'revoked' | 'pending-deletion';
+  destroyAt: number | null;
 }
 
 async function call<T>(
@@ -100,22 +153,142 @@ async function findOrCreate(
   enclave: Enclave,
   label: string,
   make: () => Promise<KeyInfo>,
+  states: readonly KeyInfo['state'][] = ['active'],
 ): Promise<KeyInfo> {
-  const existing = (await enclave.listKeys()).find(
-    (k) => k.label === label && k.state === 'active',
+  const keys = (await enclave.listKeys()).filter((k) => k.label === label);
+  for (const state of states) {
+    const found = keys.find((k) => k.state === state);
+    if (found) return found;
+  }
+  return make();
+}
+
+/** Show the identity key as the enclave and as the server see it, and enable what applies. */
+async function showIdentity(ctx: Ctx, server?: ServerKey & { keys?: ServerKey[] }): Promise<void> {
+  const k = ctx.identity;
+  el('key-id').textContent = k.kid;
+  const inEnclave = el<HTMLOutputElement>('key-state');
+  inEnclave.dataset.state = k.state;
+  inEnclave.textContent = `${k.state}, ${k.alg}, version ${k.version}, non-extractable, created ${new Date(k.createdAt).toLocaleString()}${k.deletion ? `, destroyed on ${new Date(k.deletion.destroyAt).toDateString()}` : ''}`;
+  if (server) {
+    const out = el<HTMLOutputElement>('server-state');
+    out.dataset.state = server.state;
+    out.dataset.version = String(server.version);
+    const older = (server.keys ?? []).filter((x) => x.keyId !== server.keyId);
+    out.textContent = `${server.state}, version ${server.version}${server.destroyAt ? `, deletion on ${new Date(server.destroyAt).toDateString()}` : ''}${older.length ? `; earlier versions: ${older.map((x) => `v${x.version} ${x.state}`).join(', ')}` : ''}`;
+  }
+  const active = k.state === 'active';
+  el<HTMLButtonElement>('key-rotate').disabled = !active;
+  el<HTMLButtonElement>('key-delete').disabled = !active;
+  el<HTMLButtonElement>('key-revoke').disabled = k.state === 'revoked';
+  el<HTMLButtonElement>('key-cancel').disabled = k.state !== 'pending-deletion';
+}
+
+/** The server's view of the signing key (`GET /api/me`); null if it does not know the key. */
+async function serverView(ctx: Ctx): Promise<(ServerKey & { keys: ServerKey[] }) | null> {
+  try {
+    return await call<ServerKey & { keys: ServerKey[] }>(ctx, 'GET', 'me');
+  } catch (err) {
+    if (err instanceof ApiFailure && err.code === 'UNKNOWN_KEY') return null;
+    throw err;
+  }
+}
+
+/** The rotation message (the server's `rotationMessage`). */
+const rotationBytes = (challenge: string, oldKid: string, newKid: string) =>
+  new TextEncoder().encode(`strongroom-demo/rotate\n${challenge}\n${oldKid}\n${newKid}`);
+
+/**
+ * Rotate the identity key. The enclave's retired versions can no longer sign, so the old
+ * version signs first: the request that opens the rotation (and gets a challenge). Then the
+ * enclave rotates, and the new version proves possession by signing the challenge.
+ */
+async function rotateIdentity(ctx: Ctx): Promise<void> {
+  const opened = await call<{ rotationId: string; challenge: string }>(
+    ctx,
+    'POST',
+    'identity/rotation',
   );
-  return existing ?? make();
+  const pending = { ...opened, oldKid: ctx.identity.kid, id: ctx.identity.id };
+  localStorage.setItem(ROTATION_STORAGE, JSON.stringify(pending));
+  ctx.identity = await ctx.enclave.rotateKey(ctx.identity.id);
+  await completeRotation(ctx, pending);
+}
+
+async function completeRotation(
+  ctx: Ctx,
+  pending: { rotationId: string; challenge: string; oldKid: string },
+): Promise<void> {
+  const signature = await ctx.enclave.sign(
+    ctx.identity.id,
+    rotationBytes(pending.challenge, pending.oldKid, ctx.identity.kid),
+  );
+  const jwk = ctx.identity.publicJwk as JsonWebKey;
+  await call(
+    ctx,
+    'POST',
+    'identity/rotation/complete',
+    {
+      rotationId: pending.rotationId,
+      publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
+      signature: b64url(signature),
+    },
+    false,
+  );
+  localStorage.removeItem(ROTATION_STORAGE);
+  await showIdentity(ctx, (await serverView(ctx)) ?? undefined);
+}
+
+/** Revoke: the server first (the key can still sign that request), then the enclave. */
+async function revokeIdentity(ctx: Ctx): Promise<void> {
+  await call(ctx, 'POST', 'identity/revoke');
+  ctx.identity = await ctx.enclave.revokeKey(ctx.identity.id);
+  const out = el<HTMLOutputElement>('server-state');
+  out.dataset.state = 'revoked';
+  out.textContent = 'revoked: the server refuses this key for ever (reload for a new identity)';
+  await showIdentity(ctx);
+}
+
+/** Schedule the deletion: the server first, then the enclave (7 days, cancellable). */
+async function scheduleIdentityDeletion(ctx: Ctx): Promise<void> {
+  const answer = await call<{ destroyAt: number }>(ctx, 'POST', 'identity/deletion', { days: 7 });
+  ctx.identity = await ctx.enclave.scheduleDeletion(ctx.identity.id, { days: 7 });
+  await showIdentity(ctx, {
+    keyId: ctx.identity.kid,
+    version: ctx.identity.version,
+    state: 'pending-deletion',
+    destroyAt: answer.destroyAt,
+  });
+}
+
+/** Cancel it: the enclave first (the key signs again), then the server. */
+async function cancelIdentityDeletion(ctx: Ctx): Promise<void> {
+  ctx.identity = await ctx.enclave.cancelDeletion(ctx.identity.id);
+  await call(ctx, 'POST', 'identity/cancel-deletion');
+  await showIdentity(ctx, (await serverView(ctx)) ?? undefined);
 }
 
 async function register(ctx: Ctx): Promise<void> {
   const registration = el<HTMLOutputElement>('registration');
-  try {
-    const me = await call<{ keyId: string; registeredAt: number }>(ctx, 'GET', 'me');
-    registration.textContent = `registered ${new Date(me.registeredAt).toLocaleString()}`;
+  const me = await serverView(ctx);
+  if (me) {
+    registration.textContent = `registered (the server verifies each signed request)`;
+    registration.dataset.state = 'registered';
+    await showIdentity(ctx, me);
+    return;
+  }
+  // A rotation that the page did not finish (closed in between): the new version completes it.
+  const pending = JSON.parse(localStorage.getItem(ROTATION_STORAGE) ?? 'null') as {
+    rotationId: string;
+    challenge: string;
+    oldKid: string;
+    id: string;
+  } | null;
+  if (pending && pending.id === ctx.identity.id && pending.oldKid !== ctx.identity.kid) {
+    await completeRotation(ctx, pending);
+    registration.textContent = 'registered (a rotation was completed)';
     registration.dataset.state = 'registered';
     return;
-  } catch (err) {
-    if (!(err instanceof ApiFailure && err.code === 'UNKNOWN_KEY')) throw err;
   }
   registration.textContent = 'registering (proof of possession)…';
   const { challengeId, challenge } = await call<{ challengeId: string; challenge: string }>(
@@ -143,6 +316,7 @@ async function register(ctx: Ctx): Promise<void> {
   );
   registration.textContent = 'registered just now (the server verified the enclave’s signature)';
   registration.dataset.state = 'registered';
+  await showIdentity(ctx, (await serverView(ctx)) ?? undefined);
 }
 
 const aadOf = (id: string) => new TextEncoder().encode(`strongroom-demo/note/${id}`);
@@ -195,15 +369,7 @@ async function runAttacks(ctx: Ctx): Promise<void> {
   const { enclave } = ctx;
   const list = el<HTMLUListElement>('attacks');
   list.replaceChildren();
-  const relay = await findOrCreate(enclave, RELAY_LABEL, () =>
-    enclave.generateKey({
-      alg: 'EdDSA',
-      purpose: 'jwt',
-      label: RELAY_LABEL,
-      audiences: [RELAY],
-      maxTokenLifetime: 300,
-    }),
-  );
+  const relay = await relayKey(enclave);
   const decoy = await findOrCreate(enclave, DECOY_LABEL, () =>
     enclave.generateKey({ alg: 'EdDSA', purpose: 'sign', label: DECOY_LABEL }),
   );
@@ -290,32 +456,120 @@ async function runAttacks(ctx: Ctx): Promise<void> {
   await showAudit(enclave);
 }
 
-async function callRelay(ctx: Ctx): Promise<void> {
-  const out = el<HTMLOutputElement>('relay-result');
-  const relay = await findOrCreate(ctx.enclave, RELAY_LABEL, () =>
-    ctx.enclave.generateKey({
+/** The relay's `jwt` key: audience-bound, 5-minute tokens, a few a minute. */
+function relayKey(enclave: Enclave): Promise<KeyInfo> {
+  return findOrCreate(enclave, RELAY_LABEL, () =>
+    enclave.generateKey({
       alg: 'EdDSA',
       purpose: 'jwt',
       label: RELAY_LABEL,
       audiences: [RELAY],
       maxTokenLifetime: 300,
+      usesPerMinute: RELAY_USES_PER_MINUTE,
     }),
   );
+}
+
+/** A 5-minute relay token from the enclave (the relay learns its key through a signed request). */
+async function relayToken(ctx: Ctx): Promise<string> {
+  const relay = await relayKey(ctx.enclave);
   const jwk = relay.publicJwk as JsonWebKey;
-  // The relay learns the key from the app's server, through a signed request.
   await call(ctx, 'POST', 'relay-keys', { publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x } });
   const token = await ctx.enclave.signJwt(relay.id, {
     claims: { aud: RELAY, sub: ctx.identity.kid },
     expiresIn: 300,
   });
-  const response = await fetch(new URL('relay/ping', ctx.api), {
-    headers: { Authorization: `Bearer ${token}` },
+  showRemainingLife(el('relay-token'), 'relay token', tokenExpiry(token));
+  return token;
+}
+
+async function relayFetch<T>(ctx: Ctx, path: string, body?: unknown): Promise<T> {
+  const token = await relayToken(ctx);
+  const response = await fetch(new URL(path, ctx.api), {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const json = (await response.json()) as { expiresAt?: number; error?: { code: string } };
-  if (!response.ok)
-    throw new ApiFailure(response.status, json.error?.code ?? 'HTTP_ERROR', 'relay');
+  const json = (await response.json()) as T & { error?: { code: string; message: string } };
+  if (!response.ok) {
+    throw new ApiFailure(
+      response.status,
+      json.error?.code ?? 'HTTP_ERROR',
+      json.error?.message ?? 'relay',
+    );
+  }
+  return json;
+}
+
+async function callRelay(ctx: Ctx): Promise<void> {
+  const out = el<HTMLOutputElement>('relay-result');
+  const json = await relayFetch<{ expiresAt?: number }>(ctx, 'relay/ping');
   out.dataset.state = 'ok';
   out.textContent = `the relay accepted a token valid until ${new Date(json.expiresAt ?? 0).toLocaleTimeString()}`;
+}
+
+/**
+ * Subscribe to push with the enclave's VAPID key as `applicationServerKey`, and give the
+ * server the subscription and a VAPID header made by the enclave for that push service.
+ */
+async function subscribePush(ctx: Ctx): Promise<void> {
+  const { enclave } = ctx;
+  if (!('serviceWorker' in navigator) || !('PushManager' in window)) {
+    throw new Error('this browser has no Push API');
+  }
+  const vapid = await findOrCreate(enclave, PUSH_LABEL, () =>
+    enclave.generateKey({
+      alg: 'ES256',
+      purpose: 'vapid',
+      label: PUSH_LABEL,
+      subjects: [PUSH_SUBJECT],
+      maxTokenLifetime: PUSH_HEADER_LIFETIME_S,
+    }),
+  );
+  const registration =
+    (await navigator.serviceWorker.getRegistration()) ??
+    (await navigator.serviceWorker.register('./sw.js'));
+  const applicationServerKey = await enclave.publicKey(vapid.id, 'raw');
+  const subscription = await registration.pushManager.subscribe({
+    userVisibleOnly: true,
+    applicationServerKey: new Uint8Array(applicationServerKey),
+  });
+  const pushService = new URL(subscription.endpoint).origin;
+  const authorization = await enclave.vapidAuth(vapid.id, {
+    audience: pushService,
+    subject: PUSH_SUBJECT,
+    expiresIn: PUSH_HEADER_LIFETIME_S,
+  });
+  await call(ctx, 'POST', 'push/subscriptions', {
+    subscription: subscription.toJSON(),
+    authorization,
+  });
+  const out = el<HTMLOutputElement>('push-subscription');
+  out.dataset.state = 'subscribed';
+  const t = /t=([^,\s]+)/.exec(authorization)?.[1] ?? '';
+  showRemainingLife(out, `subscribed at ${pushService}; VAPID header`, tokenExpiry(t));
+  el<HTMLButtonElement>('push-send').disabled = false;
+}
+
+/** Ask the relay (with a relay token) to push `text`; show what the push service answered. */
+async function sendPush(ctx: Ctx, text: string): Promise<void> {
+  const { results } = await relayFetch<{
+    results: { pushService: string; status: number; code: string | null }[];
+  }>(ctx, 'relay/push', { text });
+  const out = el<HTMLOutputElement>('push-result');
+  const accepted = results.every((r) => r.status >= 200 && r.status < 300);
+  out.dataset.state = accepted ? 'accepted' : 'refused';
+  out.dataset.code = results.find((r) => r.code)?.code ?? '';
+  out.textContent = results
+    .map((r) =>
+      r.status >= 200 && r.status < 300
+        ? `${r.pushService} accepted the push (${r.status})`
+        : `${r.pushService} refused the push (${r.status} ${r.code ?? ''})${r.code === 'VAPID_EXPIRED' ? ': the header expired; subscribe again from this page for a fresh one' : ''}`,
+    )
+    .join('; ');
 }
 
 async function showAudit(enclave: Enclave): Promise<void> {
@@ -328,6 +582,48 @@ async function showAudit(enclave: Enclave): Promise<void> {
     return li;
   });
   el<HTMLOListElement>('audit').replaceChildren(...items);
+}
+
+/** A button that runs `action` with the buttons of its panel disabled meanwhile. */
+function onClick(id: string, action: () => Promise<void>, after?: () => void): void {
+  const button = el<HTMLButtonElement>(id);
+  button.disabled = false;
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    clearError();
+    action()
+      .catch(showError)
+      .finally(() => {
+        button.disabled = false;
+        after?.();
+      });
+  });
+}
+
+/** Say what the connection is doing: disconnected, reconnecting, locked (vault mode). */
+function watchConnection(enclave: Enclave): void {
+  const status = el<HTMLOutputElement>('status');
+  const connectedText = status.textContent ?? '';
+  enclave.addEventListener('statechange', (event) => {
+    const state = event.detail.state;
+    status.dataset.state = state;
+    status.textContent =
+      state === 'connected'
+        ? connectedText
+        : state === 'reconnecting'
+          ? 'disconnected: reconnecting…'
+          : state;
+  });
+  enclave.addEventListener('disconnect', (event) => showError(event.detail.error));
+  // Vault mode's events, when the enclave has them: a locked enclave refuses with LOCKED.
+  enclave.addEventListener('lock', () => {
+    status.dataset.state = 'locked';
+    status.textContent = 'locked: unlock it in the enclave’s dialog';
+  });
+  enclave.addEventListener('unlock', () => {
+    status.dataset.state = 'connected';
+    status.textContent = connectedText;
+  });
 }
 
 async function main(): Promise<void> {
@@ -347,46 +643,83 @@ async function main(): Promise<void> {
   }
   let enclave: Enclave;
   try {
-    enclave = await connect({ url: config.enclaveUrl, timeoutMs: 10_000 });
+    enclave = await connect({ url: config.enclaveUrl, timeoutMs: 10_000, reconnect: true });
   } catch (err) {
     status.dataset.state = 'unavailable';
     status.textContent = 'unavailable';
     showError(err);
     return;
   }
-  const info = await enclave.info();
-  status.dataset.state = 'connected';
-  status.textContent = `connected to ${info.enclaveOrigin} (v${info.version})`;
   try {
-    const identity = await findOrCreate(enclave, IDENTITY_LABEL, () =>
-      enclave.generateKey({ alg: 'EdDSA', purpose: 'sign', label: IDENTITY_LABEL }),
+    const info = await enclave.info();
+    status.dataset.state = 'connected';
+    status.textContent = `connected to ${info.enclaveOrigin} (v${info.version})`;
+    showVerification(info.releaseDigest);
+    watchConnection(enclave);
+    // The identity: active, or pending deletion (then only its cancellation is offered).
+    const identity = await findOrCreate(
+      enclave,
+      IDENTITY_LABEL,
+      () => enclave.generateKey({ alg: 'EdDSA', purpose: 'sign', label: IDENTITY_LABEL }),
+      ['active', 'pending-deletion'],
     );
-    el('key-id').textContent = identity.kid;
-    el('key-state').textContent =
-      `${identity.state}, ${identity.alg}, non-extractable, created ${new Date(identity.createdAt).toLocaleString()}`;
     const ctx: Ctx = {
       enclave,
       api: config.apiUrl ?? new URL('./api/', location.href).href,
       identity,
     };
+    await showIdentity(ctx);
+    const startedPending = identity.state === 'pending-deletion';
+    onClick(
+      'key-cancel',
+      () => cancelIdentityDeletion(ctx),
+      () => (startedPending ? location.reload() : void showIdentity(ctx)),
+    );
+    el<HTMLButtonElement>('key-cancel').disabled = !startedPending;
+    if (startedPending) {
+      el<HTMLOutputElement>('registration').textContent =
+        'this key is scheduled for deletion: cancel it to use it again';
+      return;
+    }
     await register(ctx);
     await loadNotes(ctx);
-    const save = el<HTMLButtonElement>('note-save');
-    const attack = el<HTMLButtonElement>('attack-run');
-    const relay = el<HTMLButtonElement>('relay-run');
-    save.disabled = false;
-    attack.disabled = false;
-    relay.disabled = false;
-    relay.addEventListener('click', () => {
+    onClick(
+      'key-rotate',
+      () => rotateIdentity(ctx),
+      () => void showIdentity(ctx),
+    );
+    onClick(
+      'key-delete',
+      () => scheduleIdentityDeletion(ctx),
+      () => void showIdentity(ctx),
+    );
+    onClick(
+      'key-revoke',
+      () => revokeIdentity(ctx),
+      () => void showIdentity(ctx),
+    );
+    await showIdentity(ctx);
+    onClick('relay-run', () =>
       callRelay(ctx).catch((err: unknown) => {
         el('relay-result').dataset.state = 'error';
-        showError(err);
-      });
+        throw err;
+      }),
+    );
+    onClick('push-subscribe', () => subscribePush(ctx));
+    el<HTMLButtonElement>('push-send').disabled = true;
+    el<HTMLButtonElement>('push-send').addEventListener('click', () => {
+      clearError();
+      sendPush(ctx, el<HTMLInputElement>('push-text').value || 'Hello from the relay').catch(
+        showError,
+      );
     });
+    const save = el<HTMLButtonElement>('note-save');
+    save.disabled = false;
     el<HTMLFormElement>('note-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const text = el<HTMLTextAreaElement>('note-text');
       save.disabled = true;
+      clearError();
       saveNote(ctx, text.value)
         .then(() => {
           text.value = '';
@@ -396,19 +729,27 @@ async function main(): Promise<void> {
           save.disabled = false;
         });
     });
-    attack.addEventListener('click', () => {
-      attack.disabled = true;
-      runAttacks(ctx)
-        .catch(showError)
-        .finally(() => {
-          attack.disabled = false;
-          document.documentElement.dataset.attacks = 'done';
-        });
-    });
+    onClick(
+      'attack-run',
+      () => runAttacks(ctx),
+      () => {
+        document.documentElement.dataset.attacks = 'done';
+      },
+    );
     document.documentElement.dataset.ready = 'true';
   } catch (err) {
     showError(err);
   }
+}
+
+/**
+ * The verification panel: the release digest the enclave reports (`info().releaseDigest`). The
+ * panel says how to check it against the signed manifest; the page itself cannot prove it.
+ */
+function showVerification(digest: string | null): void {
+  const out = el<HTMLOutputElement>('release-digest');
+  out.textContent = digest ?? 'none (a file without a sha384 pin, or index.html unreadable)';
+  out.dataset.state = digest ? 'reported' : 'missing';
 }
 
 void main();

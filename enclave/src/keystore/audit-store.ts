@@ -5,7 +5,8 @@
  *
  * A commit is one readwrite transaction over the audit stores and the key records: the
  * entries, the new head, checkpoints, pruning, and the usage counters of the keys used. It
- * fails (and the caller retries) if the head moved since it was read.
+ * fails (and the caller retries) if the head moved since it was read. The origin's shared
+ * rate-limit buckets live in the `meta` store beside it.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { AuditEntry } from '@strongroom/bridge/protocol';
@@ -45,6 +46,14 @@ export interface AuditCommit {
   readonly buckets: ReadonlyMap<string, { tokens: number; at: number }>;
   /** New state of the origin's shared rate-limit bucket, if it was used. */
   readonly originBucket: { tokens: number; at: number } | null;
+  /** New state of the origin's shared refused-request bucket and throttle, if it changed. */
+  readonly violations: Throttle | null;
+}
+
+/** The origin's shared refused-request bucket, and until when the origin is throttled. */
+export interface Throttle {
+  readonly bucket?: { tokens: number; at: number };
+  readonly until: number;
 }
 
 /** Thrown when the head moved between reading and committing. */
@@ -123,6 +132,34 @@ export class AuditStore {
     return (await this.#db.get('meta', `bucket:${this.origin}`))?.bucket;
   }
 
+  /** The origin's shared refused-request bucket and throttle. */
+  async violations(): Promise<Throttle> {
+    const stored = await this.#db.get('meta', `violations:${this.origin}`);
+    return { ...(stored?.bucket ? { bucket: stored.bucket } : {}), until: stored?.until ?? 0 };
+  }
+
+  /**
+   * Take from the origin's shared bucket `creations:<origin>` in one readwrite transaction
+   * (IndexedDB runs those one at a time across tabs): `take` gets the stored state and returns
+   * the new one, or `null` to leave it as it is.
+   */
+  async takeCreation(
+    take: (
+      state: { tokens: number; at: number } | undefined,
+    ) => { tokens: number; at: number } | null,
+  ): Promise<void> {
+    const name = `creations:${this.origin}`;
+    const tx = this.#db.transaction('meta', 'readwrite');
+    const next = take((await tx.store.get(name))?.bucket);
+    if (next) await tx.store.put({ name, bucket: next });
+    await tx.done;
+  }
+
+  /** Dev builds only: the lowered limits a test stored in the `meta` entry `name`. */
+  async devLimits(name: string): Promise<MetaRecord['devLimits']> {
+    return (await this.#db.get('meta', name))?.devLimits;
+  }
+
   /** The `meta` entry of the origin's audit key. */
   auditKey(): Promise<MetaRecord | undefined> {
     return this.#db.get('meta', `audit-key:${this.origin}`);
@@ -189,6 +226,9 @@ export class AuditStore {
       await tx
         .objectStore('meta')
         .put({ name: `bucket:${this.origin}`, bucket: commit.originBucket });
+    }
+    if (commit.violations) {
+      await tx.objectStore('meta').put({ name: `violations:${this.origin}`, ...commit.violations });
     }
     await tx.done;
     return counts;

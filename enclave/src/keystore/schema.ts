@@ -132,8 +132,9 @@ export type KeyRecordMeta = Omit<KeyRecord, 'key' | 'publicKey' | 'retired'> & {
 export interface MetaRecord {
   /**
    * `storage-key`, `probe:<alg>:<random>`, `wrapped:<sha-256 of a wrapKey output>` (v3),
-   * `connection-approved:<origin>` (v3), or (dev builds only) `dev:force-wrap-at-rest`,
-   * `dev:clock-offset` and `dev:consent-first-connection`.
+   * `connection-approved:<origin>` (v3), `audit-key:<origin>`, `bucket:<origin>`,
+   * `creations:<origin>`, `violations:<origin>`, or (dev builds only) `dev:force-wrap-at-rest`,
+   * `dev:clock-offset`, `dev:consent-first-connection` and `dev:audit-limits`.
    */
   name: string;
   /** The storage key (AES-KW, non-extractable), or a probe's key. */
@@ -149,8 +150,15 @@ export interface MetaRecord {
   publicJwk?: PublicJwk;
   /** `audit-key:<origin>` where IndexedDB cannot keep an Ed25519 key: the wrapped PKCS #8. */
   atRest?: Uint8Array;
-  /** `bucket:<origin>`: the origin's shared rate-limit bucket (every tab). */
+  /**
+   * The origin's shared rate-limit buckets (every tab): `bucket:<origin>` (key uses),
+   * `creations:<origin>` (key creations), `violations:<origin>` (refused requests).
+   */
   bucket?: { tokens: number; at: number };
+  /** `violations:<origin>`: until when (policy clock) the origin is throttled. */
+  until?: number;
+  /** Dev builds only (`dev:audit-limits`): lower limits for tests (release builds ignore it). */
+  devLimits?: { maxAuditEntries?: number; keyCreationsPerMinute?: number };
 }
 
 /** The last entry of an origin's audit chain. */

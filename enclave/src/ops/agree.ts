@@ -53,7 +53,7 @@ export async function agree(call: Call, args: unknown[]): Promise<KeyInfo> {
 
   const keystore = call.ctx.keystore();
   const record = await call.use(keyId);
-  const keyOptions = call.newKey(out, { purpose, label }, 'options', {
+  const keyOptions = await call.newKey(out, { purpose, label }, 'options', {
     source: 'derived',
     from: { keyId: record.id, source: record.provenance.source },
   });

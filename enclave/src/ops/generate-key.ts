@@ -70,7 +70,7 @@ export async function generateKey(call: Call, args: unknown[]): Promise<KeyInfo>
     ...POLICY_FIELDS,
   ]);
   const spec = specOf(options.alg, 'options.alg');
-  const keyOptions = call.newKey(spec, options, 'options', { source: 'generated' });
+  const keyOptions = await call.newKey(spec, options, 'options', { source: 'generated' });
   const keystore = call.ctx.keystore();
   const material = await generate(keystore, spec, keyOptions.exportable);
   return call.describe(await addNewKey(keystore, spec, material, keyOptions));

@@ -19,7 +19,7 @@ export async function rotateKey(call: Call, args: unknown[]): Promise<KeyInfo> {
   assertKeyId(keyId);
   const record = await call.read(keyId);
   assertRotatable(record);
-  call.creating();
+  await call.creating();
   const spec = algorithm(record.alg);
   const material = await generate(call.ctx.keystore(), spec, record.exportable);
   // The new version as the record stores it (material kept at rest is stored wrapped only).

@@ -154,7 +154,7 @@ export async function unwrapKey(call: Call, args: unknown[]): Promise<KeyInfo> {
   const kekRecord = await call.use(kekId);
   const kek = algorithm(kekRecord.alg).kek;
   if (!kek) throw new Error('wrap capability without a KEK mechanism');
-  const keyOptions = call.newKey(spec, options, 'options', {
+  const keyOptions = await call.newKey(spec, options, 'options', {
     source: 'imported',
     from: { keyId: kekRecord.id, source: kekRecord.provenance.source },
   });

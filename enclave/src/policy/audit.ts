@@ -10,6 +10,13 @@
  * deletion in another tab since the call loaded it refuses the call at commit (its result is
  * never returned), and usage counters add up across tabs.
  *
+ * **Rate limits over every tab.** The commit also takes the key's and the origin's shared use
+ * buckets (a call over them is refused `RATE_LIMITED`, its result withheld) and counts refused
+ * requests in the origin's shared bucket: when it runs empty, the origin is throttled for
+ * `THROTTLE_MS` — calls that use a key are refused at their commit, and every call of a tab
+ * before it runs once that tab has committed since. Key creations take the shared creation
+ * bucket before the key is made ({@link AuditTrail.create}).
+ *
  * **Retention.** At most `LIMITS.maxAuditEntries` entries, none older than
  * `LIMITS.maxAuditAgeDays`: older ones are pruned, and a signed checkpoint at the entry before
  * the first one kept carries the chain on.
@@ -26,16 +33,16 @@ import {
   type RateLimits,
   type SignedCheckpoint,
 } from '@strongroom/bridge/protocol';
+import { DEV } from '../build-info';
 import { unwrapFromStorage } from '../keystore/at-rest';
-import { type AuditStore, HeadMoved, withOriginLock } from '../keystore/audit-store';
-import { fromExtractable } from '../keystore/material';
+import { type AuditStore, HeadMoved, type Throttle, withOriginLock } from '../keystore/audit-store';
 import type { AuditHead, StoredCheckpoint } from '../keystore/schema';
 import type { Keystore } from '../keystore/store';
 import { algorithm } from '../lib/algorithms';
 import { chainProblem, checkpointBytes, entryHash, ZERO_HASH } from '../lib/audit-chain';
 import { base64url } from '../lib/encoding';
 import { jwkThumbprint } from '../lib/thumbprint';
-import { type BucketState, takeStored } from './rate-limit';
+import { type BucketState, limited, THROTTLE_MS, takeStored, VIOLATIONS } from './rate-limit';
 
 /** A key a call used, as the commit re-checks it. */
 export interface KeyUse {
@@ -97,6 +104,9 @@ export class AuditTrail {
   #scheduled = false;
   #key: Promise<{ privateKey: CryptoKey; publicJwk: PublicJwk }> | null = null;
   readonly #limits: RateLimits;
+  /** Until when the origin is throttled, as this worker last read it (at its last commit). */
+  #throttledUntil = 0;
+  #devLimits: Promise<{ maxAuditEntries: number; keyCreationsPerMinute: number }> | null = null;
 
   constructor(store: AuditStore, keystore: Keystore, clock: () => number, limits: RateLimits) {
     this.#store = store;
@@ -112,6 +122,59 @@ export class AuditTrail {
    */
   record(record: AuditRecord): Promise<Committed> {
     return this.#enqueue(record, false);
+  }
+
+  /**
+   * The retention count and creation limit in effect: the constants, or in dev builds only the
+   * lower ones a test stored in `dev:audit-limits` (read once per worker).
+   */
+  #effective(): Promise<{ maxAuditEntries: number; keyCreationsPerMinute: number }> {
+    this.#devLimits ??= (async () => {
+      const limits = {
+        maxAuditEntries: LIMITS.maxAuditEntries,
+        keyCreationsPerMinute: this.#limits.keyCreationsPerMinute,
+      };
+      if (!DEV) return limits;
+      const dev = await this.#store.devLimits('dev:audit-limits').catch(() => undefined);
+      return {
+        maxAuditEntries: Math.min(limits.maxAuditEntries, dev?.maxAuditEntries ?? Infinity),
+        keyCreationsPerMinute: Math.min(
+          limits.keyCreationsPerMinute,
+          dev?.keyCreationsPerMinute ?? Infinity,
+        ),
+      };
+    })();
+    return this.#devLimits;
+  }
+
+  /**
+   * Take one key creation from the origin's shared bucket (every tab), before the key is made;
+   * throws `RATE_LIMITED`, taking nothing, when it is empty.
+   */
+  async create(now: number): Promise<void> {
+    const { keyCreationsPerMinute } = await this.#effective();
+    let wait = 0;
+    try {
+      await this.#store.takeCreation((state) => {
+        const taken = takeStored(state, keyCreationsPerMinute, now);
+        wait = taken.wait;
+        return taken.wait > 0 ? null : taken.state;
+      });
+    } catch (cause) {
+      throw new StrongroomError('STORAGE_UNAVAILABLE', 'the keystore could not be written', {
+        cause,
+      });
+    }
+    if (wait > 0) throw limited('too many keys were created (counted over every tab)', wait);
+  }
+
+  /**
+   * Throw `RATE_LIMITED` while the origin is throttled for refused requests, as this worker
+   * last saw it (every commit reads the shared state).
+   */
+  assertNotThrottled(now: number): void {
+    const wait = Math.ceil(this.#throttledUntil - now);
+    if (wait > 0) throw limited("this origin's channels sent too many refused requests", wait);
   }
 
   #enqueue(record: AuditRecord, checkpoint: boolean): Promise<Committed> {
@@ -173,6 +236,9 @@ export class AuditTrail {
     let originBucket: BucketState | undefined = await this.#store.originBucket();
     let originUsed = false;
     let wait = 0;
+    // The shared refused-request bucket and throttle.
+    let throttle: Throttle = await this.#store.violations();
+    let throttleChanged = false;
     const take = (uses: readonly KeyUse[]): boolean => {
       const next = new Map<string, BucketState>();
       for (const use of uses) {
@@ -215,6 +281,20 @@ export class AuditTrail {
     let prev = head.hash;
     for (const { record } of batch) {
       let outcome: string = record.outcome;
+      let retry = 0;
+      if (outcome === 'ok' && record.uses.length > 0 && now < throttle.until) {
+        // Throttled by refused requests of any tab: a key's result is withheld.
+        outcome = 'RATE_LIMITED';
+        retry = Math.ceil(throttle.until - now);
+      }
+      if (VIOLATIONS.has(outcome as StrongroomErrorCode)) {
+        const taken = takeStored(throttle.bucket, this.#limits.violationsPerMinute, now);
+        throttle =
+          taken.wait > 0
+            ? { ...throttle, until: now + THROTTLE_MS }
+            : { bucket: taken.state, until: throttle.until };
+        throttleChanged = true;
+      }
       if (outcome === 'ok') {
         // What another tab changed since this call loaded its keys takes effect now.
         for (const use of record.uses) {
@@ -229,7 +309,10 @@ export class AuditTrail {
           }
         }
         // Rate limits that add up across tabs.
-        if (outcome === 'ok' && !take(record.uses)) outcome = 'RATE_LIMITED';
+        if (outcome === 'ok' && !take(record.uses)) {
+          outcome = 'RATE_LIMITED';
+          retry = wait;
+        }
         if (outcome === 'ok') {
           for (const use of record.uses) {
             const u = usage.get(use.id) ?? { count: 0, at: now };
@@ -255,7 +338,7 @@ export class AuditTrail {
       const hash = await entryHash(body);
       entries.push({ ...body, hash });
       outcomes.push(outcome);
-      waits.push(outcome === 'RATE_LIMITED' && record.outcome === 'ok' ? wait : 0);
+      waits.push(retry);
       prev = hash;
     }
 
@@ -271,7 +354,8 @@ export class AuditTrail {
 
     // Retention: by count and by age, under a checkpoint at the entry before the first kept.
     let firstSeq = head.firstSeq;
-    let keepFrom = Math.max(firstSeq, seq - LIMITS.maxAuditEntries + 1);
+    const { maxAuditEntries } = await this.#effective();
+    let keepFrom = Math.max(firstSeq, seq - maxAuditEntries + 1);
     const cutoff = now - LIMITS.maxAuditAgeDays * DAY_MS;
     const oldest = await this.#store.entry(firstSeq);
     if (oldest && oldest.time < cutoff) {
@@ -303,7 +387,9 @@ export class AuditTrail {
       usage,
       buckets,
       originBucket: originUsed && originBucket ? originBucket : null,
+      violations: throttleChanged ? throttle : null,
     });
+    this.#throttledUntil = throttle.until;
     for (const [id, count] of counts) this.#keystore.noteUsage(id, count);
     for (const id of changed) this.#keystore.forgetCached(id);
     const asked = checkpoints.find((c) => c.seq === seq) ?? null;
@@ -337,13 +423,11 @@ export class AuditTrail {
           kid: thumbprint,
           alg: 'EdDSA',
         };
-        // Kept as a non-extractable CryptoKey, or wrapped where IndexedDB cannot keep one.
-        const wrap = await this.#keystore.needsWrapAtRest('EdDSA');
+        // Kept as a non-extractable CryptoKey, or wrapped (AES-KW, storage key) where
+        // IndexedDB cannot keep one. Never under a vault: the log records calls while locked.
+        const wrap = await this.#keystore.probeWrapAtRest('EdDSA');
         const material = wrap
-          ? await fromExtractable(this.#keystore, spec, pair.privateKey, {
-              exportable: false,
-              atRest: true,
-            })
+          ? { atRest: await this.#keystore.wrapUnderStorageKey(spec, pair.privateKey) }
           : null;
         const nonExtractable = wrap
           ? null

@@ -17,7 +17,7 @@
  *   cannot be undone or that let material out (docs/consent.md);
  * - `clock.ts`: the policy clock (with a dev-only test seam).
  */
-import { StrongroomError, type StrongroomErrorCode } from '@strongroom/bridge/errors';
+import { StrongroomError } from '@strongroom/bridge/errors';
 import type {
   ConsentRequestInfo,
   KeyInfo,
@@ -36,7 +36,7 @@ import { newKeyPolicy } from './key-options';
 import { assertActive, isDue } from './lifecycle';
 import { assertExportAllowed, assertImportAllowed } from './provenance';
 import { assertPurposeAllows } from './purposes';
-import { RateLimiter } from './rate-limit';
+import { RateLimiter, VIOLATIONS } from './rate-limit';
 import { assertTokenAllowed, type TokenRequest } from './token-policy';
 
 export { now } from './clock';
@@ -77,16 +77,16 @@ export interface Call {
   list(): Promise<StoredKeyRecord[]>;
   /**
    * A new key's options (purpose, policy, label, exportable) validated for `spec`, with its
-   * provenance; takes one key creation from the rate limit.
+   * provenance; takes one key creation from the rate limit (this tab's and every tab's).
    */
   newKey(
     spec: AlgorithmSpec,
     options: Record<string, unknown>,
     field: string,
     provenance: StoredProvenance,
-  ): NewKeyOptions;
+  ): Promise<NewKeyOptions>;
   /** Take one key creation (for `rotateKey`, after its own checks). */
-  creating(): void;
+  creating(): Promise<void>;
   /** Apply a life-cycle or policy change to a key atomically; returns its new description. */
   change(
     keyId: string,
@@ -106,14 +106,6 @@ export interface Call {
 
 /** An operation: validates its own arguments, which are untrusted, and asks its call for keys. */
 export type Operation = (call: Call, args: unknown[]) => Promise<unknown>;
-
-/** Codes that mean the caller sent something it should not have: they count toward throttling. */
-const VIOLATIONS: ReadonlySet<StrongroomErrorCode> = new Set([
-  'PROTOCOL_VIOLATION',
-  'INVALID_ARGUMENT',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_ALGORITHM',
-]);
 
 /** Operations that create something with a key's primary version (see `KeyUse.creating`). */
 const CREATING: ReadonlySet<OperationName> = new Set([
@@ -300,13 +292,15 @@ export class ChannelPolicy {
         await keystore().destroyDue(clock());
         return keystore().list();
       },
-      newKey(spec, options, field, provenance) {
+      async newKey(spec, options, field, provenance) {
         const policy = newKeyPolicy(spec, options, field, limiter.limits);
         limiter.create(clock());
+        await trail?.create(clock());
         return { ...policy, provenance, createdAt: clock() };
       },
-      creating() {
+      async creating() {
         limiter.create(clock());
+        await trail?.create(clock());
       },
       async change(keyId, transition) {
         await load(keyId);
@@ -348,6 +342,7 @@ export class ChannelPolicy {
     let failure: StrongroomError | null = null;
     try {
       limiter.assertNotThrottled(clock());
+      trail?.assertNotThrottled(clock());
       if (name !== 'info') await this.#approveConnection();
       result = await operation(call, args);
     } catch (err) {
@@ -369,7 +364,7 @@ export class ChannelPolicy {
           outcome === 'KEY_NOT_FOUND'
             ? 'no such key'
             : outcome === 'RATE_LIMITED'
-              ? 'the uses of this key or origin, counted over every tab, reached the rate limit'
+              ? 'a rate limit counted over every tab was reached'
               : 'the key changed (revoked, rotated or scheduled for deletion) while the call ran',
           outcome === 'RATE_LIMITED' ? { retryAfterMs } : undefined,
         );

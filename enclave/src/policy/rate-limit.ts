@@ -4,10 +4,21 @@
  * time until a token is back. The limits of a deployment are build configuration
  * (`RateLimits`); a key may be set tighter at creation or by `restrictKey`.
  *
- * Buckets live in the key worker, so they count per enclave worker (one per tab).
+ * Each channel's {@link RateLimiter} is a first check in the key worker (one per tab). What
+ * counts over every tab of the origin is stored with the keystore and taken by the audit trail
+ * (`audit.ts`): key and origin uses and refused requests at the commit of each call's entry,
+ * key creations before the key is made.
  */
-import { StrongroomError } from '@strongroom/bridge/errors';
+import { StrongroomError, type StrongroomErrorCode } from '@strongroom/bridge/errors';
 import type { RateLimits } from '@strongroom/bridge/protocol';
+
+/** Codes that mean the caller sent something it should not have: they count toward throttling. */
+export const VIOLATIONS: ReadonlySet<StrongroomErrorCode> = new Set([
+  'PROTOCOL_VIOLATION',
+  'INVALID_ARGUMENT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_ALGORITHM',
+]);
 
 /** The state of a token bucket as stored (shared by every tab of the origin). */
 export interface BucketState {
@@ -69,7 +80,8 @@ export class TokenBucket {
 /** How long a channel stays throttled once its refused-request bucket ran empty (6 s). */
 export const THROTTLE_MS = 6_000;
 
-function limited(what: string, retryAfterMs: number): StrongroomError {
+/** A `RATE_LIMITED` refusal saying what was limited and when to retry. */
+export function limited(what: string, retryAfterMs: number): StrongroomError {
   return new StrongroomError('RATE_LIMITED', `${what}; retry in ${retryAfterMs} ms`, {
     retryAfterMs,
   });

@@ -1,0 +1,237 @@
+/**
+ * The demo app's identity key through its life, Web Push with the enclave's VAPID key, and the
+ * app's message when the enclave rate-limits it — end to end, with the demo server as a child
+ * process and a local push-service stand-in (`host-demo/test/push-service.ts`, HTTPS on
+ * loopback) that checks VAPID headers as RFC 8292 requires and decrypts the RFC 8291 payload.
+ *
+ * A browser subscribes at its vendor's push service, which a test cannot reach, so here
+ * `PushManager.prototype.subscribe` is replaced (before the app loads) by one that hands the
+ * app's `applicationServerKey` to the stand-in, as a push service's subscribe does, and returns
+ * the stand-in's test subscription, whose private keys the test holds. Everything else is real:
+ * the enclave's VAPID key and headers, the app, the server, `web-push`, TLS.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import webpush from 'web-push';
+import { PushServiceStandIn, type SubscriptionJson } from '../host-demo/test/push-service';
+import { DemoServer, openDemo } from './support/demo-server';
+import { call, connectHarness, expect, openHarness, test } from './support/test';
+
+let server: DemoServer;
+let dir: string;
+let push: PushServiceStandIn;
+
+test.beforeEach(async ({ urls }) => {
+  dir = mkdtempSync(join(tmpdir(), 'strongroom-demo-life-'));
+  push = await PushServiceStandIn.start();
+  writeFileSync(join(dir, 'push-ca.pem'), push.ca);
+  server = new DemoServer(join(dir, 'data'), new URL(urls.app).origin, [
+    '--push-ca',
+    join(dir, 'push-ca.pem'),
+  ]);
+  await server.start();
+});
+test.afterEach(async () => {
+  await server.kill();
+  await push.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test.describe('when the person rotates, schedules the deletion of, and revokes the identity key', () => {
+  // The service worker would hide requests from page.route in Chromium; it is not needed here.
+  test.use({ serviceWorkers: 'block' });
+
+  test('the server sees each step, and refuses what the enclave no longer signs with', async ({
+    page,
+    urls,
+    browserName,
+    topology,
+  }) => {
+    await openDemo(page, urls.app, urls.enclave, server);
+    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    const first = (await page.locator('#key-id').textContent()) ?? '';
+    await page.fill('#note-text', 'written with version 1');
+    await page.click('#note-save');
+    await expect(page.locator('#notes td.plain', { hasText: 'version 1' })).toBeVisible();
+
+    // Rotation: a new version, registered by the server under the same account.
+    await page.click('#key-rotate');
+    await expect(page.locator('#server-state')).toHaveAttribute('data-version', '2');
+    const second = (await page.locator('#key-id').textContent()) ?? '';
+    expect(second).not.toBe(first);
+    await expect(page.locator('#key-state')).toContainText('active, EdDSA, version 2');
+    expect(await server.registry()).toMatchObject([
+      { keyId: first, state: 'rotated', version: 1 },
+      { keyId: second, state: 'active', version: 2 },
+    ]);
+    // The new version reads the notes the account had (a reload signs with it).
+    await page.reload();
+    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await expect(page.locator('#key-id')).toHaveText(second);
+    await expect(
+      page.locator('#notes td.plain', { hasText: 'written with version 1' }),
+    ).toBeVisible();
+    if (browserName === 'chromium' && topology === 'cross-site') {
+      await page.screenshot({ path: 'host-demo/docs/demo-rotated.png', fullPage: true });
+    }
+
+    // Scheduled deletion: the server first, then the enclave; then cancelled in both.
+    await page.click('#key-delete');
+    await expect(page.locator('#server-state')).toHaveAttribute('data-state', 'pending-deletion');
+    await expect(page.locator('#key-state')).toHaveAttribute('data-state', 'pending-deletion');
+    expect((await server.registry()).at(-1)).toMatchObject({ state: 'pending-deletion' });
+    await page.click('#key-cancel');
+    await expect(page.locator('#server-state')).toHaveAttribute('data-state', 'active');
+    await expect(page.locator('#key-state')).toHaveAttribute('data-state', 'active');
+    expect((await server.registry()).at(-1)).toMatchObject({ state: 'active' });
+
+    // Revocation: for ever, on the server and in the enclave.
+    await page.click('#key-revoke');
+    await expect(page.locator('#server-state')).toHaveAttribute('data-state', 'revoked');
+    await expect(page.locator('#key-state')).toHaveAttribute('data-state', 'revoked');
+    expect((await server.registry()).at(-1)).toMatchObject({ keyId: second, state: 'revoked' });
+    await expect(page.locator('#key-rotate')).toBeDisabled();
+    // The next visit makes a new identity; the revoked one stays refused.
+    await page.reload();
+    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    const third = (await page.locator('#key-id').textContent()) ?? '';
+    expect([first, second]).not.toContain(third);
+    expect((await server.registry()).map((k) => k.state)).toEqual(['rotated', 'revoked', 'active']);
+  });
+
+  test('a rate-limited enclave is explained with its wait', async ({ page, urls }) => {
+    await openDemo(page, urls.app, urls.enclave, server);
+    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    // The relay key allows 10 tokens a minute: clicking on, the enclave refuses one.
+    for (let i = 0; i < 20; i++) {
+      await page.click('#relay-run');
+      await expect(page.locator('#relay-run')).toBeEnabled();
+      if ((await page.locator('#message').getAttribute('data-code')) === 'RATE_LIMITED') break;
+    }
+    await expect(page.locator('#message')).toHaveAttribute('data-code', 'RATE_LIMITED');
+    await expect(page.locator('#message')).toBeVisible();
+    await expect(page.locator('#message')).toContainText(
+      /the enclave asks to wait \d+ s \(RATE_LIMITED\)/,
+    );
+    await expect(page.locator('#relay-result')).toHaveAttribute('data-state', 'error');
+  });
+});
+
+test.describe('when the app subscribes to push and the relay sends one', () => {
+  test('the push service accepts the enclave’s header, then refuses it expired, for another audience, and from another key', async ({
+    page,
+    context,
+    urls,
+    browserName,
+  }) => {
+    const subscriptions: SubscriptionJson[] = [];
+    const serverKeys: string[] = [];
+    await page.exposeFunction('__pushStandInSubscribe', (applicationServerKey: string) => {
+      serverKeys.push(applicationServerKey);
+      const sub = push.subscribe(Buffer.from(applicationServerKey, 'base64url'));
+      subscriptions.push(sub);
+      return sub;
+    });
+    await page.addInitScript(() => {
+      if (!('PushManager' in window)) return;
+      const standIn = (window as unknown as Record<string, (k: string) => Promise<unknown>>)
+        .__pushStandInSubscribe as (k: string) => Promise<{ endpoint: string }>;
+      PushManager.prototype.subscribe = async function subscribe(options) {
+        const key = new Uint8Array(options?.applicationServerKey as ArrayBuffer);
+        let text = '';
+        for (const b of key) text += String.fromCharCode(b);
+        const json = await standIn(
+          btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''),
+        );
+        return {
+          endpoint: json.endpoint,
+          expirationTime: null,
+          options,
+          getKey: () => null,
+          toJSON: () => json,
+          unsubscribe: async () => true,
+        } as unknown as PushSubscription;
+      };
+    });
+    await openDemo(page, urls.app, urls.enclave, server);
+    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    test.skip(
+      !(await page.evaluate(() => 'PushManager' in window)),
+      `${browserName} as Playwright runs it has no Push API`,
+    );
+
+    await page.click('#push-subscribe');
+    await expect(page.locator('#push-subscription')).toHaveAttribute('data-state', 'subscribed');
+    await expect(page.locator('#push-subscription')).toContainText(push.origin);
+    // The app subscribed with the enclave's VAPID key (65-byte P-256 point).
+    expect(Buffer.from(serverKeys[0] ?? '', 'base64url')).toHaveLength(65);
+
+    // 1. Accepted: the stand-in checked the header and decrypted what the relay sent.
+    await page.fill('#push-text', 'a push from the relay');
+    await page.click('#push-send');
+    await expect(page.locator('#push-result')).toHaveAttribute('data-state', 'accepted');
+    expect(push.received).toHaveLength(1);
+    const delivery = push.received[0];
+    expect(JSON.parse(delivery?.plaintext ?? '{}')).toEqual({
+      title: 'Strongroom notes',
+      body: 'a push from the relay',
+    });
+    expect(delivery?.claims).toMatchObject({
+      aud: push.origin,
+      sub: 'mailto:demo@strongroom.example',
+    });
+    const exp = delivery?.claims.exp ?? 0;
+    expect(exp - Date.now() / 1000).toBeLessThanOrEqual(12 * 3600);
+
+    // 2. Expired: the push service's clock is past the header's exp; the relay cannot renew it.
+    push.now = () => (exp + 1) * 1000;
+    await page.click('#push-send');
+    await expect(page.locator('#push-result')).toHaveAttribute('data-state', 'refused');
+    await expect(page.locator('#push-result')).toHaveAttribute('data-code', 'VAPID_EXPIRED');
+    push.now = () => Date.now();
+
+    // 3 and 4: headers the same enclave makes for this origin (another tab of the app), sent
+    // with web-push as the relay sends them.
+    const other = await context.newPage();
+    await openHarness(other, urls.app);
+    await connectHarness(other, { url: urls.enclave });
+    const keys = await call<{ id: string; label: string }[]>(other, 'listKeys');
+    const vapid = keys.find((k) => k.label === 'strongroom-demo push');
+    if (!vapid) throw new Error('no VAPID key');
+    const subject = 'mailto:demo@strongroom.example';
+    const forOther = await call<string>(other, 'vapidAuth', vapid.id, {
+      audience: 'https://push.other.example',
+      subject,
+    });
+    const another = await call<{ id: string }>(other, 'generateKey', {
+      alg: 'ES256',
+      purpose: 'vapid',
+      label: 'another app key',
+    });
+    const fromAnother = await call<string>(other, 'vapidAuth', another.id, {
+      audience: push.origin,
+      subject,
+    });
+    const agent = new Agent({ ca: push.ca });
+    const send = async (authorization: string) => {
+      try {
+        await webpush.sendNotification(subscriptions[0] as SubscriptionJson, 'x', {
+          headers: { Authorization: authorization },
+          TTL: 60,
+          agent,
+        });
+        return 'accepted';
+      } catch (err) {
+        if (!(err instanceof webpush.WebPushError)) throw err;
+        return `${err.statusCode} ${(JSON.parse(err.body) as { error: { code: string } }).error.code}`;
+      }
+    };
+    expect(await send(forOther)).toBe('403 VAPID_AUDIENCE');
+    expect(await send(fromAnother)).toBe('403 VAPID_KEY_MISMATCH');
+    agent.destroy();
+    expect(push.received).toHaveLength(1);
+    await other.close();
+  });
+});
