@@ -248,6 +248,16 @@ describe('backup files v1', () => {
         }
       },
     );
+    it('gives transient extractable keys only when asked (for re-wrapping at rest)', async () => {
+      const opened = await openBackup(parseBackup(phraseFile), PHRASE, { extractable: true });
+      const all = opened.keys.flatMap((k) => k.versions.map((v) => v.key));
+      expect(all.every((key) => key.extractable)).toBe(true);
+      const hs = opened.keys.find((k) => k.alg === 'HS256')?.versions[0]?.key as CryptoKey;
+      const original = made.find((m) => m.seal.alg === 'HS256')?.originals[0]?.key as CryptoKey;
+      expect(new Uint8Array(await crypto.subtle.exportKey('raw', hs))).toEqual(
+        new Uint8Array(await crypto.subtle.exportKey('raw', original)),
+      );
+    });
     it('lists versions newest first whatever order they were given in', async () => {
       const key = await makeKey('EdDSA', 'rotated', 3);
       const kdf = newKdf('phrase');

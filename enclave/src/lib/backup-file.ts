@@ -184,7 +184,7 @@ export interface OpenedBackupVersion {
   readonly kid: string;
   readonly createdAt: number;
   readonly publicJwk: PublicJwk | null;
-  /** The private or secret key: non-extractable, with the algorithm's usages. */
+  /** The private or secret key, with the algorithm's usages: non-extractable by default. */
   readonly key: CryptoKey;
   /** The public key imported from `publicJwk` (pairs), else `null`. */
   readonly publicKey: CryptoKey | null;
@@ -479,7 +479,7 @@ export async function sealBackup(
   }
   // Read it back as an importer would: a backup that does not open is worse than none.
   try {
-    await openWithKeys(parseBackup(bytes), keys);
+    await openWithKeys(parseBackup(bytes), keys, false);
   } catch (cause) {
     throw new StrongroomError('INTERNAL_ERROR', 'the new backup did not verify', { cause });
   }
@@ -1005,7 +1005,10 @@ function isPlain(value: object): boolean {
  *
  * Throws `BACKUP_DECRYPT_FAILED` when the secret does not open the file (fixed message), and
  * `BACKUP_INVALID` naming what is wrong when the file was edited after it was made or a key
- * version does not verify. The private and secret keys returned are non-extractable.
+ * version does not verify. The private and secret keys returned are non-extractable, unless
+ * `options.extractable` asks for transient extractable ones: only for a keystore that must wrap
+ * the material again for storage (vault mode, `exportable` keys), whose caller hands them to the
+ * keystore at once and drops them; the verification is the same either way.
  *
  * The origin in the file is authenticated but not compared with anything: the caller refuses
  * a backup of another origin.
@@ -1016,7 +1019,12 @@ function isPlain(value: object): boolean {
  * const opened = await openBackup(file, { kind: 'phrase', entropy: phraseToEntropy(words) });
  * ```
  */
-export async function openBackup(file: BackupFile, secret: BackupSecret): Promise<OpenedBackup> {
+export async function openBackup(
+  file: BackupFile,
+  secret: BackupSecret,
+  options: { readonly extractable?: boolean } = {},
+): Promise<OpenedBackup> {
+  const extractable = options.extractable === true;
   // Re-validate: the value may have been built or changed after parseBackup.
   let checked: BackupFile;
   try {
@@ -1038,7 +1046,7 @@ export async function openBackup(file: BackupFile, secret: BackupSecret): Promis
     throw wrongSecret();
   }
   if (!macOk) throw invalidFile('mac: does not match: the file was edited after it was made');
-  return openWithKeys(checked, keys);
+  return openWithKeys(checked, keys, extractable);
 }
 
 async function verifyMac(key: CryptoKey, tag: string, data: Uint8Array<ArrayBuffer>) {
@@ -1055,7 +1063,7 @@ async function anyMaterialOpens(file: BackupFile, wrap: CryptoKey): Promise<bool
   const tries = file.keys.flatMap((key) => key.versions.map((version) => ({ key, version })));
   for (const { key, version } of tries.slice(0, MATERIAL_PROBES)) {
     try {
-      await unwrapVersion(file, key, version, wrap);
+      await unwrapVersion(file, key, version, wrap, false);
       return true;
     } catch {
       // Try the next one.
@@ -1069,6 +1077,7 @@ function unwrapVersion(
   key: BackupKey,
   version: BackupKeyVersion,
   wrap: CryptoKey,
+  extractable: boolean,
 ): Promise<CryptoKey> {
   const spec = algorithm(key.alg);
   const bytes = decodeB64(version.material, 'material', 'BACKUP_INVALID');
@@ -1082,12 +1091,16 @@ function unwrapVersion(
       additionalData: versionAad(file.origin, key.id, version.version, key.alg),
     },
     spec.importParams,
-    false,
+    extractable,
     [...spec.keyUsages],
   );
 }
 
-async function openWithKeys(file: BackupFile, keys: BackupKeys): Promise<OpenedBackup> {
+async function openWithKeys(
+  file: BackupFile,
+  keys: BackupKeys,
+  extractable: boolean,
+): Promise<OpenedBackup> {
   const opened: OpenedBackupKey[] = [];
   for (const [i, key] of file.keys.entries()) {
     const spec = algorithm(key.alg);
@@ -1097,7 +1110,7 @@ async function openWithKeys(file: BackupFile, keys: BackupKeys): Promise<OpenedB
       const named = `(key ${key.id} version ${version.version})`;
       let unwrapped: CryptoKey;
       try {
-        unwrapped = await unwrapVersion(file, key, version, keys.wrap);
+        unwrapped = await unwrapVersion(file, key, version, keys.wrap, extractable);
       } catch (cause) {
         throw new StrongroomError('BACKUP_INVALID', `${at}.material: does not decrypt ${named}`, {
           cause,
