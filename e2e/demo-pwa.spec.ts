@@ -59,6 +59,8 @@ test('the demo server serves an installable app with an offline shell', async ({
   page,
   context,
   request,
+  browserName,
+  topology,
 }) => {
   const manifest = await request.get(`${origin}/manifest.webmanifest`);
   expect(manifest.headers()['content-type']).toBe('application/manifest+json');
@@ -66,8 +68,17 @@ test('the demo server serves an installable app with an offline shell', async ({
     name: expect.any(String),
     start_url: './',
     display: 'standalone',
-    icons: [expect.objectContaining({ src: 'icon.svg' })],
+    icons: [
+      expect.objectContaining({ src: 'icon.svg' }),
+      expect.objectContaining({ src: 'icon-192.png', sizes: '192x192', type: 'image/png' }),
+      expect.objectContaining({ src: 'icon-512.png', sizes: '512x512', type: 'image/png' }),
+    ],
   });
+  for (const size of [192, 512]) {
+    const icon = await request.get(`${origin}/icon-${size}.png`);
+    expect(icon.headers()['content-type']).toBe('image/png');
+    expect((await icon.body()).subarray(1, 4).toString('latin1')).toBe('PNG');
+  }
   await page.goto(`${origin}/`);
   await expect(page.locator('link[rel="manifest"]')).toHaveAttribute(
     'href',
@@ -86,6 +97,9 @@ test('the demo server serves an installable app with an offline shell', async ({
   await expect(page.locator('h1')).toHaveText('Strongroom notes');
   await expect(page.locator('#status')).toHaveAttribute('data-state', 'offline');
   await expect(page.locator('#message')).toBeVisible();
+  if (browserName === 'chromium' && topology === 'cross-site') {
+    await page.screenshot({ path: 'host-demo/docs/demo-offline.png' });
+  }
   await context.setOffline(false);
 });
 

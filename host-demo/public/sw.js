@@ -14,7 +14,7 @@ self.addEventListener('install', (event) => {
       const assets = [
         ...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+|manifest\.webmanifest|icon\.svg)"/g),
       ].map((m) => `./${m[1]}`);
-      await cache.addAll(assets);
+      await cache.addAll([...assets, './icon-192.png']);
       await self.skipWaiting();
     })(),
   );
