@@ -101,7 +101,12 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
     expect((await server.registry()).map((k) => k.state)).toEqual(['rotated', 'revoked', 'active']);
   });
 
-  test('a rate-limited enclave is explained with its wait', async ({ page, urls }) => {
+  test('a rate-limited enclave is explained with its wait', async ({
+    page,
+    urls,
+    browserName,
+    topology,
+  }) => {
     await openDemo(page, urls.app, urls.enclave, server);
     await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
     // The relay key allows 10 tokens a minute: clicking on, the enclave refuses one.
@@ -116,6 +121,9 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
       /the enclave asks to wait \d+ s \(RATE_LIMITED\)/,
     );
     await expect(page.locator('#relay-result')).toHaveAttribute('data-state', 'error');
+    if (browserName === 'chromium' && topology === 'cross-site') {
+      await page.screenshot({ path: 'host-demo/docs/demo-rate-limited.png' });
+    }
   });
 });
 
@@ -125,6 +133,7 @@ test.describe('when the app subscribes to push and the relay sends one', () => {
     context,
     urls,
     browserName,
+    topology,
   }) => {
     const subscriptions: SubscriptionJson[] = [];
     const serverKeys: string[] = [];
@@ -228,6 +237,10 @@ test.describe('when the app subscribes to push and the relay sends one', () => {
         return `${err.statusCode} ${(JSON.parse(err.body) as { error: { code: string } }).error.code}`;
       }
     };
+    if (topology === 'cross-site' && browserName === 'chromium') {
+      await page.locator('#push-h').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: 'host-demo/docs/demo-push.png' });
+    }
     expect(await send(forOther)).toBe('403 VAPID_AUDIENCE');
     expect(await send(fromAnother)).toBe('403 VAPID_KEY_MISMATCH');
     agent.destroy();

@@ -188,7 +188,12 @@ test.describe('when a person uses the demo app', () => {
     expect(registry.keys).toHaveLength(1);
   });
 
-  test('an unavailable enclave is explained, not hidden', async ({ page, urls }) => {
+  test('an unavailable enclave is explained, not hidden', async ({
+    page,
+    urls,
+    browserName,
+    topology,
+  }) => {
     await page.route(`${urls.app}/demo/strongroom-config.json`, (route) =>
       route.fulfill({ json: { enclaveUrl: 'http://localhost:1/', apiUrl: server.api } }),
     );
@@ -198,5 +203,8 @@ test.describe('when a person uses the demo app', () => {
     });
     await expect(page.locator('#message')).toContainText('The enclave is unavailable');
     await expect(page.locator('#note-save')).toBeDisabled();
+    if (browserName === 'chromium' && topology === 'cross-site') {
+      await page.screenshot({ path: 'host-demo/docs/demo-unavailable.png' });
+    }
   });
 });
