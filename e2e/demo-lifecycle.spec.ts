@@ -43,7 +43,7 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
   // The service worker would hide requests from page.route in Chromium; it is not needed here.
   test.use({ serviceWorkers: 'block' });
 
-  test('the server sees each step, and refuses what the enclave no longer signs with', async ({
+  test('the server sees each step, and a new visit after revocation makes a new identity', async ({
     page,
     urls,
     browserName,
