@@ -8,7 +8,9 @@
  *
  * Options: `--browsers chromium,firefox,webkit`, `--n 1000` (calls per latency figure),
  * `--n-large 200` (1 MiB figures: 1,000 would take minutes per browser), `--cold 20` (fresh-profile cold starts), `--keygen 50`,
- * `--quick` (small n, to try the setup). Ports: `STRONGROOM_BENCH_BASE_PORT` (default 4751…4753).
+ * `--quick` (small n, to try the setup). Ports: `STRONGROOM_BENCH_BASE_PORT` (default 4751…4754).
+ * A figure that fails in one browser is recorded as failed (table and JSON `errors`); the run
+ * goes on with the next figure.
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -56,7 +58,13 @@ const BASE = Number(process.env.STRONGROOM_BENCH_BASE_PORT ?? 4751);
 const APP = `http://127.0.0.1:${BASE}`;
 const ENCLAVE = `http://localhost:${BASE + 1}/`;
 const RAW = `http://localhost:${BASE + 2}/raw.html`;
-const BENCH_URL = `${APP}/bench.html?enclave=${encodeURIComponent(ENCLAVE)}&raw=${encodeURIComponent(RAW)}`;
+/** The bench-only build of the enclave without its audit log (the "audit on/off" row). */
+const ENCLAVE_AUDIT_OFF = `http://localhost:${BASE + 3}/`;
+const BENCH_URL = `${APP}/bench.html?enclave=${encodeURIComponent(ENCLAVE)}&raw=${encodeURIComponent(RAW)}&enclaveAuditOff=${encodeURIComponent(ENCLAVE_AUDIT_OFF)}`;
+/** Audit row: callers, signatures per measurement, alternating on/off rounds. */
+const AUDIT = { callers: 32, total: quick ? 300 : 2000, rounds: quick ? 1 : 3 };
+/** verifyAuditLog: entries (the log's retention cap) and timed runs. */
+const VERIFY = { entries: 10_000, runs: 5 };
 const OUT = `${ROOT}dist/bench`;
 
 /** A browser the bench can open fresh pages (fresh profiles) in. */
@@ -126,6 +134,11 @@ interface BrowserResult {
   keygen: Record<string, Record<Path, Summary & { batch: number }>>;
   latency: Record<string, Record<Path, Summary & { batch: number }>>;
   throughput: Record<string, Record<Path, { opsPerSec: number; elapsedMs: number }>>;
+  /** Signatures/s at 32 callers with the audit log on and compiled out, per round. */
+  audit: { on: number[]; off: number[]; checks: { on: boolean; off: string } } | null;
+  /** `verifyAuditLog` times (ms) over `entries` entries. */
+  verifyAudit: { times: number[]; entries: number; checkpoints: number; ok: boolean } | null;
+  /** Every figure that failed, with its error: recorded, and the run goes on. */
   errors: string[];
   seconds: number;
 }
@@ -141,6 +154,7 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
       raw: { connect: [], first: [] },
       direct: { connect: [], first: [] },
     };
+    const coldErrors: string[] = [];
     for (let i = 0; i < COLD; i++) {
       const { page, close } = await driver.fresh();
       try {
@@ -150,6 +164,9 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
           cold[path].connect.push(r[path].connectMs);
           cold[path].first.push(r[path].firstSignatureMs);
         }
+      } catch (err) {
+        coldErrors.push(`cold start ${i + 1} of ${COLD}: ${firstLine(err)}`);
+        console.error(`   ${coldErrors.at(-1)}`);
       } finally {
         await close();
       }
@@ -174,7 +191,9 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
         keygen: {},
         latency: {},
         throughput: {},
-        errors: [],
+        audit: null,
+        verifyAudit: null,
+        errors: coldErrors,
         seconds: 0,
       };
       for (const alg of ALGS) {
@@ -189,11 +208,9 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
             });
             result.keygen[alg][path] = { ...summarize(r.samples), batch: r.batch };
           } catch (err) {
-            // A failing algorithm (e.g. an enclave error in one engine) is reported, not fatal.
-            const message = String((err as Error).message).split('\n')[0] ?? '';
-            console.error(`   generateKey ${alg} on ${path} failed: ${message}`);
+            // A failing figure (e.g. an enclave error in one engine) is recorded, not fatal.
             result.keygen[alg][path] = { ...summarize([]), batch: 0 };
-            result.errors.push(`generateKey ${alg} (${path}): ${message}`);
+            fail(result, `generateKey ${alg} (${path})`, err);
           }
         }
       }
@@ -204,11 +221,16 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
         const warmup = figure.endsWith('MiB') ? Math.min(WARMUP, 20) : WARMUP;
         result.latency[figure] = {} as Record<Path, Summary & { batch: number }>;
         for (const path of PATHS) {
-          const r = await page.evaluate(
-            (a) => window.bench.latency(a as Parameters<typeof window.bench.latency>[0]),
-            { figure, path, n, warmup },
-          );
-          result.latency[figure][path] = { ...summarize(r.samples), batch: r.batch };
+          try {
+            const r = await page.evaluate(
+              (a) => window.bench.latency(a as Parameters<typeof window.bench.latency>[0]),
+              { figure, path, n, warmup },
+            );
+            result.latency[figure][path] = { ...summarize(r.samples), batch: r.batch };
+          } catch (err) {
+            result.latency[figure][path] = { ...summarize([]), batch: 0 };
+            fail(result, `${figure} (${path})`, err);
+          }
         }
         console.log(`   ${figure}: ${n} calls per path`);
       }
@@ -216,14 +238,31 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
         const key = `${callers}`;
         result.throughput[key] = {} as BrowserResult['throughput'][string];
         for (const path of PATHS) {
-          result.throughput[key][path] = await page.evaluate((a) => window.bench.throughput(a), {
-            path,
-            callers,
-            total: THROUGHPUT_TOTAL,
-          });
+          try {
+            result.throughput[key][path] = await page.evaluate((a) => window.bench.throughput(a), {
+              path,
+              callers,
+              total: THROUGHPUT_TOTAL,
+            });
+          } catch (err) {
+            result.throughput[key][path] = { opsPerSec: Number.NaN, elapsedMs: Number.NaN };
+            fail(result, `throughput ${callers} callers (${path})`, err);
+          }
         }
       }
       console.log(`   throughput: ${THROUGHPUT_TOTAL} signatures at 1, 8, 32 callers`);
+      try {
+        result.audit = await page.evaluate((a) => window.bench.audit(a), AUDIT);
+        console.log(`   audit on/off: ${AUDIT.rounds} × ${AUDIT.total} signatures each`);
+      } catch (err) {
+        fail(result, 'audit log on / off', err);
+      }
+      try {
+        result.verifyAudit = await page.evaluate((a) => window.bench.verifyAudit(a), VERIFY);
+        console.log(`   verifyAuditLog: ${result.verifyAudit.entries} entries`);
+      } catch (err) {
+        fail(result, 'verifyAuditLog', err);
+      }
       result.seconds = (Date.now() - started) / 1000;
       return result;
     } finally {
@@ -234,10 +273,28 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
   }
 }
 
+/** The first line of an error's message. */
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
+
+/** Record a failed figure in the result (table and JSON) and go on. */
+function fail(result: BrowserResult, what: string, err: unknown): void {
+  const message = firstLine(err);
+  console.error(`   ${what} failed: ${message}`);
+  result.errors.push(`${what}: ${message}`);
+}
+
+/** The median of `xs` (NaN when empty). */
+function median(xs: readonly number[]): number {
+  return summarize(xs).median;
+}
+
 /** The rows of one browser's table. */
 function rows(r: BrowserResult): Row[] {
   const out: Row[] = [];
-  const cell = (s: Summary) => `${ms(s.median)} / ${ms(s.p95)} / ${ms(s.p99)}`;
+  const cell = (s: Summary) =>
+    s.n === 0 ? 'failed' : `${ms(s.median)} / ${ms(s.p95)} / ${ms(s.p99)}`;
   for (const [what, pick] of [
     ['cold start: connect() → first signature (ms, median / p95 / p99)', 'firstSignature'],
     ['cold start: connect() alone', 'connect'],
@@ -270,7 +327,8 @@ function rows(r: BrowserResult): Row[] {
     });
   }
   for (const [callers, s] of Object.entries(r.throughput)) {
-    const f = (x: { opsPerSec: number }) => `${Math.round(x.opsPerSec)}/s`;
+    const f = (x: { opsPerSec: number }) =>
+      Number.isFinite(x.opsPerSec) ? `${Math.round(x.opsPerSec)}/s` : 'failed';
     out.push({
       figure: `Ed25519 32 B signatures/s, ${callers} caller${callers === '1' ? '' : 's'}`,
       bridge: f(s.bridge),
@@ -279,9 +337,22 @@ function rows(r: BrowserResult): Row[] {
       ratio: ratio(s.bridge.opsPerSec, s.raw.opsPerSec),
     });
   }
+  const a = r.audit;
+  const on = a ? median(a.on) : Number.NaN;
+  const off = a ? median(a.off) : Number.NaN;
   out.push({
-    figure: 'audit log on / off',
-    bridge: 'n/a: no audit log yet',
+    figure: `audit log on / off: signatures/s, ${AUDIT.callers} callers (median of ${AUDIT.rounds})`,
+    bridge: a ? `${Math.round(on)}/s on, ${Math.round(off)}/s off` : 'failed',
+    raw: '–',
+    direct: '–',
+    ratio: a ? `cost ${(100 * (1 - on / off)).toFixed(0)} %` : '–',
+  });
+  const v = r.verifyAudit;
+  out.push({
+    figure: `verifyAuditLog, ${v ? v.entries.toLocaleString('en') : '?'} entries (ms, median / max of ${VERIFY.runs})`,
+    bridge: v
+      ? `${ms(median(v.times))} / ${ms(Math.max(...v.times))}${v.ok ? '' : ' (NOT ok)'}`
+      : 'failed',
     raw: '–',
     direct: '–',
     ratio: '–',
@@ -362,7 +433,7 @@ function timeVerify(commit: string): { runs: number[]; ok: boolean; note: string
 async function main(): Promise<void> {
   const t0 = Date.now();
   console.log('building the bench enclave (release mode) and pages…');
-  await buildEnclave({
+  const enclaveConfig = {
     allowedOrigins: [APP],
     outDir: `${OUT}/enclave`,
     dev: false,
@@ -373,8 +444,12 @@ async function main(): Promise<void> {
       originUsesPerMinute: 1_000_000,
       keyCreationsPerMinute: 1_000_000,
     },
-  });
-  await buildPages('bench/pages', `${OUT}/host`);
+  };
+  await buildEnclave(enclaveConfig);
+  // The same enclave with its audit log compiled out: a bench-only variant (build-info.ts).
+  await buildEnclave({ ...enclaveConfig, outDir: `${OUT}/enclave-audit-off` }, { auditOff: true });
+  // raw.html is served with the enclave's headers (Integrity-Policy): SRI-pinned, one file.
+  await buildPages('bench/pages', `${OUT}/host`, { pinned: ['raw.html'] });
   const headers = enclaveHeaders([APP]);
   const served = await serveSites([
     { port: BASE, root: `${OUT}/host` },
@@ -385,6 +460,11 @@ async function main(): Promise<void> {
     },
     // The raw-channel page, on the enclave's host name with the enclave's headers.
     { port: BASE + 2, root: `${OUT}/host`, headers: () => headers },
+    {
+      port: BASE + 3,
+      root: `${OUT}/enclave-audit-off`,
+      headers: (path) => ({ ...headers, 'Cache-Control': cacheControl(path) }),
+    },
   ]);
   const results: BrowserResult[] = [];
   const failures: Record<string, string> = {};
@@ -426,7 +506,7 @@ async function main(): Promise<void> {
   md.push(
     '',
     `strongroom-verify --dir over the bench enclave (local folder, key-based bundle), 5 runs, wall time incl. Node + tsx start-up: median ${ms(v.median)} ms, max ${ms(Math.max(...verify.runs))} ms${verify.ok ? ', all passed' : `; FAILED: ${verify.note}`}.`,
-    'Audit log on/off: not measured — the audit log does not exist yet.',
+    `Audit log on/off: ${AUDIT.rounds} alternating rounds of ${AUDIT.total} Ed25519 32 B signatures at ${AUDIT.callers} callers through the enclave and through the same enclave built without its audit log (bench-only build variant); cost = 1 − on/off.`,
   );
   for (const [b, e] of Object.entries(failures)) md.push('', `${b}: failed — ${e.split('\n')[0]}`);
   const text = md.join('\n');
@@ -443,7 +523,7 @@ async function main(): Promise<void> {
       results,
       verify,
       failures,
-      audit: 'not measured: the audit log does not exist yet',
+      audit: { ...AUDIT, verify: VERIFY },
     },
     null,
     2,

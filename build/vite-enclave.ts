@@ -52,6 +52,19 @@ export interface BuildEnclaveOptions extends EnclaveBuildConfig {
   readonly sourceRoot?: string;
 }
 
+/**
+ * Bench-only variants, a separate argument of {@link buildEnclave} so that no build
+ * configuration (`strongroom.config.json`, spread into the options by the release build) can
+ * reach them. `npm run bench` alone passes them; the release build never does.
+ */
+export interface BenchVariant {
+  /**
+   * Compile the audit log out of the key worker (no entry, no chain, no shared counters or
+   * buckets), to measure what it costs. Default `false`.
+   */
+  readonly auditOff?: boolean;
+}
+
 /** What {@link buildEnclave} produced. */
 export interface BuiltEnclave extends CheckedBundle {
   /** Release path of the key worker, e.g. `assets/worker-3f2a.js`. */
@@ -69,7 +82,7 @@ const COMMON_BUILD = {
   copyPublicDir: false,
 } as const;
 
-function defines(options: BuildEnclaveOptions): Record<string, string> {
+function defines(options: BuildEnclaveOptions, bench: BenchVariant): Record<string, string> {
   const { allowedOrigins, rateLimits, consentTimeoutMs, consentOnFirstConnection } =
     normalizeConfig(options);
   return {
@@ -79,6 +92,7 @@ function defines(options: BuildEnclaveOptions): Record<string, string> {
     __STRONGROOM_CONSENT_FIRST_CONNECTION__: JSON.stringify(consentOnFirstConnection),
     __STRONGROOM_VERSION__: JSON.stringify(enclaveVersion()),
     __STRONGROOM_DEV__: JSON.stringify(options.dev === true),
+    __STRONGROOM_BENCH_AUDIT_OFF__: JSON.stringify(bench.auditOff === true),
   };
 }
 
@@ -93,14 +107,18 @@ function chunksOf(output: Awaited<ReturnType<typeof build>>): {
 }
 
 /** Phase 1: the worker alone, one file with no imports. Returns its release path. */
-async function buildWorker(options: BuildEnclaveOptions, root: string): Promise<string> {
+async function buildWorker(
+  options: BuildEnclaveOptions,
+  bench: BenchVariant,
+  root: string,
+): Promise<string> {
   const config: InlineConfig = {
     configFile: false,
     resolve: workspaceResolve,
     root,
     base: './',
     logLevel: 'warn',
-    define: defines(options),
+    define: defines(options, bench),
     build: {
       ...COMMON_BUILD,
       outDir: options.outDir,
@@ -137,6 +155,7 @@ async function buildWorker(options: BuildEnclaveOptions, root: string): Promise<
 /** Phase 2: the page, with the worker's path and integrity compiled in. */
 async function buildPage(
   options: BuildEnclaveOptions,
+  bench: BenchVariant,
   root: string,
   workerPath: string,
 ): Promise<void> {
@@ -148,7 +167,7 @@ async function buildPage(
     base: './',
     logLevel: 'warn',
     define: {
-      ...defines(options),
+      ...defines(options, bench),
       __STRONGROOM_WORKER_PATH__: JSON.stringify(workerPath),
       __STRONGROOM_WORKER_INTEGRITY__: JSON.stringify(sha384Sri(workerBytes)),
     },
@@ -179,10 +198,13 @@ async function buildPage(
  * built.releaseDigest; // what info().releaseDigest will report
  * ```
  */
-export async function buildEnclave(options: BuildEnclaveOptions): Promise<BuiltEnclave> {
+export async function buildEnclave(
+  options: BuildEnclaveOptions,
+  bench: BenchVariant = {},
+): Promise<BuiltEnclave> {
   const root = options.sourceRoot ?? `${ROOT}enclave`;
-  const workerPath = await buildWorker(options, root);
-  await buildPage(options, root, workerPath);
+  const workerPath = await buildWorker(options, bench, root);
+  await buildPage(options, bench, root, workerPath);
   const checked = await checkEnclaveBundle(options.outDir, workerPath);
   return { ...checked, workerPath, releaseDigest: releaseDigest(checked.files) };
 }

@@ -8,6 +8,7 @@ import type { RateLimits } from '@strongroom/bridge/protocol';
 declare const __STRONGROOM_ALLOWED_ORIGINS__: readonly string[];
 declare const __STRONGROOM_VERSION__: string;
 declare const __STRONGROOM_DEV__: boolean;
+declare const __STRONGROOM_BENCH_AUDIT_OFF__: boolean;
 declare const __STRONGROOM_RATE_LIMITS__: RateLimits;
 declare const __STRONGROOM_CONSENT_TIMEOUT_MS__: number;
 declare const __STRONGROOM_CONSENT_FIRST_CONNECTION__: boolean;
@@ -33,3 +34,10 @@ export const VERSION: string = __STRONGROOM_VERSION__;
  * every branch guarded by it.
  */
 export const DEV: boolean = __STRONGROOM_DEV__;
+
+/**
+ * `true` only in the bench's "audit off" variant (`npm run bench`, `buildEnclave(…, { auditOff:
+ * true })`): the key worker runs without its audit log, to measure what the log costs. No build
+ * configuration can set it, and release builds drop every branch guarded by it.
+ */
+export const BENCH_AUDIT_OFF: boolean = __STRONGROOM_BENCH_AUDIT_OFF__;

@@ -10,7 +10,12 @@ import {
   PROTOCOL_VERSION,
 } from '@strongroom/bridge/protocol';
 import { expose } from 'comlink';
-import { CONSENT_FIRST_CONNECTION, CONSENT_TIMEOUT_MS, RATE_LIMITS } from './build-info';
+import {
+  BENCH_AUDIT_OFF,
+  CONSENT_FIRST_CONNECTION,
+  CONSENT_TIMEOUT_MS,
+  RATE_LIMITS,
+} from './build-info';
 import { createContext } from './context';
 import { AuditStore } from './keystore/audit-store';
 import { Keystore, openKeystoreDb } from './keystore/store';
@@ -43,8 +48,10 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
     init.callerOrigin,
     CONSENT_TIMEOUT_MS,
   );
+  // BENCH_AUDIT_OFF: the bench's "audit off" variant only (build-info.ts); false in every
+  // release build, where the bundler drops this test.
   const audit =
-    db && keystore
+    db && keystore && !BENCH_AUDIT_OFF
       ? new AuditTrail(new AuditStore(db, init.callerOrigin), keystore, now, RATE_LIMITS)
       : null;
   const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent, audit, CONSENT_FIRST_CONNECTION);

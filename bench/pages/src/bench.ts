@@ -46,6 +46,8 @@ type Figure = (typeof FIGURES)[number];
 const params = new URL(location.href).searchParams;
 const ENCLAVE_URL = params.get('enclave') ?? '';
 const RAW_URL = params.get('raw') ?? '';
+/** The same enclave built with its audit log compiled out (bench-only variant). */
+const ENCLAVE_AUDIT_OFF_URL = params.get('enclaveAuditOff') ?? '';
 
 /** `n` random bytes (getRandomValues takes at most 64 KiB at a time). */
 function fill(n: number): Bytes {
@@ -108,9 +110,10 @@ class RawChannel {
 }
 
 let enclave: Enclave | null = null;
+let auditOff: Enclave | null = null;
 let raw: RawChannel | null = null;
 const direct = new Baseline();
-const bridgeKeys = { ed: '', edJwt: '', es: '', kw: '' };
+const bridgeKeys = { ed: '', edJwt: '', es: '', esVapid: '', kw: '' };
 const prepared: Record<Path, { sig32: Bytes; env1k: Bytes; env1m: Bytes }> = {
   bridge: { sig32: new Uint8Array(), env1k: new Uint8Array(), env1m: new Uint8Array() },
   raw: { sig32: new Uint8Array(), env1k: new Uint8Array(), env1m: new Uint8Array() },
@@ -163,7 +166,7 @@ function opFor(figure: Figure, path: Path): () => Promise<unknown> {
   if (path !== 'bridge') return () => baseline(path, req);
   const e = must(enclave);
   const p = prepared.bridge;
-  const { ed, edJwt, es, kw } = bridgeKeys;
+  const { ed, edJwt, es, esVapid, kw } = bridgeKeys;
   switch (figure) {
     case 'sign Ed25519 32 B':
       return () => e.sign(ed, DATA['32']);
@@ -178,7 +181,7 @@ function opFor(figure: Figure, path: Path): () => Promise<unknown> {
     case 'signJwt EdDSA':
       return () => e.signJwt(edJwt, { header: { typ: 'JWT' }, claims: JWT_CLAIMS, expiresIn: 600 });
     case 'vapidAuth ES256':
-      return () => e.vapidAuth(es, VAPID);
+      return () => e.vapidAuth(esVapid, VAPID);
     case 'seal 1 KiB':
       return () => e.seal(kw, DATA['1k']);
     case 'open 1 KiB':
@@ -188,6 +191,27 @@ function opFor(figure: Figure, path: Path): () => Promise<unknown> {
     case 'open 1 MiB':
       return () => e.open(p.env1m);
   }
+}
+
+/** Calls of `op` per second with `callers` concurrent callers, `total` in all (after 20 warm-up). */
+async function rate(
+  op: () => Promise<unknown>,
+  callers: number,
+  total: number,
+): Promise<{ elapsedMs: number; opsPerSec: number }> {
+  for (let i = 0; i < 20; i++) await op();
+  let started = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (started < total) {
+        started += 1;
+        await op();
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - t0;
+  return { elapsedMs, opsPerSec: (total / elapsedMs) * 1000 };
 }
 
 /** The smallest non-zero step of `performance.now()`, over ~30 ms. */
@@ -242,6 +266,8 @@ const bench = {
     // One purpose per key: JWTs need their own key.
     bridgeKeys.edJwt = await make({ alg: 'EdDSA', purpose: 'jwt', label: 'bench ed jwt' });
     bridgeKeys.es = await make({ alg: 'ES256', purpose: 'sign', label: 'bench es' });
+    // vapidAuth needs a key made for it (purpose 'vapid').
+    bridgeKeys.esVapid = await make({ alg: 'ES256', purpose: 'vapid', label: 'bench vapid' });
     bridgeKeys.kw = await make({ alg: 'A256KW', purpose: 'seal', label: 'bench kw' });
     prepared.bridge = {
       sig32: (await enclave.sign(bridgeKeys.ed, DATA['32'])) as Bytes,
@@ -283,21 +309,55 @@ const bench = {
   },
 
   /** Ed25519 32 B signatures per second with `callers` concurrent callers, `total` in all. */
-  async throughput(arg: { path: Path; callers: number; total: number }) {
-    const op = opFor('sign Ed25519 32 B', arg.path);
-    for (let i = 0; i < 20; i++) await op();
-    let started = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: arg.callers }, async () => {
-        while (started < arg.total) {
-          started += 1;
-          await op();
-        }
-      }),
-    );
-    const elapsedMs = performance.now() - t0;
-    return { elapsedMs, opsPerSec: (arg.total / elapsedMs) * 1000 };
+  throughput(arg: { path: Path; callers: number; total: number }) {
+    return rate(opFor('sign Ed25519 32 B', arg.path), arg.callers, arg.total);
+  },
+
+  /**
+   * The audit log's cost: Ed25519 32 B signatures/s at `callers` callers through the enclave
+   * (audit on) and through the same enclave built without its audit log (off), alternated
+   * `rounds` times so both see the same machine. Also checks that each variant is what it
+   * claims: `verifyAuditLog` answers on, and is refused STORAGE_UNAVAILABLE off.
+   */
+  async audit(arg: { callers: number; total: number; rounds: number }) {
+    const on = must(enclave);
+    auditOff ??= await connect({ url: ENCLAVE_AUDIT_OFF_URL, timeoutMs: 20_000 });
+    const off = auditOff;
+    const offKey = (await off.generateKey({ alg: 'EdDSA', purpose: 'sign' })).id;
+    const checks = {
+      on: (await on.verifyAuditLog()).ok,
+      off: await off.verifyAuditLog().then(
+        () => 'answered',
+        (err: unknown) => (err as { code?: string }).code ?? String(err),
+      ),
+    };
+    const onOp = () => on.sign(bridgeKeys.ed, DATA['32']);
+    const offOp = () => off.sign(offKey, DATA['32']);
+    const rates = { on: [] as number[], off: [] as number[] };
+    for (let i = 0; i < arg.rounds; i++) {
+      rates.on.push((await rate(onOp, arg.callers, arg.total)).opsPerSec);
+      rates.off.push((await rate(offOp, arg.callers, arg.total)).opsPerSec);
+    }
+    return { ...rates, checks };
+  },
+
+  /**
+   * `verifyAuditLog` over at least `entries` entries (the log keeps at most 10,000: topped up
+   * with signatures first if it holds fewer), timed `runs` times in the page.
+   */
+  async verifyAudit(arg: { entries: number; runs: number }) {
+    const e = must(enclave);
+    const first = await e.verifyAuditLog();
+    const missing = arg.entries - first.entries;
+    if (missing > 0) await rate(() => e.sign(bridgeKeys.ed, DATA['32']), 32, missing + 64);
+    const times: number[] = [];
+    let last = first;
+    for (let i = 0; i < arg.runs; i++) {
+      const t0 = performance.now();
+      last = await e.verifyAuditLog();
+      times.push(performance.now() - t0);
+    }
+    return { times, entries: last.entries, checkpoints: last.checkpoints, ok: last.ok };
   },
 
   /**
