@@ -39,6 +39,7 @@ const WIRE_TYPES = [
   'ConnectMessage',
   'AcceptedMessage',
   'ConsentMessage',
+  'VaultMessage',
   'EnclaveApi',
 ];
 /** Runtime values of the wire format that must not be reachable from the package. */

@@ -14,7 +14,7 @@
  * Moving the iframe in the DOM reloads it (and ends the connection), so it is shown where it is,
  * with `position: fixed`.
  */
-import type { ConsentMessage, ConsentRequestInfo, OperationName } from './protocol';
+import type { ConsentMessage, ConsentRequestInfo, OperationName, VaultMessage } from './protocol';
 import { OPERATION_NAMES, PROTOCOL_VERSION } from './protocol';
 
 /** The iframe's style while no question is open: invisible, inert, but rendered. */
@@ -48,6 +48,25 @@ const BACKDROP_STYLE = [
 ].join(';');
 
 /** The `detail` of the {@link Enclave}'s `consent` event. */
+/** The detail of the `lock` event: the vault was locked or unlocked (docs/vault.md). */
+export interface LockEventDetail {
+  /** Whether the keys are now locked in this tab. */
+  readonly locked: boolean;
+  /**
+   * Why: `unlock` (the person entered the secret), `lock` (`lock()` here or in another tab),
+   * `idle` (the idle timeout), `enabled` / `disabled` (vault mode turned on, unlocked / off).
+   */
+  readonly reason: 'unlock' | 'lock' | 'idle' | 'enabled' | 'disabled';
+}
+
+const LOCK_REASONS: ReadonlySet<unknown> = new Set([
+  'unlock',
+  'lock',
+  'idle',
+  'enabled',
+  'disabled',
+]);
+
 export interface ConsentEventDetail {
   /** `open`: the enclave shows a question; `close`: it has been answered or has expired. */
   readonly phase: 'open' | 'close';
@@ -117,6 +136,16 @@ export function watchConsent(
     if (event.source !== iframe.contentWindow || event.origin !== enclaveOrigin) return;
     const data = event.data as Partial<ConsentMessage> | null;
     if (typeof data !== 'object' || data === null) return;
+    const vault = event.data as Partial<VaultMessage>;
+    if (vault.type === 'strongroom:vault' && vault.protocol === PROTOCOL_VERSION) {
+      if (typeof vault.locked !== 'boolean' || !LOCK_REASONS.has(vault.reason)) return;
+      const detail: LockEventDetail = {
+        locked: vault.locked,
+        reason: vault.reason as LockEventDetail['reason'],
+      };
+      target.dispatchEvent(new CustomEvent<LockEventDetail>('lock', { detail }));
+      return;
+    }
     if (data.type !== 'strongroom:consent' || data.protocol !== PROTOCOL_VERSION) return;
     if (data.phase === 'open') {
       const request = sanitize(data.request);

@@ -6,7 +6,7 @@
  */
 
 import { Connection, type ConnectionConfig } from './connection';
-import type { ConsentEventDetail } from './consent-frame';
+import type { ConsentEventDetail, LockEventDetail } from './consent-frame';
 import type {
   CallOptions,
   ConnectionState,
@@ -21,6 +21,7 @@ import type {
   AuditLogPage,
   AuditVerification,
   DecryptJweResult,
+  EnableVaultOptions,
   EnclaveApi,
   EnclaveInfo,
   GenerateKeyOptions,
@@ -35,6 +36,7 @@ import type {
   SignJwtOptions,
   UnwrapKeyOptions,
   VapidAuthOptions,
+  VaultInfo,
 } from './protocol';
 
 /**
@@ -129,6 +131,16 @@ export class Enclave extends EventTarget implements EnclaveApi, Disposable, Asyn
   override addEventListener(
     type: 'disconnect',
     listener: ((event: CustomEvent<DisconnectDetail>) => void) | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /**
+   * Listen for `lock` events (vault mode): the keys were locked (`detail.locked`, with
+   * `detail.reason` `lock` or `idle`) or unlocked. Calls that need a key fail with `LOCKED`
+   * while locked; offer the person `unlock()`. docs/vault.md.
+   */
+  override addEventListener(
+    type: 'lock',
+    listener: ((event: CustomEvent<LockEventDetail>) => void) | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
   override addEventListener(
@@ -523,6 +535,52 @@ export class Enclave extends EventTarget implements EnclaveApi, Disposable, Asyn
    */
   decryptJwe(keyId: string, jwe: string, callOptions?: CallOptions): Promise<DecryptJweResult> {
     return this.#call('decryptJwe', [keyId, jwe], callOptions);
+  }
+
+  /**
+   * Turn vault mode on for this origin: the enclave asks the person, in its own dialog, to
+   * choose a passphrase; every key's material is then kept sealed under a master key that only
+   * that passphrase opens, and the keys are unlocked. Refused (`OPERATION_NOT_ALLOWED`) while
+   * the origin holds keys created non-extractable in plain mode. docs/vault.md.
+   * @example
+   * ```ts
+   * await enclave.enableVault({ idleMinutes: 15 });
+   * ```
+   */
+  enableVault(options?: EnableVaultOptions, callOptions?: CallOptions): Promise<VaultInfo> {
+    return this.#call('enableVault', options === undefined ? [] : [options], callOptions);
+  }
+
+  /** Turn vault mode off (unlocked, with the person's consent); every key moves back. */
+  disableVault(callOptions?: CallOptions): Promise<VaultInfo> {
+    return this.#call('disableVault', [], callOptions);
+  }
+
+  /**
+   * Ask the person to unlock the vault: they enter the passphrase in the enclave's dialog (the
+   * app never sees it). `UNLOCK_FAILED` for a wrong one; after repeated failures,
+   * `RATE_LIMITED` with `retryAfterMs`.
+   */
+  unlock(callOptions?: CallOptions): Promise<VaultInfo> {
+    return this.#call('unlock', [], callOptions);
+  }
+
+  /** Lock the vault now, in every tab of this origin: the keys are forgotten until `unlock()`. */
+  lock(callOptions?: CallOptions): Promise<VaultInfo> {
+    return this.#call('lock', [], callOptions);
+  }
+
+  /** Add a passphrase: the person unlocks with an existing one, then chooses the new one. */
+  addUnlockMethod(
+    options?: { readonly label?: string },
+    callOptions?: CallOptions,
+  ): Promise<VaultInfo> {
+    return this.#call('addUnlockMethod', options === undefined ? [] : [options], callOptions);
+  }
+
+  /** Remove an unlock method (unlock and consent in the enclave); never the last one. */
+  removeUnlockMethod(methodId: string, callOptions?: CallOptions): Promise<VaultInfo> {
+    return this.#call('removeUnlockMethod', [methodId], callOptions);
   }
 
   /**

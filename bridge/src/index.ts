@@ -16,7 +16,7 @@
  * @packageDocumentation
  */
 export { type ConnectOptions, connect, DEFAULT_TIMEOUT_MS } from './connect';
-export type { ConsentEventDetail } from './consent-frame';
+export type { ConsentEventDetail, LockEventDetail } from './consent-frame';
 export { Enclave, type TransferOption } from './enclave';
 export {
   ERROR_CODES,
@@ -48,6 +48,7 @@ export {
   type ConsentRequestInfo,
   DEFAULT_RATE_LIMITS,
   type DecryptJweResult,
+  type EnableVaultOptions,
   type EnclaveInfo,
   type GenerateKeyOptions,
   type JsonObject,
@@ -81,6 +82,8 @@ export {
   type SignJwtOptions,
   type StorageInfo,
   type TokenPolicy,
+  type UnlockMethodInfo,
   type UnwrapKeyOptions,
   type VapidAuthOptions,
+  type VaultInfo,
 } from './protocol';

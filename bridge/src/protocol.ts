@@ -296,6 +296,10 @@ export const LIMITS = {
   maxKeyVersions: 32,
   /** Longest `presenceEveryMinutes` (24 h). */
   maxPresenceMinutes: 1440,
+  /** Most unlock methods (enrollments) a vault keeps. */
+  maxUnlockMethods: 8,
+  /** Longest vault idle timeout, in minutes (24 h). */
+  maxIdleMinutes: 1440,
   /** Most entries the audit log keeps per origin; older ones are pruned under a checkpoint. */
   maxAuditEntries: 10_000,
   /** Oldest audit entry kept, in days; older ones are pruned under a checkpoint. */
@@ -349,6 +353,47 @@ export interface EnclaveInfo {
   readonly limits: Limits;
   /** The deployment's rate limits. */
   readonly rateLimits: RateLimits;
+  /** This origin's vault mode (docs/vault.md). */
+  readonly vault: VaultInfo;
+}
+
+/** An origin's vault mode, as `info()` and the vault operations report it. */
+export interface VaultInfo {
+  /** Whether vault mode is on: key material at rest is sealed under a secret of the person. */
+  readonly enabled: boolean;
+  /** Whether the keys are locked in this tab (`false` when vault mode is off). */
+  readonly locked: boolean;
+  /** Minutes without an operation after which the keys lock (`null` when off). */
+  readonly idleMinutes: number | null;
+  /** The ways to unlock (never their secrets or parameters). */
+  readonly methods: readonly UnlockMethodInfo[];
+}
+
+/** One way to unlock a vault. */
+export interface UnlockMethodInfo {
+  readonly id: string;
+  readonly method: 'passphrase' | 'passkey';
+  readonly label: string;
+  readonly createdAt: number;
+}
+
+/** Options of `enableVault`. */
+export interface EnableVaultOptions {
+  /** Minutes without an operation after which the keys lock: 1 to 1440, default 15. */
+  readonly idleMinutes?: number;
+  /** A label for the first unlock method (default `'passphrase'`). */
+  readonly label?: string;
+}
+
+/**
+ * Enclave document → parent window, to the bound app origin only: the vault was locked or
+ * unlocked (the bridge's `lock` event).
+ */
+export interface VaultMessage {
+  readonly type: 'strongroom:vault';
+  readonly protocol: typeof PROTOCOL_VERSION;
+  readonly locked: boolean;
+  readonly reason: 'unlock' | 'lock' | 'idle' | 'enabled' | 'disabled';
 }
 
 /** A public JWK as the enclave returns it: RFC 7517 members plus `kid`. */
@@ -392,6 +437,11 @@ export interface KeyInfo {
    * `CryptoKey` itself stays non-extractable). Keys created without it can never leave.
    */
   readonly exportable: boolean;
+  /**
+   * Whether `exportBackup` may include this key (opted in at creation; docs/backup.md). Such a
+   * key's material is kept wrapped at rest so that it can be backed up.
+   */
+  readonly backup: boolean;
   /** Longest lifetime, in seconds, of a token (`signJwt`, `vapidAuth`) this key will sign. */
   readonly maxTokenLifetime: number;
 }
@@ -441,6 +491,12 @@ export interface GenerateKeyOptions extends KeyPolicyOptions, PresenceOptions {
    * `false`: the key can never leave the enclave, and lost key = lost data.
    */
   readonly exportable?: boolean;
+  /**
+   * Opt in to `exportBackup` for this key (any algorithm). Default `false`: the key is never in
+   * a backup. Its material is then kept wrapped at rest (under the vault's master key in vault
+   * mode, else under the enclave's storage key; docs/backup.md says what that costs).
+   */
+  readonly backup?: boolean;
 }
 
 /**
@@ -667,6 +723,12 @@ export interface EnclaveApi {
   agree(keyId: string, peerPublicJwk: PublicJwk, options: AgreeOptions): Promise<KeyInfo>;
   encryptJwe(recipientPublicJwk: PublicJwk, plaintext: Uint8Array): Promise<string>;
   decryptJwe(keyId: string, jwe: string): Promise<DecryptJweResult>;
+  enableVault(options?: EnableVaultOptions): Promise<VaultInfo>;
+  disableVault(): Promise<VaultInfo>;
+  unlock(): Promise<VaultInfo>;
+  lock(): Promise<VaultInfo>;
+  addUnlockMethod(options?: { readonly label?: string }): Promise<VaultInfo>;
+  removeUnlockMethod(methodId: string): Promise<VaultInfo>;
 }
 
 /** The name of an operation. */
@@ -701,6 +763,12 @@ export const OPERATION_NAMES = [
   'agree',
   'encryptJwe',
   'decryptJwe',
+  'enableVault',
+  'disableVault',
+  'unlock',
+  'lock',
+  'addUnlockMethod',
+  'removeUnlockMethod',
 ] as const satisfies readonly OperationName[];
 
 /**
@@ -735,6 +803,12 @@ export const OPERATION_MAX_ARGS: { readonly [K in OperationName]: number } = {
   agree: 3,
   encryptJwe: 2,
   decryptJwe: 2,
+  enableVault: 1,
+  disableVault: 0,
+  unlock: 0,
+  lock: 0,
+  addUnlockMethod: 1,
+  removeUnlockMethod: 1,
 };
 
 // Compile-time check that OPERATION_NAMES lists every operation of EnclaveApi.

@@ -54,6 +54,8 @@ export interface BrowserPage extends BrowserFrame {
   frame(selector: string | readonly string[]): BrowserFrame;
   /** Press a key as a person would, into whatever has focus (`'Enter'`, `'Tab'`, …). */
   press(key: 'Enter' | 'Tab' | 'Escape' | 'Space'): Promise<void>;
+  /** Type `text` as a person would, key by key, into whatever has focus. */
+  type(text: string): Promise<void>;
   /** Close the page; for WebKit this also stops the browser, driver and Xvfb. */
   close(): Promise<void>;
 }

@@ -18,6 +18,7 @@ import { ORIGIN_BINDING } from '../core/origin-binding';
 import { PARTITIONING } from '../core/partitioning';
 import { POLICY } from '../core/policy';
 import { type CoreSuite, skipReason } from '../core/suite';
+import { VAULT } from '../core/vault';
 import { origins } from '../support/ports';
 import { findWebKit } from './find-webkit';
 import { openWebKitPage } from './page';
@@ -31,6 +32,7 @@ const SUITES: readonly CoreSuite[] = [
   ...POLICY,
   ...MIGRATION,
   ...CONSENT,
+  ...VAULT,
   ...AUDIT,
   ...LIFECYCLE,
 ];

@@ -107,6 +107,10 @@ export function webkitPage(session: WebKitSession): WebKitPage {
           const keys = { Enter: Key.ENTER, Tab: Key.TAB, Escape: Key.ESCAPE, Space: Key.SPACE };
           await driver.actions().sendKeys(keys[key]).perform();
         }),
+      type: (text) =>
+        inTab(async () => {
+          await driver.actions().sendKeys(text).perform();
+        }),
       frame: (selector) => frameOf(typeof selector === 'string' ? [selector] : [...selector]),
       newPage: () =>
         serial(async () => {

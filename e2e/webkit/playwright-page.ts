@@ -61,6 +61,9 @@ export function playwrightPage(page: Page): BrowserPage {
     press: async (key) => {
       await page.keyboard.press(key === 'Space' ? ' ' : key);
     },
+    type: async (text) => {
+      await page.keyboard.type(text);
+    },
     frame: (selector) => frameOf(typeof selector === 'string' ? [selector] : [...selector]),
     close: () => page.close(),
   };

@@ -19,15 +19,13 @@
  */
 import {
   type ConnectMessage,
-  type ConsentMessage,
   PROTOCOL_VERSION,
   type ReadyMessage,
   type RefusalReason,
   type RefusedMessage,
 } from '@strongroom/bridge/protocol';
 import { ALLOWED_ORIGINS } from './build-info';
-import { ConsentDialog } from './consent/dialog';
-import { type ConsentAnswer, isConsentAsk, isConsentEnd } from './consent/messages';
+import { serveConsent } from './consent/serve';
 import { isCrossSite } from './lib/site';
 import { fetchWorkerScript, startWorker, WORKER_INTEGRITY, WORKER_PATH } from './load-worker';
 import { documentFiles, fetchDocumentPin, releaseDigestOf } from './release-digest';
@@ -140,33 +138,6 @@ function onMessage(event: MessageEvent): void {
   serveConsent(worker, event.origin);
   worker.postMessage(init, [port]);
   setStatus('connected');
-}
-
-/**
- * The consent dialog for the key worker: the worker asks on its own channel, the dialog
- * answers on it, and the app (the bound origin only) is told to show or hide the frame.
- */
-function serveConsent(worker: Worker, callerOrigin: string): void {
-  const dialog = new ConsentDialog();
-  const tell = (message: ConsentMessage) => window.parent.postMessage(message, callerOrigin);
-  worker.addEventListener('message', (message: MessageEvent) => {
-    const data: unknown = message.data;
-    if (isConsentAsk(data)) {
-      tell({
-        type: 'strongroom:consent',
-        protocol: PROTOCOL_VERSION,
-        phase: 'open',
-        request: data.request,
-      });
-      dialog.show(data, (outcome) => {
-        const answer: ConsentAnswer = { type: 'strongroom:consent-answer', id: data.id, outcome };
-        worker.postMessage(answer);
-      });
-    } else if (isConsentEnd(data)) {
-      dialog.close(data.id);
-      tell({ type: 'strongroom:consent', protocol: PROTOCOL_VERSION, phase: 'close' });
-    }
-  });
 }
 
 /** Resolves once every stylesheet has loaded or failed (the window's `load` event). */

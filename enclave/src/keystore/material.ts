@@ -8,8 +8,7 @@ import type { KeyPurpose, PublicJwk, TokenPolicy } from '@strongroom/bridge/prot
 import type { AlgorithmSpec } from '../lib/algorithms';
 import { randomId } from '../lib/encoding';
 import { jwkThumbprint } from '../lib/thumbprint';
-import { unwrapFromStorage, wrapForStorage } from './at-rest';
-import type { KeyRecord, StoredProvenance } from './schema';
+import type { AtRestKeyName, KeyRecord, StoredProvenance } from './schema';
 import type { Keystore } from './store';
 
 /** Everything a new record needs besides its material, already validated by the policy. */
@@ -22,6 +21,8 @@ export interface NewKeyOptions {
   readonly usesPerMinute: number | null;
   readonly presence: boolean;
   readonly presenceEveryMinutes: number;
+  /** Whether `exportBackup` may include the key. */
+  readonly backup: boolean;
   readonly provenance: StoredProvenance;
   /** Creation time (the policy clock). */
   readonly createdAt: number;
@@ -32,6 +33,8 @@ export interface StoredMaterial {
   readonly key: CryptoKey;
   readonly exportMaterial: Uint8Array | null;
   readonly atRest: Uint8Array | null;
+  /** The key `exportMaterial` and `atRest` are wrapped under (absent: neither exists). */
+  readonly atRestKey?: AtRestKeyName;
 }
 
 /** The public half of new material (pairs), or nulls (secret keys). */
@@ -60,8 +63,9 @@ export async function describePublic(
 
 /**
  * Turn a transient extractable private or secret key into what the record stores: the
- * material wrapped under the storage key (RFC 3394; the bytes never enter JS) and a
- * non-extractable key unwrapped from it. The caller drops the extractable handle.
+ * material wrapped for storage (AES-GCM `wrapKey`, so the bytes never enter JS) — under the
+ * vault's master key in vault mode (`LOCKED` while locked), else under the partition's storage
+ * key — and a non-extractable key unwrapped from it. The caller drops the extractable handle.
  */
 export async function fromExtractable(
   keystore: Keystore,
@@ -69,25 +73,13 @@ export async function fromExtractable(
   extractable: CryptoKey,
   options: { exportable: boolean; atRest: boolean },
 ): Promise<StoredMaterial> {
-  const storageKey = await keystore.storageKey();
-  let wrapped: Uint8Array;
-  try {
-    wrapped = await wrapForStorage(storageKey, spec, extractable);
-  } catch (cause) {
-    // AES-KW takes multiples of 8 bytes: P-256 PKCS #8 is not one in every engine.
-    throw new StrongroomError(
-      'UNSUPPORTED_ALGORITHM',
-      `this browser cannot store ${spec.alg} keys`,
-      {
-        cause,
-      },
-    );
-  }
-  const key = await unwrapFromStorage(storageKey, spec, wrapped);
+  const { blob, atRestKey } = await keystore.sealAtRest(spec, extractable);
+  const key = await keystore.unwrapAtRest(atRestKey, spec, blob);
   return {
     key,
-    exportMaterial: options.exportable ? wrapped : null,
-    atRest: options.atRest ? wrapped : null,
+    exportMaterial: options.exportable ? blob : null,
+    atRest: options.atRest ? blob : null,
+    atRestKey,
   };
 }
 
@@ -126,6 +118,10 @@ export async function addNewKey(
     exportable: options.exportable,
     exportMaterial: material.exportMaterial,
     atRest: material.atRest,
+    ...(material.atRestKey && (material.atRest || material.exportMaterial)
+      ? { atRestKey: material.atRestKey }
+      : {}),
+    backup: options.backup,
   };
   await keystore.add(record);
   return record;

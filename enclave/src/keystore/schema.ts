@@ -12,6 +12,14 @@ import type {
   TokenPolicy,
 } from '@strongroom/bridge/protocol';
 import type { DBSchema } from 'idb';
+import type { VaultState } from './vault';
+
+/**
+ * Which key a blob of material at rest (`atRest`, `exportMaterial`) is wrapped under: absent,
+ * the storage key (RFC 3394 AES-KW, the v2 form); `storage-gcm`, the partition's AES-GCM
+ * storage key; `vault`, the origin's vault master key (AES-GCM, in memory only once unlocked).
+ */
+export type AtRestKeyName = 'storage-gcm' | 'vault';
 
 /** The IndexedDB database name. */
 export const DB_NAME = 'strongroom';
@@ -40,6 +48,8 @@ export interface RetiredVersion {
   readonly publicJwk: PublicJwk | null;
   /** As {@link KeyRecord.atRest}. */
   readonly atRest: Uint8Array | null;
+  /** As {@link KeyRecord.atRestKey}. */
+  readonly atRestKey?: AtRestKeyName;
 }
 
 /** A loaded retired version: its `CryptoKey` is present. */
@@ -112,6 +122,13 @@ export interface KeyRecord {
    * key. The stored `key` is then `null`; it is unwrapped non-extractable on load (v2).
    */
   atRest: Uint8Array | null;
+  /** The key that `atRest` and `exportMaterial` are wrapped under (absent: the AES-KW storage key). */
+  atRestKey?: AtRestKeyName;
+  /**
+   * Whether `exportBackup` may include this key (opted in at creation; absent: `false`). Such a
+   * key keeps its material wrapped at rest, like an exportable one.
+   */
+  backup?: boolean;
 }
 
 /**
@@ -133,7 +150,7 @@ export interface MetaRecord {
   /**
    * `storage-key`, `probe:<alg>:<random>`, `wrapped:<sha-256 of a wrapKey output>` (v3),
    * `connection-approved:<origin>` (v3), `audit-key:<origin>`, `bucket:<origin>`,
-   * `creations:<origin>`, `violations:<origin>`, or (dev builds only) `dev:force-wrap-at-rest`,
+   * `creations:<origin>`, `violations:<origin>`, `vault:<origin>`, `storage-key-gcm`, or (dev builds only) `dev:force-wrap-at-rest`,
    * `dev:clock-offset`, `dev:consent-first-connection` and `dev:audit-limits`.
    */
   name: string;
@@ -150,6 +167,8 @@ export interface MetaRecord {
   publicJwk?: PublicJwk;
   /** `audit-key:<origin>` where IndexedDB cannot keep an Ed25519 key: the wrapped PKCS #8. */
   atRest?: Uint8Array;
+  /** `vault:<origin>`: the origin's vault (vault mode; `keystore/vault.ts`). */
+  vault?: VaultState;
   /**
    * The origin's shared rate-limit buckets (every tab): `bucket:<origin>` (key uses),
    * `creations:<origin>` (key creations), `violations:<origin>` (refused requests).

@@ -8,10 +8,12 @@
 import { StrongroomError } from '@strongroom/bridge/errors';
 import { type KeyAlgorithm, type KeyPurpose, LIMITS } from '@strongroom/bridge/protocol';
 import { type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
+import type { AlgorithmSpec } from '../lib/algorithms';
 import { algorithm } from '../lib/algorithms';
-import { loadStorageKey, probeAlgorithm, unwrapFromStorage } from './at-rest';
+import { loadStorageKey, probeAlgorithm, unwrapFromStorage, wrapForStorage } from './at-rest';
 import { withOriginLock } from './audit-store';
 import {
+  type AtRestKeyName,
   DB_NAME,
   DB_VERSION,
   type KeyRecord,
@@ -20,6 +22,7 @@ import {
   type StoredKeyRecord,
   type StrongroomDB,
 } from './schema';
+import { sealMaterial, unsealMaterial, type VaultState, vaultName } from './vault';
 
 const INVALIDATION_CHANNEL = 'strongroom-keystore';
 
@@ -137,6 +140,45 @@ async function wrappedName(wrapped: Uint8Array): Promise<string> {
   return `wrapped:${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** The `meta` entry of the partition's AES-GCM storage key. */
+const STORAGE_GCM_NAME = 'storage-key-gcm';
+
+/** A BroadcastChannel notice: `vault`'s vault changed, or (`lock`) was locked. */
+interface VaultNotice {
+  readonly vault: string;
+  readonly lock: boolean;
+}
+
+function isVaultNotice(value: unknown): value is VaultNotice {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.vault === 'string' && typeof v.lock === 'boolean';
+}
+
+/** The public `CryptoKey` of a pair from its public JWK (`null` for secret keys). */
+async function importPublic(
+  spec: AlgorithmSpec,
+  publicJwk: StoredKeyRecord['publicJwk'],
+): Promise<CryptoKey | null> {
+  if (!publicJwk || !spec.importPublicParams) return null;
+  const jwk: Record<string, unknown> = { ext: true };
+  for (const name of spec.thumbprintMembers ?? []) jwk[name] = publicJwk[name as 'x'];
+  return crypto.subtle.importKey('jwk', jwk as JsonWebKey, spec.importPublicParams, true, [
+    ...(spec.publicUsages ?? []),
+  ]);
+}
+
+/** One version of a stored record, as a migration sees and returns it. */
+export interface StoredVersion {
+  readonly key: CryptoKey | null;
+  readonly publicKey: CryptoKey | null;
+  readonly publicJwk: StoredKeyRecord['publicJwk'];
+  readonly atRest: Uint8Array | null;
+  readonly atRestKey?: AtRestKeyName | undefined;
+  /** Primary version only: the export material. */
+  readonly exportMaterial?: Uint8Array | null;
+}
+
 function notFound(): StrongroomError {
   return new StrongroomError('KEY_NOT_FOUND', 'no such key');
 }
@@ -150,14 +192,161 @@ export class Keystore {
   /** Per algorithm, whether its keys are kept wrapped at rest here (probed on first need). */
   readonly #wrapAtRest = new Map<KeyAlgorithm, Promise<boolean>>();
   #storageKey: Promise<CryptoKey> | null = null;
+  #gcmKey: Promise<CryptoKey> | null = null;
+  /** This owner's vault as last read (`null`: plain mode); re-read when another tab changes it. */
+  #vault: Promise<VaultState | null> | null = null;
+  /** The vault's master key while unlocked in this worker (never stored). */
+  #master: CryptoKey | null = null;
+  readonly #vaultListeners = new Set<(event: { locked: boolean; reason: 'lock' }) => void>();
 
   constructor(db: IDBPDatabase<StrongroomDB>, owner: string) {
     this.#db = db;
     this.#owner = owner;
     this.#channel = new BroadcastChannel(INVALIDATION_CHANNEL);
     this.#channel.onmessage = (event: MessageEvent<unknown>) => {
-      if (typeof event.data === 'string') this.#cache.delete(event.data);
+      const data = event.data;
+      if (typeof data === 'string') this.#cache.delete(data);
+      else if (isVaultNotice(data) && data.vault === this.#owner) {
+        // Another tab changed this origin's vault (enabled, disabled, enrollments) or locked it.
+        this.#vault = null;
+        this.#cache.clear();
+        if (data.lock && this.#master) {
+          this.#master = null;
+          for (const listener of this.#vaultListeners) listener({ locked: true, reason: 'lock' });
+        }
+      }
     };
+  }
+
+  /** This owner's vault (`null` in plain mode). */
+  vault(): Promise<VaultState | null> {
+    this.#vault ??= this.#db.get('meta', vaultName(this.#owner)).then(
+      (entry) => entry?.vault ?? null,
+      (cause: unknown) => {
+        this.#vault = null;
+        throw new StrongroomError('STORAGE_UNAVAILABLE', 'IndexedDB is not available', { cause });
+      },
+    );
+    return this.#vault;
+  }
+
+  /** Store this owner's vault state (enrollments, failures); other tabs re-read it. */
+  async putVault(state: VaultState): Promise<void> {
+    await this.#db.put('meta', { name: vaultName(this.#owner), vault: state });
+    this.#vault = Promise.resolve(state);
+    this.#channel.postMessage({ vault: this.#owner, lock: false } satisfies VaultNotice);
+  }
+
+  /** Whether the vault's master key is in this worker's memory. */
+  get unlocked(): boolean {
+    return this.#master !== null;
+  }
+
+  /** Keep the master key in memory (after an unlock). */
+  setMaster(master: CryptoKey): void {
+    this.#master = master;
+    this.#cache.clear();
+  }
+
+  /**
+   * Forget the master key and every key unwrapped under it. With `everyTab`, every worker of
+   * this origin in this browser forgets it too (`lock()`).
+   */
+  forgetMaster(everyTab: boolean): void {
+    this.#master = null;
+    this.#cache.clear();
+    if (everyTab)
+      this.#channel.postMessage({ vault: this.#owner, lock: true } satisfies VaultNotice);
+  }
+
+  /** Be told when another tab locked this origin's vault. */
+  onVaultLocked(listener: (event: { locked: boolean; reason: 'lock' }) => void): void {
+    this.#vaultListeners.add(listener);
+  }
+
+  /** The master key, or `LOCKED`. */
+  #masterKey(): CryptoKey {
+    if (!this.#master) {
+      throw new StrongroomError('LOCKED', 'the vault is locked: unlock() first');
+    }
+    return this.#master;
+  }
+
+  /** The partition's non-extractable AES-GCM storage key (created on first use). */
+  #storageGcmKey(): Promise<CryptoKey> {
+    this.#gcmKey ??= (async () => {
+      const existing = await this.#db.get('meta', STORAGE_GCM_NAME);
+      if (existing?.key) return existing.key;
+      const key = (await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+        'wrapKey',
+        'unwrapKey',
+      ])) as CryptoKey;
+      try {
+        await this.#db.add('meta', { name: STORAGE_GCM_NAME, key });
+        return key;
+      } catch {
+        const winner = await this.#db.get('meta', STORAGE_GCM_NAME);
+        if (winner?.key) return winner.key;
+        throw new StrongroomError('STORAGE_UNAVAILABLE', 'IndexedDB is not available');
+      }
+    })().catch((cause: unknown) => {
+      this.#gcmKey = null;
+      throw cause;
+    });
+    return this.#gcmKey;
+  }
+
+  /**
+   * Wrap an extractable key's material for storage: under the vault's master key in vault mode
+   * (`LOCKED` while locked), else under the partition's AES-GCM storage key.
+   */
+  async sealAtRest(
+    spec: AlgorithmSpec,
+    key: CryptoKey,
+  ): Promise<{ blob: Uint8Array; atRestKey: AtRestKeyName }> {
+    if (await this.vault()) {
+      return { blob: await sealMaterial(this.#masterKey(), spec, key), atRestKey: 'vault' };
+    }
+    return {
+      blob: await sealMaterial(await this.#storageGcmKey(), spec, key),
+      atRestKey: 'storage-gcm',
+    };
+  }
+
+  /** Wrap for storage under a named key (migrations): `vault` needs `master`. */
+  async sealUnder(
+    atRestKey: AtRestKeyName,
+    spec: AlgorithmSpec,
+    key: CryptoKey,
+    master: CryptoKey | null,
+  ): Promise<Uint8Array> {
+    if (atRestKey === 'vault') {
+      if (!master) throw new StrongroomError('LOCKED', 'the vault is locked: unlock() first');
+      return sealMaterial(master, spec, key);
+    }
+    return sealMaterial(await this.#storageGcmKey(), spec, key);
+  }
+
+  /**
+   * Unwrap material kept at rest under `atRestKey` (see {@link AtRestKeyName}); non-extractable
+   * unless `extractable`. `LOCKED` for vault material while locked.
+   */
+  async unwrapAtRest(
+    atRestKey: AtRestKeyName | undefined,
+    spec: AlgorithmSpec,
+    blob: Uint8Array,
+    extractable = false,
+  ): Promise<CryptoKey> {
+    if (atRestKey === 'vault') return unsealMaterial(this.#masterKey(), spec, blob, extractable);
+    if (atRestKey === 'storage-gcm') {
+      return unsealMaterial(await this.#storageGcmKey(), spec, blob, extractable);
+    }
+    return unwrapFromStorage(await this.storageKey(), spec, blob, extractable);
+  }
+
+  /** Wrap under the legacy AES-KW storage key (kept for the v2 form). */
+  async wrapUnderStorageKey(spec: AlgorithmSpec, key: CryptoKey): Promise<Uint8Array> {
+    return wrapForStorage(await this.storageKey(), spec, key);
   }
 
   /** The owner origin this keystore is bound to. */
@@ -170,7 +359,14 @@ export class Keystore {
    * key of `alg` is stored, not at start-up, so connecting and signing never wait on it; reads
    * need no probe (each record says how it is stored). A failed probe answers "wrap".
    */
-  needsWrapAtRest(alg: KeyAlgorithm): Promise<boolean> {
+  async needsWrapAtRest(alg: KeyAlgorithm): Promise<boolean> {
+    // In vault mode every key is kept sealed under the master key.
+    if (await this.vault()) return true;
+    return this.probeWrapAtRest(alg);
+  }
+
+  /** Whether this browser's IndexedDB cannot keep `CryptoKey`s of `alg` (probed once). */
+  probeWrapAtRest(alg: KeyAlgorithm): Promise<boolean> {
     let answer = this.#wrapAtRest.get(alg);
     if (!answer) {
       answer = probeAlgorithm(this.#db, algorithm(alg)).catch(() => true);
@@ -221,25 +417,15 @@ export class Keystore {
     publicKey: CryptoKey | null;
     publicJwk: StoredKeyRecord['publicJwk'];
     atRest: Uint8Array | null;
+    atRestKey?: AtRestKeyName;
   }): Promise<{ key: CryptoKey; publicKey: CryptoKey | null }> {
     if (stored.key) return { key: stored.key, publicKey: stored.publicKey };
     if (!stored.atRest) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
     const spec = algorithm(stored.alg);
-    const key = await unwrapFromStorage(await this.storageKey(), spec, stored.atRest);
+    const key = await this.unwrapAtRest(stored.atRestKey, spec, stored.atRest);
     // The public `CryptoKey` of a type IndexedDB cannot keep is not stored either: it is
     // imported again from the public JWK.
-    let publicKey = stored.publicKey;
-    if (!publicKey && stored.publicJwk && spec.importPublicParams) {
-      const jwk: Record<string, unknown> = { ext: true };
-      for (const name of spec.thumbprintMembers ?? []) jwk[name] = stored.publicJwk[name as 'x'];
-      publicKey = await crypto.subtle.importKey(
-        'jwk',
-        jwk as JsonWebKey,
-        spec.importPublicParams,
-        true,
-        [...(spec.publicUsages ?? [])],
-      );
-    }
+    const publicKey = stored.publicKey ?? (await importPublic(spec, stored.publicJwk));
     return { key, publicKey };
   }
 
@@ -385,6 +571,75 @@ export class Keystore {
   /** Create (or keep) the `meta` entry `name`. */
   async putMeta(name: string): Promise<void> {
     await this.#db.put('meta', { name });
+  }
+
+  /**
+   * Move every key of this owner to another way of keeping material at rest (vault mode on or
+   * off): `move` computes each version's new stored form (crypto happens before the write);
+   * then one transaction writes every record and the vault state (`null` deletes it), or
+   * nothing. Under the origin's lock, so no other tab writes in between.
+   */
+  migrate(
+    move: (
+      record: StoredKeyRecord,
+      version: StoredVersion,
+      primary: boolean,
+    ) => Promise<StoredVersion>,
+    vault: VaultState | null,
+  ): Promise<number> {
+    return withOriginLock(this.#owner, async () => {
+      const records = await this.#db.getAllFromIndex('keys', 'byOwner', this.#owner);
+      const next: StoredKeyRecord[] = [];
+      for (const record of records) {
+        const primary = await move(record, record, true);
+        const retired: RetiredVersion[] = [];
+        for (const version of record.retired) {
+          const moved = await move(record, version, false);
+          retired.push({
+            ...version,
+            key: moved.key,
+            publicKey: moved.publicKey,
+            atRest: moved.atRest,
+            atRestKey: moved.atRestKey,
+          });
+        }
+        next.push({
+          ...record,
+          key: primary.key,
+          publicKey: primary.publicKey,
+          atRest: primary.atRest,
+          atRestKey: primary.atRestKey,
+          exportMaterial: primary.exportMaterial ?? null,
+          retired,
+        });
+      }
+      const tx = this.#db.transaction(['keys', 'meta'], 'readwrite');
+      const keys = tx.objectStore('keys');
+      // Refuse if a key came or went while the material was being moved.
+      const now = await keys.index('byOwner').getAllKeys(this.#owner);
+      if (now.length !== records.length || now.some((id) => !records.some((r) => r.id === id))) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw new StrongroomError('INTERNAL_ERROR', 'keys changed during the migration; try again');
+      }
+      for (const record of next) await keys.put(record);
+      if (vault) await tx.objectStore('meta').put({ name: vaultName(this.#owner), vault });
+      else await tx.objectStore('meta').delete(vaultName(this.#owner));
+      await tx.done;
+      this.#vault = Promise.resolve(vault);
+      this.#cache.clear();
+      this.#channel.postMessage({ vault: this.#owner, lock: false } satisfies VaultNotice);
+      for (const record of next) this.#channel.postMessage(record.id);
+      return next.length;
+    });
+  }
+
+  /** The public `CryptoKey` of a stored version (for migrations). */
+  publicKeyOf(
+    alg: KeyAlgorithm,
+    publicJwk: StoredKeyRecord['publicJwk'],
+  ): Promise<CryptoKey | null> {
+    return importPublic(algorithm(alg), publicJwk);
   }
 
   /** Add a new record, refusing when the owner's quota is full. Atomic. */

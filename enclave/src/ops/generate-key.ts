@@ -28,9 +28,11 @@ import { POLICY_FIELDS } from '../policy/key-options';
 export async function generate(
   keystore: Keystore,
   spec: AlgorithmSpec,
-  exportable: boolean,
+  keep: { readonly exportable: boolean; readonly backup: boolean },
 ): Promise<StoredMaterial & PublicMaterial> {
-  const atRest = await keystore.needsWrapAtRest(spec.alg);
+  const { exportable } = keep;
+  // A key that may be backed up keeps its material wrapped at rest, as vault mode does.
+  const atRest = (await keystore.needsWrapAtRest(spec.alg)) || keep.backup;
   const wrap = exportable || atRest;
   const generate = () =>
     crypto.subtle.generateKey(spec.generateParams, wrap, [...spec.generateUsages]);
@@ -67,11 +69,12 @@ export async function generateKey(call: Call, args: unknown[]): Promise<KeyInfo>
     'purpose',
     'label',
     'exportable',
+    'backup',
     ...POLICY_FIELDS,
   ]);
   const spec = specOf(options.alg, 'options.alg');
   const keyOptions = await call.newKey(spec, options, 'options', { source: 'generated' });
   const keystore = call.ctx.keystore();
-  const material = await generate(keystore, spec, keyOptions.exportable);
+  const material = await generate(keystore, spec, keyOptions);
   return call.describe(await addNewKey(keystore, spec, material, keyOptions));
 }

@@ -30,6 +30,14 @@ import { sign } from './sign';
 import { signJwt } from './sign-jwt';
 import { unwrapKey } from './unwrap-key';
 import { vapidAuth } from './vapid-auth';
+import {
+  addUnlockMethod,
+  disableVault,
+  enableVault,
+  lock,
+  removeUnlockMethod,
+  unlock,
+} from './vault';
 import { verify } from './verify';
 import { verifyAuditLog } from './verify-audit-log';
 import { wrapKey } from './wrap-key';
@@ -62,6 +70,12 @@ const OPERATIONS: { readonly [K in OperationName]: Operation } = {
   agree,
   encryptJwe,
   decryptJwe,
+  enableVault,
+  disableVault,
+  unlock,
+  lock,
+  addUnlockMethod,
+  removeUnlockMethod,
 };
 
 /** The exposed API object: `api[name](...args)` runs the operation in `ctx`. */

@@ -42,5 +42,9 @@ export async function info(call: Call, args: unknown[]): Promise<EnclaveInfo> {
     },
     limits: { ...LIMITS },
     rateLimits: { ...call.rateLimits },
+    vault: await call
+      .vault()
+      .info()
+      .catch(() => ({ enabled: false, locked: false, idleMinutes: null, methods: [] })),
   };
 }

@@ -21,7 +21,10 @@ export async function rotateKey(call: Call, args: unknown[]): Promise<KeyInfo> {
   assertRotatable(record);
   await call.creating();
   const spec = algorithm(record.alg);
-  const material = await generate(call.ctx.keystore(), spec, record.exportable);
+  const material = await generate(call.ctx.keystore(), spec, {
+    exportable: record.exportable,
+    backup: record.backup === true,
+  });
   // The new version as the record stores it (material kept at rest is stored wrapped only).
   const stored = toStored({
     ...record,
@@ -40,6 +43,7 @@ export async function rotateKey(call: Call, args: unknown[]): Promise<KeyInfo> {
         publicJwk: material.publicJwk,
         exportMaterial: material.exportMaterial,
         atRest: material.atRest,
+        atRestKey: material.atRest || material.exportMaterial ? material.atRestKey : undefined,
       },
       now,
     ),

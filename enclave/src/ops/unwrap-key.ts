@@ -99,6 +99,7 @@ async function finishPair(
   keystore: Keystore,
   spec: AlgorithmSpec,
   transient: CryptoKey,
+  backup: boolean,
 ): Promise<StoredMaterial & PublicMaterial> {
   const jwk = await crypto.subtle.exportKey('jwk', transient);
   const publicJwk: JsonWebKey = {};
@@ -117,9 +118,10 @@ async function finishPair(
   );
   // Where IndexedDB cannot keep this key type, wrap it under the storage key (AES-KW); else
   // re-import the PKCS #8 bytes non-extractable and zero them.
-  const stored = (await keystore.needsWrapAtRest(spec.alg))
-    ? await fromExtractable(keystore, spec, transient, { exportable: false, atRest: true })
-    : await reimport(spec, transient);
+  const stored =
+    (await keystore.needsWrapAtRest(spec.alg)) || backup
+      ? await fromExtractable(keystore, spec, transient, { exportable: false, atRest: true })
+      : await reimport(spec, transient);
   return { ...stored, ...(await describePublic(spec, publicKey)) };
 }
 
@@ -147,6 +149,7 @@ export async function unwrapKey(call: Call, args: unknown[]): Promise<KeyInfo> {
     'purpose',
     'label',
     'exportable',
+    'backup',
     ...POLICY_FIELDS,
   ]);
   const spec = specOf(options.alg, 'options.alg');
@@ -177,9 +180,9 @@ export async function unwrapKey(call: Call, args: unknown[]): Promise<KeyInfo> {
   let material: StoredMaterial & PublicMaterial;
   if (spec.kind === 'pair') {
     const transient = await unwrapAny(true);
-    material = await finishPair(keystore, spec, transient);
+    material = await finishPair(keystore, spec, transient, keyOptions.backup);
   } else {
-    const atRest = await keystore.needsWrapAtRest(spec.alg);
+    const atRest = (await keystore.needsWrapAtRest(spec.alg)) || keyOptions.backup;
     const rewrap = keyOptions.exportable || atRest;
     const key = await unwrapAny(rewrap);
     assertSecretLength(spec, key);

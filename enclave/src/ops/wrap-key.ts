@@ -3,13 +3,12 @@
  * generated in this enclave (a page-knowable KEK would let the page unwrap the output itself;
  * `../policy/provenance.ts`). Only keys created `exportable` (opt-in at creation; secret keys
  * only) can leave, only their primary version, and only wrapped: their
- * material is unwrapped from the storage key into a transient extractable `CryptoKey` and
+ * material is unwrapped from where it is kept at rest (storage key, or vault) into a transient extractable `CryptoKey` and
  * rewrapped at once, so the raw bytes never enter JS. Any other key: `OPERATION_NOT_ALLOWED`.
  *
  * Formats (docs/formats.md): under `A256KW` exactly RFC 3394; under `A256GCM` the version 1
  * form `0x01 ‖ IV ‖ ciphertext ‖ tag` with the AAD of `lib/wrapped-key.ts`.
  */
-import { unwrapFromStorage } from '../keystore/at-rest';
 import { algorithm } from '../lib/algorithms';
 import { GCM_IV_BYTES } from '../lib/envelope';
 import { assertArity, assertKeyId } from '../lib/validate';
@@ -29,8 +28,8 @@ export async function wrapKey(call: Call, args: unknown[]): Promise<Uint8Array> 
   const kek = algorithm(kekRecord.alg).kek;
   if (!kek) throw new Error('wrap capability without a KEK mechanism');
   const spec = algorithm(target.alg);
-  const transient = await unwrapFromStorage(
-    await keystore.storageKey(),
+  const transient = await keystore.unwrapAtRest(
+    target.atRestKey,
     spec,
     target.exportMaterial,
     true,

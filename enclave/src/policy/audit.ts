@@ -36,7 +36,6 @@ import {
 import { DEV } from '../build-info';
 import { unwrapFromStorage } from '../keystore/at-rest';
 import { type AuditStore, HeadMoved, type Throttle, withOriginLock } from '../keystore/audit-store';
-import { fromExtractable } from '../keystore/material';
 import type { AuditHead, StoredCheckpoint } from '../keystore/schema';
 import type { Keystore } from '../keystore/store';
 import { algorithm } from '../lib/algorithms';
@@ -424,13 +423,11 @@ export class AuditTrail {
           kid: thumbprint,
           alg: 'EdDSA',
         };
-        // Kept as a non-extractable CryptoKey, or wrapped where IndexedDB cannot keep one.
-        const wrap = await this.#keystore.needsWrapAtRest('EdDSA');
+        // Kept as a non-extractable CryptoKey, or wrapped (AES-KW, storage key) where
+        // IndexedDB cannot keep one. Never under a vault: the log records calls while locked.
+        const wrap = await this.#keystore.probeWrapAtRest('EdDSA');
         const material = wrap
-          ? await fromExtractable(this.#keystore, spec, pair.privateKey, {
-              exportable: false,
-              atRest: true,
-            })
+          ? { atRest: await this.#keystore.wrapUnderStorageKey(spec, pair.privateKey) }
           : null;
         const nonExtractable = wrap
           ? null

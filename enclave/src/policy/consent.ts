@@ -12,13 +12,18 @@ import {
   type ConsentAsk,
   type ConsentEnd,
   isConsentAnswer,
+  isSecretAnswer,
+  type SecretAnswer,
+  type SecretAsk,
+  type SecretKind,
+  type VaultStateNotice,
 } from '../consent/messages';
 import { randomId } from '../lib/encoding';
 
 /** Where consent questions go: the enclave document. */
 export interface ConsentChannel {
-  post(message: ConsentAsk | ConsentEnd): void;
-  listen(handler: (message: ConsentAnswer) => void): void;
+  post(message: ConsentAsk | ConsentEnd | SecretAsk | VaultStateNotice): void;
+  listen(handler: (message: ConsentAnswer | SecretAnswer) => void): void;
 }
 
 /** The consent broker of one channel. */
@@ -26,7 +31,7 @@ export class ConsentBroker {
   readonly #channel: ConsentChannel;
   readonly #origin: string;
   readonly #timeoutMs: number;
-  #pending: { id: string; settle: (outcome: ConsentAnswer['outcome']) => void } | null = null;
+  #pending: { id: string; settle: (answer: ConsentAnswer | SecretAnswer) => void } | null = null;
 
   /** Ask through `channel` on behalf of `origin`; unanswered questions end after `timeoutMs`. */
   constructor(channel: ConsentChannel, origin: string, timeoutMs: number) {
@@ -34,12 +39,52 @@ export class ConsentBroker {
     this.#origin = origin;
     this.#timeoutMs = timeoutMs;
     channel.listen((answer) => {
-      if (this.#pending && answer.id === this.#pending.id) this.#pending.settle(answer.outcome);
+      if (this.#pending && answer.id === this.#pending.id) this.#pending.settle(answer);
     });
   }
 
   /** Ask the person; resolves when approved, throws a typed `CONSENT_*` error otherwise. */
   async ask(request: ConsentRequestInfo): Promise<void> {
+    await this.#question((id) => ({
+      type: 'strongroom:consent-ask',
+      id,
+      origin: this.#origin,
+      request,
+    }));
+  }
+
+  /**
+   * Ask the person for a secret in the enclave's dialog (`kind`); resolves with what they
+   * entered (it travels on the worker's own channel only), throws a typed `CONSENT_*` error
+   * when they decline, do not answer, or the dialog was not verifiably visible.
+   */
+  async askSecret(
+    request: ConsentRequestInfo,
+    kind: SecretKind,
+    extra: Pick<SecretAsk, 'words' | 'confirm'> = {},
+  ): Promise<SecretAnswer> {
+    const answer = await this.#question((id) => ({
+      type: 'strongroom:secret-ask',
+      id,
+      origin: this.#origin,
+      request,
+      kind,
+      ...extra,
+    }));
+    if (answer.type !== 'strongroom:secret-answer') {
+      throw new StrongroomError('INTERNAL_ERROR', 'internal error');
+    }
+    return answer;
+  }
+
+  /** Tell the enclave document (and through it the app) that the vault locked or unlocked. */
+  notifyVault(notice: Omit<VaultStateNotice, 'type'>): void {
+    this.#channel.post({ type: 'strongroom:vault-state', ...notice });
+  }
+
+  async #question(
+    build: (id: string) => ConsentAsk | SecretAsk,
+  ): Promise<ConsentAnswer | SecretAnswer> {
     if (this.#pending) {
       throw new StrongroomError(
         'CONSENT_NOT_VISIBLE',
@@ -47,20 +92,21 @@ export class ConsentBroker {
       );
     }
     const id = randomId();
-    const outcome = await new Promise<ConsentAnswer['outcome'] | 'timeout'>((resolve) => {
+    const answer = await new Promise<ConsentAnswer | SecretAnswer | 'timeout'>((resolve) => {
       const timer = setTimeout(() => resolve('timeout'), this.#timeoutMs);
       this.#pending = {
         id,
-        settle: (answer) => {
+        settle: (given) => {
           clearTimeout(timer);
-          resolve(answer);
+          resolve(given);
         },
       };
-      this.#channel.post({ type: 'strongroom:consent-ask', id, origin: this.#origin, request });
+      this.#channel.post(build(id));
     });
     this.#pending = null;
     this.#channel.post({ type: 'strongroom:consent-end', id });
-    if (outcome === 'approved') return;
+    const outcome = answer === 'timeout' ? 'timeout' : answer.outcome;
+    if (outcome === 'approved' && answer !== 'timeout') return answer;
     if (outcome === 'declined') {
       throw new StrongroomError('CONSENT_DECLINED', 'the person declined; nothing was done');
     }
@@ -94,7 +140,7 @@ export function workerConsentChannel(scope: {
     post: (message) => scope.postMessage(message),
     listen: (handler) =>
       scope.addEventListener('message', (event) => {
-        if (isConsentAnswer(event.data)) handler(event.data);
+        if (isConsentAnswer(event.data) || isSecretAnswer(event.data)) handler(event.data);
       }),
   };
 }

@@ -38,6 +38,7 @@ import { assertExportAllowed, assertImportAllowed } from './provenance';
 import { assertPurposeAllows } from './purposes';
 import { RateLimiter, VIOLATIONS } from './rate-limit';
 import { assertTokenAllowed, type TokenRequest } from './token-policy';
+import { VaultGate } from './vault';
 
 export { now } from './clock';
 
@@ -102,6 +103,8 @@ export interface Call {
   destroy(keyId: string): Promise<void>;
   /** `resetEnclave`: with the person's consent, destroy every key of the caller now. */
   reset(): Promise<number>;
+  /** The origin's vault: unlock, lock, enable, disable, unlock methods (`./vault.ts`). */
+  vault(): VaultGate;
 }
 
 /** An operation: validates its own arguments, which are untrusted, and asks its call for keys. */
@@ -158,6 +161,7 @@ export class ChannelPolicy {
   #connection: Promise<boolean> | null = null;
   readonly #firstConnection: boolean;
   readonly #audit: AuditTrail | null;
+  readonly #vault: VaultGate;
 
   /** The policy of the channel `ctx`, with the deployment's `rateLimits`. */
   constructor(
@@ -174,6 +178,12 @@ export class ChannelPolicy {
     this.limiter = new RateLimiter(rateLimits, clock());
     this.#consent = consent;
     this.#firstConnection = firstConnection;
+    this.#vault = new VaultGate(() => ctx.keystore(), consent, clock);
+    try {
+      this.#vault.listen();
+    } catch {
+      // No storage: no vault either.
+    }
   }
 
   /**
@@ -318,6 +328,7 @@ export class ChannelPolicy {
         await consent.ask(about(record, name, true));
         await keystore().destroy(keyId);
       },
+      vault: () => this.#vault,
       async reset() {
         await consent.ask({ operation: name, irreversible: true });
         return keystore().destroyAll();
@@ -344,6 +355,9 @@ export class ChannelPolicy {
       limiter.assertNotThrottled(clock());
       trail?.assertNotThrottled(clock());
       if (name !== 'info') await this.#approveConnection();
+      // Vault mode: an idle vault locks before the call (which then fails `LOCKED` if it
+      // needs a key's material); any call counts as activity.
+      await this.#vault.beforeCall(name !== 'info');
       result = await operation(call, args);
     } catch (err) {
       failure =

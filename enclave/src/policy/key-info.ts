@@ -65,6 +65,7 @@ export function toKeyInfo(record: KeyRecordMeta, limits: RateLimits): KeyInfo {
     publicJwk: record.publicJwk ? { ...record.publicJwk } : null,
     extractable: false,
     exportable: record.exportable,
+    backup: record.backup === true,
     maxTokenLifetime: record.maxTokenLifetime,
   };
 }

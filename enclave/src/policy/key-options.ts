@@ -51,6 +51,7 @@ export interface NewKeyPolicy {
   readonly purpose: KeyPurpose;
   readonly label: string;
   readonly exportable: boolean;
+  readonly backup: boolean;
   readonly maxTokenLifetime: number;
   readonly tokenPolicy: TokenPolicy;
   readonly usesPerMinute: number | null;
@@ -144,7 +145,7 @@ export function newKeyPolicy(
   field: string,
   limits: RateLimits,
 ): NewKeyPolicy {
-  const { purpose, label = '', exportable = false } = options;
+  const { purpose, label = '', exportable = false, backup = false } = options;
   assertPurposeFor(purpose, spec.alg, `${field}.purpose`);
   assertString(label, `${field}.label`, LIMITS.maxLabelLength);
   if (typeof exportable !== 'boolean') {
@@ -155,6 +156,9 @@ export function newKeyPolicy(
       'INVALID_ARGUMENT',
       `"${field}.exportable" is available for secret keys only (A256GCM, A256KW, HS256)`,
     );
+  }
+  if (typeof backup !== 'boolean') {
+    throw new StrongroomError('INVALID_ARGUMENT', `"${field}.backup" expected boolean`);
   }
   for (const name of POLICY_FIELDS) {
     if (options[name] !== undefined) assertApplies(field, name, purpose);
@@ -169,6 +173,7 @@ export function newKeyPolicy(
     purpose,
     label,
     exportable,
+    backup,
     maxTokenLifetime:
       maxTokenLifetime ??
       (purpose === 'vapid' ? LIMITS.maxVapidLifetime : LIMITS.defaultTokenLifetime),

@@ -13,7 +13,7 @@
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
 import { LIMITS } from '@strongroom/bridge/protocol';
-import type { StoredKeyRecord } from '../keystore/schema';
+import type { AtRestKeyName, StoredKeyRecord } from '../keystore/schema';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -94,6 +94,8 @@ export interface NewVersion {
   readonly publicJwk: StoredKeyRecord['publicJwk'];
   readonly exportMaterial: Uint8Array | null;
   readonly atRest: Uint8Array | null;
+  /** The key `exportMaterial` and `atRest` are wrapped under. */
+  readonly atRestKey?: AtRestKeyName | undefined;
 }
 
 /** `rotateKey`: a new primary version; the old primary is retired (no longer exportable). */
@@ -109,6 +111,7 @@ export function rotate(stored: StoredKeyRecord, next: NewVersion, now: number): 
     publicJwk: next.publicJwk,
     exportMaterial: next.exportMaterial,
     atRest: next.atRest,
+    atRestKey: next.atRestKey,
     retired: [
       {
         version: stored.version,
@@ -118,6 +121,7 @@ export function rotate(stored: StoredKeyRecord, next: NewVersion, now: number): 
         publicKey: stored.publicKey,
         publicJwk: stored.publicJwk,
         atRest: stored.atRest,
+        ...(stored.atRestKey && stored.atRest ? { atRestKey: stored.atRestKey } : {}),
       },
       ...stored.retired,
     ],

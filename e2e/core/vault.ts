@@ -1,0 +1,396 @@
+/**
+ * Vault mode (docs/vault.md): the person chooses and enters passphrases in the enclave's own
+ * dialog (the test types like a person: a click into the field, then key presses), keys are
+ * sealed at rest under the vault, `lock()` and the idle timeout make every key operation fail
+ * `LOCKED`, a wrong passphrase is `UNLOCK_FAILED` and repeated ones are spaced out, and the
+ * migrations both ways keep every key (same public key, signatures still verify). The app page
+ * never receives what was typed: every message its window got is checked.
+ */
+import type { BrowserFrame } from '../webkit/browser-page';
+import { expectError, NEEDS_INPUT, outcome, start } from './consent';
+import {
+  type CoreContext,
+  call,
+  connectHarness,
+  enclaveFrame,
+  frameSelector,
+  openHarness,
+  sleep,
+  waitFor,
+} from './harness';
+import { type CoreSuite, expect } from './suite';
+
+const PASSPHRASE = 'correct horse battery staple';
+const OTHER = 'a second passphrase, also long';
+/** Longer than the dialog's minimum time before a submit counts (600 ms). */
+const SETTLE_MS = 900;
+
+interface Vault {
+  enabled: boolean;
+  locked: boolean;
+  idleMinutes: number | null;
+  methods: { id: string; method: string; label: string }[];
+}
+
+interface Key {
+  id: string;
+  publicJwk: JsonWebKey | null;
+  backup: boolean;
+}
+
+async function connected({ page, urls }: CoreContext): Promise<void> {
+  await openHarness(page, urls.app);
+  await connectHarness(page);
+}
+
+function frameOf(ctx: CoreContext): BrowserFrame {
+  return enclaveFrame(ctx.page, ctx.urls.enclave);
+}
+
+/** Wait for the secret dialog, type `values` into its fields (by id) and submit. */
+async function answer(ctx: CoreContext, values: Record<string, string>): Promise<void> {
+  const frame = frameOf(ctx);
+  await waitFor(
+    () => frame.evaluate(() => document.documentElement.dataset.secret ?? null),
+    'open',
+  );
+  await sleep(SETTLE_MS);
+  for (const [id, text] of Object.entries(values)) {
+    await frame.click(`#${id}`);
+    await ctx.page.type(text);
+  }
+  await frame.click('#secret-submit');
+}
+
+/** Run `op` and answer its secret dialogs in turn; returns how the call ended. */
+async function withSecrets(
+  ctx: CoreContext,
+  op: string,
+  args: unknown[],
+  dialogs: Record<string, string>[],
+): Promise<unknown> {
+  const ticket = await start(ctx.page, op, ...args);
+  for (const values of dialogs) {
+    await answer(ctx, values);
+    // The next dialog (if any) replaces this one once the worker asks again.
+    await waitFor(
+      () => frameOf(ctx).evaluate(() => document.documentElement.dataset.secret ?? null),
+      'closed',
+    );
+  }
+  return outcome(ctx.page, ticket, 30_000);
+}
+
+const NEW = (passphrase: string) => ({ 'secret-new': passphrase, 'secret-repeat': passphrase });
+const UNLOCK = (passphrase: string) => ({ 'secret-passphrase': passphrase });
+
+async function enable(ctx: CoreContext, options: Record<string, unknown> = {}): Promise<Vault> {
+  const result = (await withSecrets(ctx, 'enableVault', [options], [NEW(PASSPHRASE)])) as {
+    ok: boolean;
+    value: Vault;
+  };
+  expect(result.ok, JSON.stringify(result)).toBe(true);
+  return result.value;
+}
+
+async function signs(ctx: CoreContext, keyId: string): Promise<unknown> {
+  const ticket = await start(ctx.page, 'sign', keyId, new TextEncoder().encode('hello'));
+  return outcome(ctx.page, ticket);
+}
+
+/** The stored records of the caller's keys, as the enclave origin's IndexedDB holds them. */
+async function storedRecords(ctx: CoreContext): Promise<
+  {
+    id: string;
+    hasKey: boolean;
+    hasPublicKey: boolean;
+    atRestKey: string | null;
+    retiredKeys: number;
+  }[]
+> {
+  return frameOf(ctx).evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const all = db.transaction('keys').objectStore('keys').getAll();
+          all.onsuccess = () => {
+            db.close();
+            resolve(
+              (all.result as Record<string, unknown>[]).map((r) => ({
+                id: r.id as string,
+                hasKey: r.key instanceof CryptoKey,
+                hasPublicKey: r.publicKey instanceof CryptoKey,
+                atRestKey: (r.atRestKey as string | undefined) ?? null,
+                retiredKeys: ((r.retired as { key: unknown }[]) ?? []).filter(
+                  (v) => v.key instanceof CryptoKey,
+                ).length,
+              })),
+            );
+          };
+          all.onerror = () => reject(all.error);
+        };
+      }),
+  );
+}
+
+/** Every message the app page's window received contains none of `secrets`. */
+async function expectNoSecretInMessages(ctx: CoreContext, secrets: string[]): Promise<void> {
+  const messages = await ctx.page.evaluate(() => window.sr.windowMessages());
+  expect((messages as string[]).length).toBeGreaterThan(0);
+  for (const message of messages as string[]) {
+    for (const secret of secrets) expect(message).not.toContain(secret);
+  }
+}
+
+/** Move the enclave's policy clock forward (dev builds only), in running and later workers. */
+async function advanceClock(ctx: CoreContext, offsetMs: number): Promise<void> {
+  await frameOf(ctx).evaluate(
+    (ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        const channel = new BroadcastChannel('dev:clock-offset');
+        channel.postMessage(ms);
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction('meta', 'readwrite');
+          tx.objectStore('meta').put({ name: 'dev:clock-offset', offsetMs: ms });
+          tx.oncomplete = () => {
+            db.close();
+            channel.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    offsetMs,
+  );
+  await sleep(200);
+}
+
+/** The vault suites. */
+export const VAULT: readonly CoreSuite[] = [
+  {
+    describe: 'vault mode',
+    tests: [
+      {
+        name: 'enable, seal, lock, refuse a wrong passphrase, unlock: no key usable while locked and no secret reaches the page',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          const vault = await enable(ctx);
+          expect(vault).toMatchObject({ enabled: true, locked: false, idleMinutes: 15 });
+          const key = await call<Key>(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+          // At rest: no usable CryptoKey, only material sealed under the vault.
+          const stored = await storedRecords(ctx);
+          expect(stored).toEqual([
+            { id: key.id, hasKey: false, hasPublicKey: false, atRestKey: 'vault', retiredKeys: 0 },
+          ]);
+          expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+
+          expect(await call<Vault>(ctx.page, 'lock')).toMatchObject({ locked: true });
+          expectError(await signs(ctx, key.id), 'LOCKED');
+          const created = await start(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+          expectError(await outcome(ctx.page, created), 'LOCKED');
+
+          expectError(
+            await withSecrets(ctx, 'unlock', [], [UNLOCK('not the passphrase')]),
+            'UNLOCK_FAILED',
+          );
+          expectError(await signs(ctx, key.id), 'LOCKED');
+          const unlocked = (await withSecrets(ctx, 'unlock', [], [UNLOCK(PASSPHRASE)])) as {
+            ok: boolean;
+            value: Vault;
+          };
+          expect(unlocked).toMatchObject({ ok: true, value: { locked: false } });
+          expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+          expect(await call<Key[]>(ctx.page, 'listKeys')).toHaveLength(1);
+
+          const events = await ctx.page.evaluate(() => window.sr.lockEvents());
+          expect(events).toEqual([
+            { locked: false, reason: 'enabled' },
+            { locked: true, reason: 'lock' },
+            { locked: false, reason: 'unlock' },
+          ]);
+          await expectNoSecretInMessages(ctx, [PASSPHRASE, 'not the passphrase']);
+        },
+      },
+      {
+        name: 'the idle timeout locks the keys (and says so); a locked reload stays locked',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          await enable(ctx, { idleMinutes: 1 });
+          const key = await call<Key>(ctx.page, 'generateKey', { alg: 'ES256', purpose: 'sign' });
+          expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+          await advanceClock(ctx, 61_000);
+          expectError(await signs(ctx, key.id), 'LOCKED');
+          const events = await ctx.page.evaluate(() => window.sr.lockEvents());
+          expect(events).toContainEqual({ locked: true, reason: 'idle' });
+          // A fresh worker (reload) starts locked: nothing of the secret survives in storage.
+          await ctx.page.reload();
+          await connected(ctx);
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault).toMatchObject({
+            enabled: true,
+            locked: true,
+          });
+          expectError(await signs(ctx, key.id), 'LOCKED');
+        },
+      },
+      {
+        name: 'repeated wrong passphrases are spaced out (RATE_LIMITED, counted across reloads)',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          await enable(ctx);
+          await call(ctx.page, 'lock');
+          for (let i = 0; i < 5; i++) {
+            if (i === 3) {
+              await ctx.page.reload();
+              await connected(ctx);
+            }
+            expectError(
+              await withSecrets(ctx, 'unlock', [], [UNLOCK(`wrong guess ${i}`)]),
+              'UNLOCK_FAILED',
+            );
+          }
+          // No dialog is shown: the attempt is refused before anyone is asked.
+          const refused = await outcome(ctx.page, await start(ctx.page, 'unlock'));
+          expect(refused).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+          expect(
+            (refused as { error: { retryAfterMs: number } }).error.retryAfterMs,
+          ).toBeGreaterThan(0);
+          // Once the wait has passed, the right passphrase opens it and the count resets.
+          await advanceClock(ctx, 31_000);
+          expect(await withSecrets(ctx, 'unlock', [], [UNLOCK(PASSPHRASE)])).toMatchObject({
+            ok: true,
+          });
+        },
+      },
+      {
+        name: 'enabling is refused while a plain non-extractable key exists; nothing changes',
+        async run(ctx) {
+          await connected(ctx);
+          const key = await call<Key>(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+          const before = await storedRecords(ctx);
+          const result = await outcome(ctx.page, await start(ctx.page, 'enableVault'));
+          expectError(result, 'OPERATION_NOT_ALLOWED');
+          expect(await storedRecords(ctx)).toEqual(before);
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
+          expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+        },
+      },
+      {
+        name: 'plain → vault → plain keeps every key: same public key, old signatures verify, sealed only while in the vault',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          const key = await call<Key>(ctx.page, 'generateKey', {
+            alg: 'ES256',
+            purpose: 'sign',
+            backup: true,
+          });
+          expect(key.backup).toBe(true);
+          const data = new TextEncoder().encode('signed before');
+          const signature = await call<Uint8Array>(ctx.page, 'sign', key.id, data);
+          await enable(ctx);
+          expect((await storedRecords(ctx))[0]).toMatchObject({
+            atRestKey: 'vault',
+            hasKey: false,
+          });
+          expect(await call(ctx.page, 'verify', key.id, data, signature)).toBe(true);
+          expect((await call<Key>(ctx.page, 'getKey', key.id)).publicJwk).toEqual(key.publicJwk);
+
+          const disabled = await start(ctx.page, 'disableVault');
+          const frame = frameOf(ctx);
+          await waitFor(
+            () => frame.evaluate(() => document.documentElement.dataset.consent ?? null),
+            'open',
+          );
+          await sleep(SETTLE_MS);
+          await frame.click('#consent-allow');
+          expect(await outcome(ctx.page, disabled)).toMatchObject({
+            ok: true,
+            value: { enabled: false },
+          });
+          expect((await storedRecords(ctx))[0]).toMatchObject({ atRestKey: 'storage-gcm' });
+          await ctx.page.reload();
+          await connected(ctx);
+          expect(await call(ctx.page, 'verify', key.id, data, signature)).toBe(true);
+          expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+        },
+      },
+      {
+        name: 'a second passphrase unlocks too; the last unlock method cannot be removed',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          const first = await enable(ctx);
+          const added = (await withSecrets(
+            ctx,
+            'addUnlockMethod',
+            [{ label: 'spare' }],
+            [UNLOCK(PASSPHRASE), NEW(OTHER)],
+          )) as { ok: boolean; value: Vault };
+          expect(added.ok, JSON.stringify(added)).toBe(true);
+          expect(added.value.methods.map((m) => m.label)).toEqual(['passphrase', 'spare']);
+          await call(ctx.page, 'lock');
+          expect(await withSecrets(ctx, 'unlock', [], [UNLOCK(OTHER)])).toMatchObject({ ok: true });
+          // Remove the first, then the last one is refused.
+          const firstId = first.methods[0]?.id ?? '';
+          const removing = await start(ctx.page, 'removeUnlockMethod', firstId);
+          await answer(ctx, UNLOCK(OTHER));
+          const frame = frameOf(ctx);
+          await waitFor(
+            () => frame.evaluate(() => document.documentElement.dataset.consent ?? null),
+            'open',
+          );
+          await sleep(SETTLE_MS);
+          await frame.click('#consent-allow');
+          expect(await outcome(ctx.page, removing)).toMatchObject({ ok: true });
+          const spareId = added.value.methods[1]?.id ?? '';
+          expectError(
+            await outcome(ctx.page, await start(ctx.page, 'removeUnlockMethod', spareId)),
+            'OPERATION_NOT_ALLOWED',
+          );
+          await call(ctx.page, 'lock');
+          expectError(await withSecrets(ctx, 'unlock', [], [UNLOCK(PASSPHRASE)]), 'UNLOCK_FAILED');
+          await expectNoSecretInMessages(ctx, [PASSPHRASE, OTHER]);
+        },
+      },
+      {
+        name: 'the app page cannot answer the secret dialog: forged answers on the window are ignored',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          const ticket = await start(ctx.page, 'enableVault');
+          const frame = frameOf(ctx);
+          await waitFor(
+            () => frame.evaluate(() => document.documentElement.dataset.secret ?? null),
+            'open',
+          );
+          // What an XSS can send: imitations of the worker channel's answer, to the frame.
+          await ctx.page.evaluate((selector: string) => {
+            const target = document.querySelector<HTMLIFrameElement>(selector)?.contentWindow;
+            for (const outcome of ['approved', 'declined']) {
+              target?.postMessage(
+                {
+                  type: 'strongroom:secret-answer',
+                  id: 'x',
+                  outcome,
+                  passphrase: 'attacker passphrase',
+                },
+                '*',
+              );
+            }
+          }, frameSelector(ctx.urls.enclave));
+          expectError(await outcome(ctx.page, ticket, 20_000), 'CONSENT_TIMEOUT');
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
+        },
+      },
+    ],
+  },
+];

@@ -1,0 +1,234 @@
+/**
+ * The secret dialog, drawn by the enclave document in its own DOM: the person types a
+ * passphrase (to unlock, or a new one twice), reads a recovery phrase and types back chosen
+ * words, or enters a backup's passphrase or phrase. What they type goes to the key worker on
+ * its own channel only (`messages.ts`); the app hosts the frame but can neither read this
+ * document nor type into it. Submitting counts as the person's answer only when the submit is a
+ * trusted event, the document is visible, and the dialog has been shown for at least
+ * {@link MIN_VISIBLE_MS} — as for the consent dialog (`dialog.ts`).
+ */
+import type { ConsentOutcome, SecretAnswer, SecretAsk } from './messages';
+
+/** Least time between the dialog appearing and a submit, in ms. */
+export const MIN_VISIBLE_MS = 600;
+/** Shortest new passphrase (the worker checks it again). */
+export const MIN_PASSPHRASE_LENGTH = 10;
+
+/** Plain words for what a secret dialog is for. */
+function title(ask: SecretAsk): string {
+  const origin = ask.origin;
+  switch (ask.request.operation as string) {
+    case 'enableVault':
+      return `${origin} asks to lock its keys with a passphrase. Choose one:`;
+    case 'addUnlockMethod':
+      return ask.kind === 'unlock'
+        ? `${origin} asks to add a passphrase. Enter a current passphrase first:`
+        : 'Choose the new passphrase:';
+    case 'removeUnlockMethod':
+      return `${origin} asks to remove an unlock method. Enter a passphrase to confirm:`;
+    case 'exportBackup':
+      return ask.kind === 'recovery-phrase'
+        ? 'Write down this recovery phrase. It is the only way to open the backup.'
+        : `${origin} asks for a backup of its keys. Choose a passphrase for the backup file:`;
+    case 'importBackup':
+      return `${origin} asks to restore keys from a backup. Enter the backup's passphrase or recovery phrase:`;
+    default:
+      return `${origin} asks to unlock its keys. Enter your passphrase:`;
+  }
+}
+
+/** The secret dialog of one enclave document. */
+export class SecretDialog {
+  readonly #root: HTMLElement;
+  readonly #title: HTMLElement;
+  readonly #body: HTMLElement;
+  readonly #error: HTMLElement;
+  #open: {
+    readonly ask: SecretAsk;
+    readonly answer: (answer: Omit<SecretAnswer, 'type' | 'id'>) => void;
+    readonly shownAt: number;
+    readonly read: () => Omit<SecretAnswer, 'type' | 'id' | 'outcome'> | string;
+  } | null = null;
+
+  /** Build the (hidden) dialog in `document.body`. */
+  constructor() {
+    const root = document.createElement('div');
+    root.id = 'secret';
+    root.className = 'consent';
+    root.hidden = true;
+    root.setAttribute('role', 'dialog');
+    root.setAttribute('aria-modal', 'true');
+    root.setAttribute('aria-labelledby', 'secret-title');
+    const text = document.createElement('div');
+    text.className = 'consent-text';
+    const heading = document.createElement('h1');
+    heading.id = 'secret-title';
+    const body = document.createElement('div');
+    body.id = 'secret-body';
+    const error = document.createElement('p');
+    error.id = 'secret-error';
+    error.setAttribute('role', 'alert');
+    text.append(heading, body, error);
+    const buttons = document.createElement('div');
+    buttons.className = 'consent-buttons';
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.id = 'secret-cancel';
+    cancel.textContent = 'Cancel';
+    const submit = document.createElement('button');
+    // Not a form submission: the sandbox (no `allow-forms`) blocks those.
+    submit.type = 'button';
+    submit.id = 'secret-submit';
+    submit.textContent = 'Continue';
+    buttons.append(cancel, submit);
+    root.append(text, buttons);
+    document.body.append(root);
+    this.#root = root;
+    this.#title = heading;
+    this.#body = body;
+    this.#error = error;
+    cancel.addEventListener('click', () => this.#finish({ outcome: 'declined' }));
+    root.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') this.#finish({ outcome: 'declined' });
+      else if (event.key === 'Enter' && event.target instanceof HTMLInputElement) {
+        event.preventDefault();
+        this.#onSubmit(event);
+      }
+    });
+    submit.addEventListener('click', (event) => this.#onSubmit(event));
+  }
+
+  /** Show `ask`; `answer` gets the outcome (and the secret) once. */
+  show(ask: SecretAsk, answer: (answer: Omit<SecretAnswer, 'type' | 'id'>) => void): void {
+    if (this.#open) this.#finish({ outcome: 'declined' });
+    this.#title.textContent = title(ask);
+    this.#error.textContent = '';
+    this.#body.replaceChildren();
+    const read = this.#fields(ask);
+    this.#root.hidden = false;
+    document.documentElement.dataset.secret = 'open';
+    this.#open = { ask, answer, shownAt: performance.now(), read };
+    this.#root.querySelector('input')?.focus();
+  }
+
+  /** Hide the question `id` (timed out, or answered). */
+  close(id: string): void {
+    if (this.#open?.ask.id === id) this.#hide();
+  }
+
+  #input(id: string, label: string, type: 'password' | 'text'): HTMLInputElement {
+    const wrapper = document.createElement('label');
+    wrapper.textContent = label;
+    const input = document.createElement('input');
+    input.id = id;
+    input.type = type;
+    input.autocomplete = type === 'password' ? 'current-password' : 'off';
+    input.spellcheck = false;
+    wrapper.append(input);
+    this.#body.append(wrapper);
+    return input;
+  }
+
+  /** Build the fields of `ask` and return how to read them (a string: what is wrong). */
+  #fields(ask: SecretAsk): () => Omit<SecretAnswer, 'type' | 'id' | 'outcome'> | string {
+    switch (ask.kind) {
+      case 'unlock': {
+        const input = this.#input('secret-passphrase', 'Passphrase', 'password');
+        return () => (input.value ? { passphrase: input.value } : 'Enter the passphrase.');
+      }
+      case 'new-passphrase': {
+        const first = this.#input('secret-new', 'New passphrase', 'password');
+        first.autocomplete = 'new-password';
+        const again = this.#input('secret-repeat', 'Repeat it', 'password');
+        again.autocomplete = 'new-password';
+        const note = document.createElement('p');
+        note.textContent =
+          'Nobody can recover it for you: without it, these keys and what they protect are lost.';
+        this.#body.append(note);
+        return () => {
+          if (first.value.length < MIN_PASSPHRASE_LENGTH) {
+            return `Use at least ${MIN_PASSPHRASE_LENGTH} characters.`;
+          }
+          if (first.value !== again.value) return 'The two passphrases differ.';
+          return { passphrase: first.value };
+        };
+      }
+      case 'recovery-phrase': {
+        const words = ask.words ?? [];
+        const list = document.createElement('ol');
+        list.id = 'secret-words';
+        list.className = 'secret-words';
+        for (const word of words) {
+          const item = document.createElement('li');
+          item.textContent = word;
+          list.append(item);
+        }
+        this.#body.append(list);
+        const confirm = (ask.confirm ?? []).map((position) =>
+          this.#input(`secret-word-${position + 1}`, `Word ${position + 1}`, 'text'),
+        );
+        return () => {
+          const ok = confirm.every(
+            (input, i) => input.value.trim().toLowerCase() === words[ask.confirm?.[i] ?? -1],
+          );
+          return ok ? {} : 'Some words do not match the phrase above.';
+        };
+      }
+      case 'backup-secret': {
+        const passphrase = this.#input('secret-passphrase', 'Backup passphrase', 'password');
+        const phrase = document.createElement('label');
+        phrase.textContent = 'or the 24-word recovery phrase';
+        const area = document.createElement('textarea');
+        area.id = 'secret-phrase';
+        area.spellcheck = false;
+        area.autocomplete = 'off';
+        phrase.append(area);
+        this.#body.append(phrase);
+        return () => {
+          const words = area.value.trim().split(/\s+/).filter(Boolean);
+          if (words.length > 0) return { words };
+          return passphrase.value
+            ? { passphrase: passphrase.value }
+            : 'Enter the passphrase or the recovery phrase.';
+        };
+      }
+    }
+  }
+
+  #onSubmit(event: Event): void {
+    const open = this.#open;
+    if (!open) return;
+    const visible =
+      event.isTrusted &&
+      document.visibilityState === 'visible' &&
+      performance.now() - open.shownAt >= MIN_VISIBLE_MS;
+    if (!visible) {
+      document.documentElement.dataset.secretRefusal = 'not-visible';
+      this.#finish({ outcome: 'not-visible' });
+      return;
+    }
+    const read = open.read();
+    if (typeof read === 'string') {
+      this.#error.textContent = read;
+      return;
+    }
+    this.#finish({ outcome: 'approved', ...read });
+  }
+
+  #finish(
+    answer: { outcome: ConsentOutcome } & Omit<SecretAnswer, 'type' | 'id' | 'outcome'>,
+  ): void {
+    const open = this.#open;
+    if (!open) return;
+    this.#hide();
+    open.answer(answer);
+  }
+
+  #hide(): void {
+    this.#open = null;
+    this.#root.hidden = true;
+    // What was typed is dropped with the fields.
+    this.#body.replaceChildren();
+    document.documentElement.dataset.secret = 'closed';
+  }
+}
