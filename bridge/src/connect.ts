@@ -6,6 +6,7 @@ import type { ConnectionConfig } from './connection';
 import { HIDDEN_FRAME_STYLE } from './consent-frame';
 import { Enclave } from './enclave';
 import { StrongroomError } from './errors';
+import { freshEnclaveUrl } from './fresh-url';
 import { handshake } from './handshake';
 import {
   abortError,
@@ -23,7 +24,12 @@ import type { EnclaveInfo } from './protocol';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
-  /** URL of the enclave page. Must be on another origin than the app (https, or http on loopback). */
+  /**
+   * URL of the enclave page. Must be on another origin than the app (https, or http on
+   * loopback). Each connection (this one, and each reconnect) loads it with a fresh random
+   * `sr` query parameter added to any query it has, so that no cached copy of the enclave
+   * document is reused.
+   */
   readonly url: string;
   /** How long the handshake may take before `HANDSHAKE_TIMEOUT`, in ms. Default 10 000. */
   readonly timeoutMs?: number;
@@ -119,7 +125,10 @@ function enclaveUrl(url: unknown): URL {
   return parsed;
 }
 
-/** The enclave's hidden, sandboxed iframe (not inserted yet). */
+/**
+ * The enclave's hidden, sandboxed iframe (not inserted yet), loading `url` with a fresh query
+ * (`fresh-url.ts`): a network fetch of the document each time, never a cached copy.
+ */
 function enclaveFrame(url: URL): HTMLIFrameElement {
   const iframe = document.createElement('iframe');
   iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin');
@@ -131,7 +140,7 @@ function enclaveFrame(url: URL): HTMLIFrameElement {
   iframe.style.cssText = HIDDEN_FRAME_STYLE;
   iframe.setAttribute('aria-hidden', 'true');
   iframe.tabIndex = -1;
-  iframe.src = url.href;
+  iframe.src = freshEnclaveUrl(url).href;
   return iframe;
 }
 
