@@ -100,10 +100,13 @@ describe('the headers', () => {
     ).toBeGreaterThanOrEqual(31_536_000);
   });
 
-  it('cache content-addressed assets forever and revalidate the rest', () => {
+  it('cache content-addressed assets forever and store nothing else: index.html is no-store', () => {
     expect(cacheControl('assets/index-abc.js')).toContain('immutable');
     expect(cacheControl('assets/index-abc.js', 304)).toContain('immutable');
-    expect(cacheControl('index.html')).toBe('no-cache');
+    // The root of the SRI chain: never a stored copy, only the server's answer of the moment.
+    expect(cacheControl('index.html')).toBe('no-store');
+    expect(cacheControl('')).toBe('no-store');
+    expect(cacheControl('sub/index.html')).toBe('no-store');
   });
 
   it('never let an error be stored: a 404 under assets/ is no-store', () => {

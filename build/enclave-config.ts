@@ -174,16 +174,22 @@ export function httpsHeaders(): Record<string, string> {
   return { 'Strict-Transport-Security': 'max-age=63072000; includeSubDomains' };
 }
 
-/** Cache-Control of every response that is not a 200 of an existing file: never stored. */
+/**
+ * Cache-Control of every response but an existing content-addressed asset: never stored, by
+ * the browser or by any cache on the way.
+ */
 export const NO_STORE = 'no-store';
 
 /**
  * Cache-Control for a response: an existing content-addressed asset (200 or 304 under
- * `assets/`) is immutable, any other existing file revalidates (`no-cache`), and everything
- * else — a 404 under `assets/` above all, which would otherwise be cached for a year and mask
- * the file once it is deployed — is `no-store`.
+ * `assets/`) is immutable; everything else is `no-store`. That is `index.html` (and `/`): the
+ * root of the SRI chain, fetched from the server on every load and kept nowhere, so no copy —
+ * one a browser stored while another file was served, above all — is ever reused (the bridge
+ * adds a fresh query to each load too: bridge/src/fresh-url.ts); and it is every error — a 404
+ * under `assets/` above all, which would otherwise be cached for a year and mask the file once
+ * it is deployed.
  */
 export function cacheControl(path: string, status = 200): string {
   if (status !== 200 && status !== 304) return NO_STORE;
-  return path.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+  return path.startsWith('assets/') ? 'public, max-age=31536000, immutable' : NO_STORE;
 }

@@ -161,6 +161,8 @@ async function stop(child: ChildProcess): Promise<void> {
 const REQUESTS: [path: string, file: string, status: number][] = [
   ['/', 'index.html', 200],
   ['/index.html', 'index.html', 200],
+  // How the bridge loads the enclave: with a fresh random query (bridge/src/fresh-url.ts).
+  ['/?sr=Q2FjaGUtQnVzdGVyLTEyMw', 'index.html', 200],
   ['/assets/index-3f2a.js', 'assets/index-3f2a.js', 200],
   ['/assets/index-3f2a.css', 'assets/index-3f2a.css', 200],
   // A 404 under /assets/ must never be cached: cached for a year (immutable), it would hide
@@ -178,6 +180,10 @@ function checkAnswers(answers: Map<string, Answer>): void {
       expect(enclaveHeadersOf(answer, file, status), path).toEqual(expected(file, status));
   }
   expect(answers.get('/assets/missing.js')?.headers['cache-control']).toBe('no-store');
+  // The document is never stored, under any of the URLs a browser loads it from.
+  for (const path of ['/', '/index.html', '/?sr=Q2FjaGUtQnVzdGVyLTEyMw']) {
+    expect(answers.get(path)?.headers['cache-control'], path).toBe('no-store');
+  }
   const js = answers.get('/assets/index-3f2a.js')?.headers['content-type'] ?? '';
   expect(js, 'module scripts need a JavaScript MIME type').toMatch(
     /^(text|application)\/javascript\b/,

@@ -137,9 +137,16 @@ describe('generateDeployConfigs', () => {
     expect(configs.Caddyfile).toMatch(/\thandle_errors \{\n\t\theader Cache-Control "no-store"\n/);
   });
 
-  it('long-caches assets as immutable and revalidates index.html', () => {
+  it('long-caches assets as immutable and stores no copy of index.html (no-store)', () => {
     expect(cacheControl('assets/a.js')).toContain('immutable');
-    expect(cacheControl('index.html')).toBe('no-cache');
+    expect(cacheControl('index.html')).toBe('no-store');
+    expect(nginxFor(parseNginx(configs['nginx.conf'], 200), '/index.html')).toEqual({
+      ...expected('index.html'),
+      'Cache-Control': 'no-store',
+    });
+    expect(configs.Caddyfile).toContain('\theader @other Cache-Control "no-store"\n');
+    expect(configs._headers).toContain('/index.html\n  Cache-Control: no-store\n');
+    expect(configs._headers).toContain('/\n  Cache-Control: no-store\n');
   });
 
   describe('when an origin is a wildcard', () => {

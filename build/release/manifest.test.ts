@@ -91,7 +91,7 @@ describe('createManifest', () => {
       https: httpsHeaders(),
       cacheControl: {
         assets: 'public, max-age=31536000, immutable',
-        other: 'no-cache',
+        other: 'no-store',
         error: 'no-store',
       },
       contentTypes: expect.objectContaining({
