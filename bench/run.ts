@@ -8,7 +8,9 @@
  *
  * Options: `--browsers chromium,firefox,webkit`, `--n 1000` (calls per latency figure),
  * `--n-large 200` (1 MiB figures: 1,000 would take minutes per browser), `--cold 20` (fresh-profile cold starts), `--keygen 50`,
- * `--quick` (small n, to try the setup). Ports: `STRONGROOM_BENCH_BASE_PORT` (default 4751…4754).
+ * `--quick` (small n, to try the setup), `--audit-only` (only what the audit log costs: sign
+ * Ed25519 32 B latency, throughput at 1 and 32 callers, the audit on/off and verifyAuditLog rows;
+ * no cold starts, key generation or strongroom-verify). Ports: `STRONGROOM_BENCH_BASE_PORT` (default 4751…4754).
  * A figure that fails in one browser is recorded as failed (table and JSON `errors`); the run
  * goes on with the next figure.
  */
@@ -43,12 +45,15 @@ const { values } = parseArgs({
     cold: { type: 'string', default: '20' },
     keygen: { type: 'string', default: '50' },
     quick: { type: 'boolean', default: false },
+    'audit-only': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
+/** Only the figures the audit log moves (to iterate on its cost). */
+const auditOnly = values['audit-only'] === true;
 const N = quick ? 100 : Number(values.n);
 const N_LARGE = quick ? 20 : Number(values['n-large']);
-const COLD = quick ? 3 : Number(values.cold);
+const COLD = auditOnly ? 0 : quick ? 3 : Number(values.cold);
 const KEYGEN = quick ? 10 : Number(values.keygen);
 const WARMUP = quick ? 10 : 100;
 const THROUGHPUT_TOTAL = quick ? 300 : 3000;
@@ -171,7 +176,7 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
         await close();
       }
     }
-    console.log(`   cold start: ${COLD} fresh profiles`);
+    if (!auditOnly) console.log(`   cold start: ${COLD} fresh profiles`);
 
     const { page, close } = await driver.fresh();
     try {
@@ -196,7 +201,7 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
         errors: coldErrors,
         seconds: 0,
       };
-      for (const alg of ALGS) {
+      for (const alg of auditOnly ? [] : ALGS) {
         result.keygen[alg] = {} as Record<Path, Summary & { batch: number }>;
         for (const path of PATHS) {
           try {
@@ -214,8 +219,10 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
           }
         }
       }
-      console.log(`   key generation: ${KEYGEN} per algorithm and path`);
-      const figures = await page.evaluate(() => window.bench.figures());
+      if (!auditOnly) console.log(`   key generation: ${KEYGEN} per algorithm and path`);
+      const figures = (await page.evaluate(() => window.bench.figures())).filter(
+        (f) => !auditOnly || f === 'sign Ed25519 32 B',
+      );
       for (const figure of figures) {
         const n = figure.endsWith('MiB') ? N_LARGE : N;
         const warmup = figure.endsWith('MiB') ? Math.min(WARMUP, 20) : WARMUP;
@@ -234,7 +241,7 @@ async function runBrowser(name: BrowserName): Promise<BrowserResult> {
         }
         console.log(`   ${figure}: ${n} calls per path`);
       }
-      for (const callers of CALLERS) {
+      for (const callers of auditOnly ? [1, 32] : CALLERS) {
         const key = `${callers}`;
         result.throughput[key] = {} as BrowserResult['throughput'][string];
         for (const path of PATHS) {
@@ -295,10 +302,12 @@ function rows(r: BrowserResult): Row[] {
   const out: Row[] = [];
   const cell = (s: Summary) =>
     s.n === 0 ? 'failed' : `${ms(s.median)} / ${ms(s.p95)} / ${ms(s.p99)}`;
-  for (const [what, pick] of [
-    ['cold start: connect() → first signature (ms, median / p95 / p99)', 'firstSignature'],
-    ['cold start: connect() alone', 'connect'],
-  ] as const) {
+  for (const [what, pick] of auditOnly
+    ? []
+    : ([
+        ['cold start: connect() → first signature (ms, median / p95 / p99)', 'firstSignature'],
+        ['cold start: connect() alone', 'connect'],
+      ] as const)) {
     const c = r.coldStart;
     out.push({
       figure: what,
@@ -484,7 +493,9 @@ async function main(): Promise<void> {
     cwd: ROOT,
     encoding: 'utf8',
   }).stdout.trim();
-  const verify = timeVerify(commit || '0'.repeat(40));
+  const verify = auditOnly
+    ? { runs: [], ok: true, note: 'not run (--audit-only)' }
+    : timeVerify(commit || '0'.repeat(40));
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
@@ -494,7 +505,7 @@ async function main(): Promise<void> {
   };
   const when = new Date().toISOString();
   const md: string[] = [
-    `Run ${when} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}; commit ${commit.slice(0, 12)}${quick ? '; --quick' : ''}.`,
+    `Run ${when} on ${machine.cpu} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}; commit ${commit.slice(0, 12)}${quick ? '; --quick' : ''}${auditOnly ? '; --audit-only' : ''}.`,
     '',
     'Latency cells: median / p95 / p99 in ms; bridge/raw compares medians (throughput: rates).',
   ];
@@ -505,7 +516,9 @@ async function main(): Promise<void> {
   const v = summarize(verify.runs);
   md.push(
     '',
-    `strongroom-verify --dir over the bench enclave (local folder, key-based bundle), 5 runs, wall time incl. Node + tsx start-up: median ${ms(v.median)} ms, max ${ms(Math.max(...verify.runs))} ms${verify.ok ? ', all passed' : `; FAILED: ${verify.note}`}.`,
+    auditOnly
+      ? 'strongroom-verify: not run (--audit-only).'
+      : `strongroom-verify --dir over the bench enclave (local folder, key-based bundle), 5 runs, wall time incl. Node + tsx start-up: median ${ms(v.median)} ms, max ${ms(Math.max(...verify.runs))} ms${verify.ok ? ', all passed' : `; FAILED: ${verify.note}`}.`,
     `Audit log on/off: ${AUDIT.rounds} alternating rounds of ${AUDIT.total} Ed25519 32 B signatures at ${AUDIT.callers} callers through the enclave and through the same enclave built without its audit log (bench-only build variant); cost = 1 − on/off.`,
   );
   for (const [b, e] of Object.entries(failures)) md.push('', `${b}: failed — ${e.split('\n')[0]}`);
@@ -518,6 +531,7 @@ async function main(): Promise<void> {
       when,
       commit,
       quick,
+      auditOnly,
       machine,
       n: { N, N_LARGE, COLD, KEYGEN, WARMUP, THROUGHPUT_TOTAL },
       results,
