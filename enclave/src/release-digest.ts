@@ -54,12 +54,16 @@ export function documentFiles(doc: Document): LoadedFile[] | null {
 
 /**
  * sha384 SRI of this document's `index.html`, fetched again from its URL (same origin, no
- * redirects, revalidated), or `null` when it cannot be fetched.
+ * redirects, straight from the server: `no-store` neither reads nor writes the HTTP cache), or
+ * `null` when it cannot be fetched. The URL is the document's own, query included — the bridge's
+ * fresh `sr` parameter (bridge/src/fresh-url.ts) — so the server sees the same path and query
+ * as for the navigation; the query does not change which file answers, nor the digest's path
+ * (`index.html`).
  */
 export async function fetchDocumentPin(): Promise<LoadedFile | null> {
   try {
     const res = await fetch(location.href, {
-      cache: 'no-cache',
+      cache: 'no-store',
       credentials: 'same-origin',
       redirect: 'error',
     });

@@ -103,6 +103,58 @@ describe('strongroom-verify --url, responses', () => {
     });
   });
 
+  describe("when the server serves a tampered index.html to URLs with the bridge's fresh query only", () => {
+    it('FAILS: the iframe navigation and the self-fetch, both with ?sr=, get other bytes', async () => {
+      const tampered = new TextEncoder().encode(
+        '<!doctype html><script src="https://evil.example/x.js"></script>',
+      );
+      const queries: string[] = [];
+      const { args } = await deployed({
+        // Any query at all: what the bridge sends (bridge/src/fresh-url.ts), never Node's fetch.
+        splitIndex: (req) => {
+          const search = new URL(req.url ?? '/', 'http://x').search;
+          if (search) queries.push(search);
+          return search ? tampered : undefined;
+        },
+      });
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      expect(failed(report)).toEqual([
+        expect.objectContaining({
+          check: 'split',
+          subject: 'index.html (as an iframe navigation)',
+          got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
+        }),
+        expect.objectContaining({
+          check: 'split',
+          subject: "index.html (as the enclave's self-fetch)",
+          got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
+        }),
+      ]);
+      // One fresh value, as one connection's navigation and self-fetch share it.
+      expect(queries).toHaveLength(2);
+      expect(queries[0]).toMatch(/^\?sr=[A-Za-z0-9_-]{22}$/);
+      expect(queries[1]).toBe(queries[0]);
+    });
+  });
+
+  describe('when the self-fetch is told apart by its no-store request headers', () => {
+    it('FAILS the self-fetch row: the verifier sends what a no-store fetch sends', async () => {
+      const tampered = new TextEncoder().encode('<!doctype html><title>other</title>');
+      const { args } = await deployed({
+        splitIndex: (req) =>
+          req.headers.pragma === 'no-cache' && req.headers['cache-control'] === 'no-cache'
+            ? tampered
+            : undefined,
+      });
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      expect(failed(report).map((row) => row.subject)).toEqual([
+        "index.html (as the enclave's self-fetch)",
+      ]);
+    });
+  });
+
   describe('when a 404 under /assets/ is cached for a year', () => {
     it('fails the probe row with its Cache-Control', async () => {
       const { args } = await deployed({

@@ -27,9 +27,11 @@ export interface DeploymentSource {
   list?(): Promise<string[]>;
   /**
    * Live deployments only: request a release path (`''` is the base URL itself) the way
-   * `profile` would, whatever the status; never follows a redirect.
+   * `profile` would, with `query` (without `?`) as its query — the bridge's fresh `sr`
+   * parameter, for the requests a browser makes — whatever the status; never follows a
+   * redirect.
    */
-  request?(path: string, profile?: RequestProfile): Promise<HttpAnswer>;
+  request?(path: string, profile?: RequestProfile, query?: string): Promise<HttpAnswer>;
 }
 
 /** One HTTP answer, whatever its status. */
@@ -69,13 +71,16 @@ export const PROFILE_HEADERS: Readonly<
     'Upgrade-Insecure-Requests': '1',
     'User-Agent': BROWSER_USER_AGENT,
   },
-  // fetch(location.href, { cache: 'no-cache', credentials: 'same-origin', redirect: 'error' }):
-  // a same-origin GET in cors mode (no Origin header), cache mode no-cache (max-age=0).
+  // fetch(location.href, { cache: 'no-store', credentials: 'same-origin', redirect: 'error' }):
+  // a same-origin GET in cors mode (no Origin header); cache mode no-store adds
+  // `Cache-Control: no-cache` and `Pragma: no-cache` (Fetch standard; what Chromium and Firefox
+  // send, e2e/fresh-document.spec.ts).
   'self-fetch': {
     Accept: '*/*',
     'Accept-Encoding': 'gzip, deflate, br',
     'Accept-Language': 'en-US,en;q=0.9',
-    'Cache-Control': 'max-age=0',
+    'Cache-Control': 'no-cache',
+    Pragma: 'no-cache',
     'Sec-Fetch-Dest': 'empty',
     'Sec-Fetch-Mode': 'cors',
     'Sec-Fetch-Site': 'same-origin',
@@ -287,10 +292,11 @@ export function urlSource(base: string): DeploymentSource {
       const url = new URL(path.split('/').map(encodeURIComponent).join('/'), root);
       return (await fetchBytes(url))?.bytes;
     },
-    async request(path, profile = 'node') {
+    async request(path, profile = 'node', query) {
       if (path !== '' && !isSafeReleasePath(path))
         throw new Error(`refusing to fetch unsafe path ${JSON.stringify(path)}`);
       const url = new URL(path.split('/').map(encodeURIComponent).join('/'), root);
+      if (query !== undefined) url.search = query;
       return fetchAs(url, profile);
     },
   };

@@ -7,6 +7,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { FRESH_PARAM, freshToken } from '../../bridge/src/fresh-url';
 import { describeError } from '../../build/release/cli-util';
 import { digestEquals, sha256Hex, sha384Sri } from '../../build/release/digest';
 import {
@@ -336,16 +337,16 @@ const PROFILE_NAMES: Record<RequestProfile, string> = {
 /**
  * A live deployment's responses: every listed file's status, Content-Type, Cache-Control and
  * security headers; `index.html` and the base URL alike; a 404 under `assets/`; and the
- * document fetched three ways (Node, an iframe navigation, the enclave's self-fetch), which
- * must agree in bytes and headers.
+ * document fetched three ways (Node, an iframe navigation, the enclave's self-fetch — the last
+ * two with the bridge's fresh `sr` query), which must agree in bytes and headers.
  */
 async function checkLive(source: DeploymentSource, manifest: Manifest, row: RowFn): Promise<void> {
   const request = source.request;
   if (!request) return;
   const https = source.documentUrl.protocol === 'https:';
-  const get = async (path: string, profile: RequestProfile = 'node') => {
+  const get = async (path: string, profile: RequestProfile = 'node', query?: string) => {
     try {
-      return await request.call(source, path, profile);
+      return await request.call(source, path, profile, query);
     } catch (err) {
       return describeError(err);
     }
@@ -417,12 +418,15 @@ async function checkLive(source: DeploymentSource, manifest: Manifest, row: RowF
     );
   }
 
-  // The same document as a browser's iframe navigation and as the enclave's self-fetch: a
-  // server that tells them apart (request splitting) must not pass.
+  // The same document as a browser's iframe navigation and as the enclave's self-fetch, both
+  // with a fresh `sr` query as the bridge loads it (the self-fetch asks for the document's own
+  // URL, query included): a server that tells them apart from Node's plain request — by the
+  // request headers or by the query — must not pass.
   const names = comparedNames(manifest, https);
+  const fresh = `${FRESH_PARAM}=${freshToken()}`;
   for (const profile of ['iframe', 'self-fetch'] as const) {
     const subject = `index.html (${PROFILE_NAMES[profile]})`;
-    const answer = await get(documentPath, profile);
+    const answer = await get(documentPath, profile, fresh);
     if (typeof answer === 'string') {
       row('split', subject, "the answer Node's fetch got", answer, false);
       continue;
