@@ -29,6 +29,8 @@ export interface SiteSpec {
   /** Headers for a response; `path` is relative to `root` (e.g. `index.html`). */
   readonly headers?: (path: string) => Record<string, string>;
   readonly routes?: Readonly<Record<string, Route>>;
+  /** Told of every request before it is answered (tests count and inspect requests with it). */
+  readonly onRequest?: (req: IncomingMessage) => void;
 }
 
 /** Running servers. */
@@ -54,6 +56,7 @@ function resolvePath(urlPath: string): string | null {
 
 function serveSite(spec: SiteSpec): Server {
   return createServer((req, res) => {
+    spec.onRequest?.(req);
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const route = spec.routes?.[url.pathname];
     if (route) {
