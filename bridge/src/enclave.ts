@@ -24,7 +24,10 @@ import type {
   EnableVaultOptions,
   EnclaveApi,
   EnclaveInfo,
+  ExportBackupOptions,
   GenerateKeyOptions,
+  ImportBackupOptions,
+  ImportBackupResult,
   KeyInfo,
   OpenOptions,
   OperationName,
@@ -581,6 +584,36 @@ export class Enclave extends EventTarget implements EnclaveApi, Disposable, Asyn
   /** Remove an unlock method (unlock and consent in the enclave); never the last one. */
   removeUnlockMethod(methodId: string, callOptions?: CallOptions): Promise<VaultInfo> {
     return this.#call('removeUnlockMethod', [methodId], callOptions);
+  }
+
+  /**
+   * An encrypted backup of this origin's keys that were created with `backup: true`: the person
+   * chooses a passphrase, or writes down a 24-word recovery phrase, in the enclave's dialog (the
+   * app never sees either). Returns the file's bytes; store them as they are. docs/backup.md.
+   * @example
+   * ```ts
+   * const file = await enclave.exportBackup({ secret: 'recovery-phrase' });
+   * ```
+   */
+  exportBackup(options?: ExportBackupOptions, callOptions?: CallOptions): Promise<Uint8Array> {
+    return this.#call('exportBackup', options === undefined ? [] : [options], callOptions);
+  }
+
+  /**
+   * Restore keys from a backup file: the person enters its passphrase or recovery phrase in the
+   * enclave's dialog; the whole file is verified before anything is written, then every key is
+   * written at once (`BACKUP_INVALID`, `BACKUP_DECRYPT_FAILED` otherwise, and nothing changes).
+   */
+  importBackup(
+    file: Uint8Array,
+    options?: ImportBackupOptions,
+    callOptions?: CallOptions,
+  ): Promise<ImportBackupResult> {
+    return this.#call(
+      'importBackup',
+      options === undefined ? [exactBytes(file)] : [exactBytes(file), options],
+      callOptions,
+    );
   }
 
   /**

@@ -153,7 +153,7 @@ export const PURPOSE_ALGORITHMS: { readonly [P in KeyPurpose]: readonly KeyAlgor
  * - `migrated`: stored before provenance was recorded (schema 1 and 2); treated like an
  *   imported key.
  */
-export type KeySource = 'generated' | 'derived' | 'imported' | 'migrated';
+export type KeySource = 'generated' | 'derived' | 'imported' | 'migrated' | 'restored';
 
 /** The provenance of a key, as `KeyInfo` reports it. */
 export interface KeyProvenance {
@@ -729,6 +729,35 @@ export interface EnclaveApi {
   lock(): Promise<VaultInfo>;
   addUnlockMethod(options?: { readonly label?: string }): Promise<VaultInfo>;
   removeUnlockMethod(methodId: string): Promise<VaultInfo>;
+  exportBackup(options?: ExportBackupOptions): Promise<Uint8Array>;
+  importBackup(file: Uint8Array, options?: ImportBackupOptions): Promise<ImportBackupResult>;
+}
+
+/** Options of `exportBackup` (docs/backup.md). */
+export interface ExportBackupOptions {
+  /** The keys to back up (each created with `backup: true`); default: every such key. */
+  readonly keys?: readonly string[];
+  /**
+   * What the person protects the file with, chosen and entered in the enclave's dialog:
+   * a passphrase (default) or a 24-word recovery phrase the enclave shows them.
+   */
+  readonly secret?: 'passphrase' | 'recovery-phrase';
+}
+
+/** Options of `importBackup`. */
+export interface ImportBackupOptions {
+  /**
+   * What to do with keys of the backup that exist here: `skip` them (default), or `replace`
+   * them (the person confirms in the enclave's dialog: the current keys are destroyed).
+   */
+  readonly onExisting?: 'skip' | 'replace';
+}
+
+/** What `importBackup` did, by key id. */
+export interface ImportBackupResult {
+  readonly imported: readonly string[];
+  readonly skipped: readonly string[];
+  readonly replaced: readonly string[];
 }
 
 /** The name of an operation. */
@@ -769,6 +798,8 @@ export const OPERATION_NAMES = [
   'lock',
   'addUnlockMethod',
   'removeUnlockMethod',
+  'exportBackup',
+  'importBackup',
 ] as const satisfies readonly OperationName[];
 
 /**
@@ -809,6 +840,8 @@ export const OPERATION_MAX_ARGS: { readonly [K in OperationName]: number } = {
   lock: 0,
   addUnlockMethod: 1,
   removeUnlockMethod: 1,
+  exportBackup: 1,
+  importBackup: 2,
 };
 
 // Compile-time check that OPERATION_NAMES lists every operation of EnclaveApi.

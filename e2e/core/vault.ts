@@ -20,7 +20,7 @@ import {
 } from './harness';
 import { type CoreSuite, expect } from './suite';
 
-const PASSPHRASE = 'correct horse battery staple';
+export const PASSPHRASE = 'correct horse battery staple';
 const OTHER = 'a second passphrase, also long';
 /** Longer than the dialog's minimum time before a submit counts (600 ms). */
 const SETTLE_MS = 900;
@@ -43,12 +43,12 @@ async function connected({ page, urls }: CoreContext): Promise<void> {
   await connectHarness(page);
 }
 
-function frameOf(ctx: CoreContext): BrowserFrame {
+export function frameOf(ctx: CoreContext): BrowserFrame {
   return enclaveFrame(ctx.page, ctx.urls.enclave);
 }
 
 /** Wait for the secret dialog, type `values` into its fields (by id) and submit. */
-async function answer(ctx: CoreContext, values: Record<string, string>): Promise<void> {
+export async function answer(ctx: CoreContext, values: Record<string, string>): Promise<void> {
   const frame = frameOf(ctx);
   await waitFor(
     () => frame.evaluate(() => document.documentElement.dataset.secret ?? null),
@@ -63,7 +63,7 @@ async function answer(ctx: CoreContext, values: Record<string, string>): Promise
 }
 
 /** Run `op` and answer its secret dialogs in turn; returns how the call ended. */
-async function withSecrets(
+export async function withSecrets(
   ctx: CoreContext,
   op: string,
   args: unknown[],
@@ -81,10 +81,16 @@ async function withSecrets(
   return outcome(ctx.page, ticket, 30_000);
 }
 
-const NEW = (passphrase: string) => ({ 'secret-new': passphrase, 'secret-repeat': passphrase });
-const UNLOCK = (passphrase: string) => ({ 'secret-passphrase': passphrase });
+export const NEW = (passphrase: string) => ({
+  'secret-new': passphrase,
+  'secret-repeat': passphrase,
+});
+export const UNLOCK = (passphrase: string) => ({ 'secret-passphrase': passphrase });
 
-async function enable(ctx: CoreContext, options: Record<string, unknown> = {}): Promise<Vault> {
+export async function enable(
+  ctx: CoreContext,
+  options: Record<string, unknown> = {},
+): Promise<Vault> {
   const result = (await withSecrets(ctx, 'enableVault', [options], [NEW(PASSPHRASE)])) as {
     ok: boolean;
     value: Vault;
@@ -99,7 +105,7 @@ async function signs(ctx: CoreContext, keyId: string): Promise<unknown> {
 }
 
 /** The stored records of the caller's keys, as the enclave origin's IndexedDB holds them. */
-async function storedRecords(ctx: CoreContext): Promise<
+export async function storedRecords(ctx: CoreContext): Promise<
   {
     id: string;
     hasKey: boolean;
@@ -137,7 +143,7 @@ async function storedRecords(ctx: CoreContext): Promise<
 }
 
 /** Every message the app page's window received contains none of `secrets`. */
-async function expectNoSecretInMessages(ctx: CoreContext, secrets: string[]): Promise<void> {
+export async function expectNoSecretInMessages(ctx: CoreContext, secrets: string[]): Promise<void> {
   const messages = await ctx.page.evaluate(() => window.sr.windowMessages());
   expect((messages as string[]).length).toBeGreaterThan(0);
   for (const message of messages as string[]) {

@@ -8,6 +8,7 @@
 import { describe, it } from 'vitest';
 import type { Topology } from '../../scripts/topology';
 import { AUDIT } from '../core/audit';
+import { BACKUP } from '../core/backup';
 import { CONSENT } from '../core/consent';
 import { HANDSHAKE } from '../core/handshake';
 import { HOSTILE } from '../core/hostile';
@@ -33,6 +34,7 @@ const SUITES: readonly CoreSuite[] = [
   ...MIGRATION,
   ...CONSENT,
   ...VAULT,
+  ...BACKUP,
   ...AUDIT,
   ...LIFECYCLE,
 ];

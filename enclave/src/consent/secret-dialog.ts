@@ -17,7 +17,7 @@ export const MIN_PASSPHRASE_LENGTH = 10;
 /** Plain words for what a secret dialog is for. */
 function title(ask: SecretAsk): string {
   const origin = ask.origin;
-  switch (ask.request.operation as string) {
+  switch (ask.request.operation) {
     case 'enableVault':
       return `${origin} asks to lock its keys with a passphrase. Choose one:`;
     case 'addUnlockMethod':

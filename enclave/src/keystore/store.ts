@@ -642,6 +642,50 @@ export class Keystore {
     return importPublic(algorithm(alg), publicJwk);
   }
 
+  /**
+   * Restore keys from a backup, all or none, in one transaction: the records `replace` names
+   * (this owner's) are deleted, every record is added, and the quota is checked. An id already
+   * taken (by another origin's key) or a full quota aborts the whole restore.
+   */
+  restore(records: readonly KeyRecord[], replace: readonly string[]): Promise<void> {
+    return withOriginLock(this.#owner, async () => {
+      const tx = this.#db.transaction('keys', 'readwrite');
+      const fail = async (error: StrongroomError): Promise<never> => {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw error;
+      };
+      for (const id of replace) {
+        const stored = await tx.store.get(id);
+        if (stored && stored.owner === this.#owner) await tx.store.delete(id);
+      }
+      const count = await tx.store.index('byOwner').count(this.#owner);
+      if (count + records.length > LIMITS.maxKeysPerOrigin) {
+        await fail(
+          new StrongroomError(
+            'QUOTA_EXCEEDED',
+            `an origin may hold at most ${LIMITS.maxKeysPerOrigin} keys`,
+          ),
+        );
+      }
+      for (const record of records) {
+        if (record.owner !== this.#owner)
+          await fail(new StrongroomError('INTERNAL_ERROR', 'internal error'));
+        if ((await tx.store.getKey(record.id)) !== undefined) {
+          await fail(
+            new StrongroomError(
+              'OPERATION_NOT_ALLOWED',
+              `key id ${record.id} of the backup is taken here; nothing was imported`,
+            ),
+          );
+        }
+        await tx.store.add(toStored(record));
+      }
+      await tx.done;
+      this.#forget([...replace, ...records.map((r) => r.id)]);
+    });
+  }
+
   /** Add a new record, refusing when the owner's quota is full. Atomic. */
   async add(record: KeyRecord): Promise<void> {
     if (record.owner !== this.#owner) throw new Error('record of another owner');

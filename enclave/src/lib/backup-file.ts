@@ -209,6 +209,7 @@ const SOURCES: { readonly [S in KeySource]: true } = {
   derived: true,
   imported: true,
   migrated: true,
+  restored: true,
 };
 
 // ---------------------------------------------------------------------------------------------

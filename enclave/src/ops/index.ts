@@ -9,6 +9,7 @@ import type { ChannelPolicy, Operation } from '../policy/index';
 import { agree } from './agree';
 import { auditAnchor } from './audit-anchor';
 import { auditLog } from './audit-log';
+import { exportBackup, importBackup } from './backup';
 import { cancelDeletion } from './cancel-deletion';
 import { decryptJwe } from './decrypt-jwe';
 import { deleteKey } from './delete-key';
@@ -76,6 +77,8 @@ const OPERATIONS: { readonly [K in OperationName]: Operation } = {
   lock,
   addUnlockMethod,
   removeUnlockMethod,
+  exportBackup,
+  importBackup,
 };
 
 /** The exposed API object: `api[name](...args)` runs the operation in `ctx`. */

@@ -30,6 +30,7 @@ import type { NewKeyOptions } from '../keystore/material';
 import type { KeyRecord, StoredKeyRecord, StoredProvenance } from '../keystore/schema';
 import type { AlgorithmSpec } from '../lib/algorithms';
 import type { AuditRecord, AuditTrail, KeyUse } from './audit';
+import { BackupGate } from './backup';
 import { approvedConnectionName, type ConsentBroker, DEV_FIRST_CONNECTION_NAME } from './consent';
 import { toKeyInfo } from './key-info';
 import { newKeyPolicy } from './key-options';
@@ -105,6 +106,8 @@ export interface Call {
   reset(): Promise<number>;
   /** The origin's vault: unlock, lock, enable, disable, unlock methods (`./vault.ts`). */
   vault(): VaultGate;
+  /** Backup and restore (`./backup.ts`). */
+  backup(): BackupGate;
 }
 
 /** An operation: validates its own arguments, which are untrusted, and asks its call for keys. */
@@ -162,6 +165,7 @@ export class ChannelPolicy {
   readonly #firstConnection: boolean;
   readonly #audit: AuditTrail | null;
   readonly #vault: VaultGate;
+  readonly #backup: BackupGate;
 
   /** The policy of the channel `ctx`, with the deployment's `rateLimits`. */
   constructor(
@@ -179,6 +183,7 @@ export class ChannelPolicy {
     this.#consent = consent;
     this.#firstConnection = firstConnection;
     this.#vault = new VaultGate(() => ctx.keystore(), consent, clock);
+    this.#backup = new BackupGate(() => ctx.keystore(), consent, clock);
     try {
       this.#vault.listen();
     } catch {
@@ -329,6 +334,7 @@ export class ChannelPolicy {
         await keystore().destroy(keyId);
       },
       vault: () => this.#vault,
+      backup: () => this.#backup,
       async reset() {
         await consent.ask({ operation: name, irreversible: true });
         return keystore().destroyAll();
