@@ -3,14 +3,16 @@
  * keystore's IndexedDB, and the per-origin Web Lock that serialises every writer of that
  * origin across tabs (audit commits and key state changes alike).
  *
- * A commit is one readwrite transaction over the audit stores and the key records: the
- * entries, the new head, checkpoints, pruning, and the usage counters of the keys used. It
- * fails (and the caller retries) if the head moved since it was read. The origin's shared
- * rate-limit buckets live in the `meta` store beside it.
+ * A commit is one readwrite transaction over the audit stores, the key records and `meta`
+ * ({@link AuditStore.begin}): everything it needs is read at once (the head, the keys the calls
+ * used, the origin's shared rate-limit and refused-request buckets, the oldest entry), then the
+ * entries, the new head, checkpoints, pruning, usage counters and buckets are written without a
+ * round trip per record, and the commit is complete when the transaction is. Its durability is
+ * the engine's default for a readwrite transaction (docs/audit.md, "Durability").
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { AuditEntry } from '@strongroom/bridge/protocol';
-import type { IDBPDatabase } from 'idb';
+import type { IDBPDatabase, IDBPTransaction } from 'idb';
 import type {
   AuditHead,
   MetaRecord,
@@ -33,8 +35,6 @@ export function withOriginLock<T>(origin: string, fn: () => Promise<T>): Promise
 
 /** What one commit writes. */
 export interface AuditCommit {
-  /** The head read before the entries were built (the commit fails if it moved). */
-  readonly expectedSeq: number;
   readonly entries: readonly AuditEntry[];
   readonly head: AuditHead;
   readonly checkpoints: readonly StoredCheckpoint[];
@@ -56,8 +56,149 @@ export interface Throttle {
   readonly until: number;
 }
 
-/** Thrown when the head moved between reading and committing. */
-export class HeadMoved extends Error {}
+/** Everything a commit decides on, read in one round trip of its transaction. */
+export interface AuditState {
+  readonly head: AuditHead;
+  /** The stored records of the keys asked for (absent or another origin's: missing). */
+  readonly keys: ReadonlyMap<string, StoredKeyRecord>;
+  readonly originBucket: { tokens: number; at: number } | undefined;
+  readonly violations: Throttle;
+  /** The oldest entry kept, if any (for retention by age). */
+  readonly oldest: AuditEntry | undefined;
+}
+
+const STORES = ['audit', 'auditHeads', 'auditCheckpoints', 'keys', 'meta'] as const;
+type Stores = typeof STORES;
+
+/**
+ * One commit's readwrite transaction. Between its reads and {@link AuditTransaction.write} only
+ * synchronous work may run (an awaited promise that is not one of its requests would let the
+ * transaction end); to sign a checkpoint, {@link AuditTransaction.abort} it, sign, and begin
+ * another.
+ */
+export class AuditTransaction {
+  readonly #tx: IDBPTransaction<StrongroomDB, Stores, 'readwrite'>;
+  readonly #origin: string;
+
+  constructor(tx: IDBPTransaction<StrongroomDB, Stores, 'readwrite'>, origin: string) {
+    this.#tx = tx;
+    this.#origin = origin;
+  }
+
+  /** The head, the records of `ids`, the shared buckets and the oldest entry: all requests at once. */
+  async read(ids: readonly string[]): Promise<AuditState> {
+    const origin = this.#origin;
+    const meta = this.#tx.objectStore('meta');
+    const unique = [...new Set(ids)];
+    const [head, records, bucket, violations, oldest] = await Promise.all([
+      this.#tx.objectStore('auditHeads').get(origin),
+      Promise.all(unique.map((id) => this.#tx.objectStore('keys').get(id))),
+      meta.get(`bucket:${origin}`),
+      meta.get(`violations:${origin}`),
+      this.#tx
+        .objectStore('audit')
+        .getAll(IDBKeyRange.bound([origin, 0], [origin, Number.MAX_SAFE_INTEGER]), 1),
+    ]);
+    const keys = new Map<string, StoredKeyRecord>();
+    for (const record of records)
+      if (record && record.owner === origin) keys.set(record.id, record);
+    return {
+      head: head ?? { origin, seq: 0, hash: '0'.repeat(64), firstSeq: 1 },
+      keys,
+      originBucket: bucket?.bucket,
+      violations: {
+        ...(violations?.bucket ? { bucket: violations.bucket } : {}),
+        until: violations?.until ?? 0,
+      },
+      oldest: oldest[0],
+    };
+  }
+
+  /** The entry `seq` and whether a checkpoint is stored at it (both requests at once). */
+  async boundary(seq: number): Promise<{ entry: AuditEntry | undefined; covered: boolean }> {
+    const [entry, checkpoint] = await Promise.all([
+      this.#tx.objectStore('audit').get([this.#origin, seq]),
+      this.#tx.objectStore('auditCheckpoints').getKey([this.#origin, seq]),
+    ]);
+    return { entry, covered: checkpoint !== undefined };
+  }
+
+  /** The `seq` of the first kept entry whose time is at least `time`, scanning from `from`. */
+  async firstAtOrAfter(time: number, from: number): Promise<number | null> {
+    let cursor = await this.#tx
+      .objectStore('audit')
+      .openCursor(IDBKeyRange.bound([this.#origin, from], [this.#origin, Number.MAX_SAFE_INTEGER]));
+    while (cursor) {
+      if (cursor.value.time >= time) return cursor.value.seq;
+      cursor = await cursor.continue();
+    }
+    return null;
+  }
+
+  /**
+   * Write `commit` over `state` (what {@link AuditTransaction.read} returned in this same
+   * transaction: usage counters are added to the stored ones) and wait until the transaction is
+   * complete. Returns the usage counters written.
+   */
+  async write(
+    state: AuditState,
+    commit: AuditCommit,
+  ): Promise<Map<string, StoredKeyRecord['usage']>> {
+    const tx = this.#tx;
+    const origin = this.#origin;
+    // Every request is queued at once; IndexedDB runs them in order, and the transaction fails
+    // as a whole if any does.
+    const audit = tx.objectStore('audit');
+    const checkpoints = tx.objectStore('auditCheckpoints');
+    const requests: Promise<unknown>[] = [];
+    for (const entry of commit.entries) requests.push(audit.put(entry));
+    for (const checkpoint of commit.checkpoints) requests.push(checkpoints.put(checkpoint));
+    if (commit.pruneBelow !== null) {
+      requests.push(
+        audit.delete(IDBKeyRange.bound([origin, 0], [origin, commit.pruneBelow], false, true)),
+      );
+      // Checkpoints older than the one that covers the pruned entries go too.
+      requests.push(
+        checkpoints.delete(
+          IDBKeyRange.bound([origin, 0], [origin, commit.pruneBelow - 1], false, true),
+        ),
+      );
+    }
+    requests.push(tx.objectStore('auditHeads').put(commit.head));
+    const counts = new Map<string, StoredKeyRecord['usage']>();
+    const keys = tx.objectStore('keys');
+    for (const id of new Set([...commit.usage.keys(), ...commit.buckets.keys()])) {
+      const record = state.keys.get(id);
+      if (!record) continue;
+      const use = commit.usage.get(id);
+      const usage = use
+        ? { count: record.usage.count + use.count, lastUsedAt: use.at }
+        : record.usage;
+      const bucket = commit.buckets.get(id) ?? record.bucket;
+      requests.push(keys.put({ ...record, usage, ...(bucket ? { bucket } : {}) }));
+      if (use) counts.set(id, usage);
+    }
+    const meta = tx.objectStore('meta');
+    if (commit.originBucket) {
+      requests.push(meta.put({ name: `bucket:${origin}`, bucket: commit.originBucket }));
+    }
+    if (commit.violations) {
+      requests.push(meta.put({ name: `violations:${origin}`, ...commit.violations }));
+    }
+    await Promise.all([...requests, tx.done]);
+    return counts;
+  }
+
+  /** End the transaction without writing anything. */
+  async abort(): Promise<void> {
+    try {
+      this.#tx.abort();
+    } catch {
+      // Already finished: it wrote nothing either way.
+    }
+    await this.#tx.done.catch(() => undefined);
+  }
+}
 
 /** The audit log of one origin. */
 export class AuditStore {
@@ -79,6 +220,30 @@ export class AuditStore {
         firstSeq: 1,
       }
     );
+  }
+
+  /**
+   * The head, every kept entry and every checkpoint, read together in one readonly transaction
+   * (so no commit lands between them).
+   */
+  async snapshot(): Promise<{
+    head: AuditHead;
+    entries: AuditEntry[];
+    checkpoints: StoredCheckpoint[];
+  }> {
+    const tx = this.#db.transaction(['audit', 'auditHeads', 'auditCheckpoints'], 'readonly');
+    const all = IDBKeyRange.bound([this.origin, 0], [this.origin, Number.MAX_SAFE_INTEGER]);
+    const [head, entries, checkpoints] = await Promise.all([
+      tx.objectStore('auditHeads').get(this.origin),
+      tx.objectStore('audit').getAll(all),
+      tx.objectStore('auditCheckpoints').getAll(all),
+      tx.done,
+    ]);
+    return {
+      head: head ?? { origin: this.origin, seq: 0, hash: '0'.repeat(64), firstSeq: 1 },
+      entries,
+      checkpoints,
+    };
   }
 
   /** The stored records of `ids` (absent ones missing from the map). */
@@ -180,57 +345,12 @@ export class AuditStore {
     return stored;
   }
 
-  /** Write a commit atomically; throws {@link HeadMoved} if another writer got there first. */
-  async commit(commit: AuditCommit): Promise<Map<string, StoredKeyRecord['usage']>> {
-    const tx = this.#db.transaction(
-      ['audit', 'auditHeads', 'auditCheckpoints', 'keys', 'meta'],
-      'readwrite',
-    );
-    const current = await tx.objectStore('auditHeads').get(this.origin);
-    if ((current?.seq ?? 0) !== commit.expectedSeq) {
-      tx.abort();
-      await tx.done.catch(() => undefined);
-      throw new HeadMoved('the audit head moved');
-    }
-    const audit = tx.objectStore('audit');
-    for (const entry of commit.entries) await audit.put(entry);
-    for (const checkpoint of commit.checkpoints) {
-      await tx.objectStore('auditCheckpoints').put(checkpoint);
-    }
-    if (commit.pruneBelow !== null) {
-      await audit.delete(
-        IDBKeyRange.bound([this.origin, 0], [this.origin, commit.pruneBelow], false, true),
-      );
-      // Checkpoints older than the one that covers the pruned entries go too.
-      await tx
-        .objectStore('auditCheckpoints')
-        .delete(
-          IDBKeyRange.bound([this.origin, 0], [this.origin, commit.pruneBelow - 1], false, true),
-        );
-    }
-    await tx.objectStore('auditHeads').put(commit.head);
-    const counts = new Map<string, StoredKeyRecord['usage']>();
-    const keys = tx.objectStore('keys');
-    for (const id of new Set([...commit.usage.keys(), ...commit.buckets.keys()])) {
-      const record = await keys.get(id);
-      if (!record || record.owner !== this.origin) continue;
-      const use = commit.usage.get(id);
-      const usage = use
-        ? { count: record.usage.count + use.count, lastUsedAt: use.at }
-        : record.usage;
-      const bucket = commit.buckets.get(id) ?? record.bucket;
-      await keys.put({ ...record, usage, ...(bucket ? { bucket } : {}) });
-      if (use) counts.set(id, usage);
-    }
-    if (commit.originBucket) {
-      await tx
-        .objectStore('meta')
-        .put({ name: `bucket:${this.origin}`, bucket: commit.originBucket });
-    }
-    if (commit.violations) {
-      await tx.objectStore('meta').put({ name: `violations:${this.origin}`, ...commit.violations });
-    }
-    await tx.done;
-    return counts;
+  /**
+   * Begin a commit: one readwrite transaction over the audit stores, the key records and `meta`.
+   * Hold the origin's lock ({@link withOriginLock}) around it: the lock orders the writers of
+   * every tab; the transaction makes the commit atomic.
+   */
+  begin(): AuditTransaction {
+    return new AuditTransaction(this.#db.transaction([...STORES], 'readwrite'), this.origin);
   }
 }

@@ -3,12 +3,20 @@
  * refused, becomes one entry of a hash chain (docs/audit.md), signed in checkpoints by the
  * origin's own Ed25519 audit key — non-extractable, created on first use, used by nothing else.
  *
- * **Group commit.** Calls that end together share one IndexedDB transaction: each waits for
- * its entry to be durable before its result is returned. A commit holds the origin's Web Lock
+ * **Group commit.** One commit runs at a time per worker; every call that ends while it runs
+ * joins the next one, so concurrent callers share one Web Lock acquisition and one IndexedDB
+ * transaction per batch, not per call. Each call waits for its entry to be durable (its
+ * transaction complete) before its result is returned. A commit holds the origin's Web Lock
  * (the same one key state changes take), so every tab appends to the one chain without gaps or
- * duplicates, and it re-reads the keys the calls used: a key revoked, rotated or scheduled for
- * deletion in another tab since the call loaded it refuses the call at commit (its result is
- * never returned), and usage counters add up across tabs.
+ * duplicates, and it reads the keys the calls used in its own transaction: a key revoked,
+ * rotated or scheduled for deletion in another tab since the call loaded it refuses the call at
+ * commit (its result is never returned), and usage counters add up across tabs.
+ *
+ * **One transaction.** A commit reads everything it decides on in one round trip, hashes its
+ * entries synchronously and writes them in the same transaction. Only a commit that must sign a
+ * checkpoint (every `LIMITS.auditCheckpointEvery` entries, `auditAnchor`, or the checkpoint that
+ * covers pruned entries) leaves it: it aborts it unwritten, signs, and in a new transaction
+ * reads again and writes only if the same state gives the same checkpoints.
  *
  * **Rate limits over every tab.** The commit also takes the key's and the origin's shared use
  * buckets (a call over them is refused `RATE_LIMITED`, its result withheld) and counts refused
@@ -35,8 +43,15 @@ import {
 } from '@strongroom/bridge/protocol';
 import { DEV } from '../build-info';
 import { unwrapFromStorage } from '../keystore/at-rest';
-import { type AuditStore, HeadMoved, type Throttle, withOriginLock } from '../keystore/audit-store';
-import type { AuditHead, StoredCheckpoint } from '../keystore/schema';
+import {
+  type AuditCommit,
+  type AuditState,
+  type AuditStore,
+  type AuditTransaction,
+  type Throttle,
+  withOriginLock,
+} from '../keystore/audit-store';
+import type { StoredCheckpoint } from '../keystore/schema';
 import type { Keystore } from '../keystore/store';
 import { algorithm } from '../lib/algorithms';
 import { chainProblem, checkpointBytes, entryHash, ZERO_HASH } from '../lib/audit-chain';
@@ -81,6 +96,37 @@ interface Pending {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** At most this many calls per commit (one transaction); the rest go in the next. */
+const MAX_BATCH = 512;
+
+type KeyRecordUsage = Parameters<Keystore['noteUsage']>[1];
+
+/** What a commit decided: what to write, what to sign first, and what each call gets. */
+interface Plan {
+  /** Everything to write but the signed checkpoints. */
+  readonly commit: Omit<AuditCommit, 'checkpoints'>;
+  /** Checkpoints to sign (and write) at these entries. */
+  readonly sign: readonly { seq: number; hash: string }[];
+  readonly outcomes: readonly string[];
+  readonly waits: readonly number[];
+  /** Keys that changed elsewhere (this worker's copies are stale). */
+  readonly changed: ReadonlySet<string>;
+  readonly throttledUntil: number;
+}
+
+/**
+ * Run `fn` after the current task (a message to ourselves: unlike `setTimeout`, never clamped or
+ * throttled), so that calls ending in the same task join the same commit.
+ */
+function afterThisTask(fn: () => void): void {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    channel.port1.close();
+    fn();
+  };
+  channel.port2.postMessage(null);
+}
+
 function signedOf(stored: StoredCheckpoint): SignedCheckpoint {
   return {
     checkpoint: {
@@ -100,8 +146,8 @@ export class AuditTrail {
   readonly #keystore: Keystore;
   readonly #clock: () => number;
   #queue: Pending[] = [];
-  #flushing: Promise<void> = Promise.resolve();
-  #scheduled = false;
+  /** A commit is running or about to: calls that end now join the next batch. */
+  #draining = false;
   #key: Promise<{ privateKey: CryptoKey; publicJwk: PublicJwk }> | null = null;
   readonly #limits: RateLimits;
   /** Until when the origin is throttled, as this worker last read it (at its last commit). */
@@ -180,23 +226,30 @@ export class AuditTrail {
   #enqueue(record: AuditRecord, checkpoint: boolean): Promise<Committed> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, checkpoint, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        // Everything that ends in this task joins the same commit.
-        setTimeout(() => {
-          this.#scheduled = false;
-          this.#flushing = this.#flushing.then(() => this.#flush());
-        }, 0);
+      if (!this.#draining) {
+        this.#draining = true;
+        // Everything that ends in this task joins the first commit.
+        afterThisTask(() => void this.#drain());
       }
     });
   }
 
-  async #flush(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
-    if (batch.length === 0) return;
+  /** Commit batches until the queue is empty: what queued during a commit is the next batch. */
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      await this.#flush(batch);
+    }
+    this.#draining = false;
+  }
+
+  async #flush(batch: readonly Pending[]): Promise<void> {
     try {
-      const results = await withOriginLock(this.#store.origin, () => this.#commit(batch));
+      // Read once per worker, before any transaction is open.
+      const { maxAuditEntries } = await this.#effective();
+      const results = await withOriginLock(this.#store.origin, () =>
+        this.#commit(batch, maxAuditEntries),
+      );
       for (const [i, p] of batch.entries()) p.resolve(results[i] as Committed);
     } catch (cause) {
       const err =
@@ -209,35 +262,86 @@ export class AuditTrail {
     }
   }
 
-  /** Build and write one commit (under the origin's lock); retried if the head moved. */
-  async #commit(batch: readonly Pending[]): Promise<Committed[]> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#commitOnce(batch);
-      } catch (err) {
-        if (!(err instanceof HeadMoved) || attempt >= 3) throw err;
-      }
-    }
-  }
-
-  async #commitOnce(batch: readonly Pending[]): Promise<Committed[]> {
+  /**
+   * Build and write one commit (under the origin's lock): in one transaction, unless it must
+   * sign checkpoints — then those are signed outside it and written in a second transaction
+   * that read the same state again.
+   */
+  async #commit(batch: readonly Pending[], maxAuditEntries: number): Promise<Committed[]> {
     const now = this.#clock();
-    const head = await this.#store.head();
     const ids = batch.flatMap((p) =>
       p.record.outcome === 'ok' ? p.record.uses.map((u) => u.id) : [],
     );
-    const current = await this.#store.keys(ids);
+    let signed: StoredCheckpoint[] = [];
+    for (let attempt = 0; ; attempt++) {
+      const tx = this.#store.begin();
+      let plan: Plan;
+      try {
+        const state = await tx.read(ids);
+        plan = await this.#plan(tx, state, batch, now, maxAuditEntries);
+        const ready = plan.sign.every((want) =>
+          signed.some((c) => c.seq === want.seq && c.hash === want.hash),
+        );
+        if (ready) {
+          const checkpoints = plan.sign.map(
+            (want) =>
+              signed.find((c) => c.seq === want.seq && c.hash === want.hash) as StoredCheckpoint,
+          );
+          const counts = await tx.write(state, { ...plan.commit, checkpoints });
+          return this.#settle(plan, checkpoints, counts);
+        }
+      } catch (err) {
+        await tx.abort();
+        throw err;
+      }
+      // Signing awaits WebCrypto, which would end the transaction: leave it unwritten, sign,
+      // and write in a new one if the state it reads gives the same checkpoints.
+      await tx.abort();
+      if (attempt >= 3) throw new Error('the audit state kept changing under the lock');
+      signed = await Promise.all(plan.sign.map((want) => this.#sign(want.seq, want.hash, now)));
+    }
+  }
 
+  /** After a commit: this worker's view of the throttle and its cached keys, and each result. */
+  #settle(
+    plan: Plan,
+    checkpoints: readonly StoredCheckpoint[],
+    counts: ReadonlyMap<string, KeyRecordUsage>,
+  ): Committed[] {
+    this.#throttledUntil = plan.throttledUntil;
+    for (const [id, count] of counts) this.#keystore.noteUsage(id, count);
+    for (const id of plan.changed) this.#keystore.forgetCached(id);
+    const asked = checkpoints.find((c) => c.seq === plan.commit.head.seq) ?? null;
+    return plan.outcomes.map((outcome, i) => ({
+      outcome,
+      checkpoint: asked ? signedOf(asked) : null,
+      ...(plan.waits[i] ? { retryAfterMs: plan.waits[i] } : {}),
+    }));
+  }
+
+  /**
+   * Decide a commit from `state` (read in `tx`), synchronously but for the reads retention
+   * needs: each call's final outcome, the entries and their hashes, usage counters, shared
+   * buckets, the checkpoints to sign and what to prune.
+   */
+  async #plan(
+    tx: AuditTransaction,
+    state: AuditState,
+    batch: readonly Pending[],
+    now: number,
+    maxAuditEntries: number,
+  ): Promise<Plan> {
+    const { head, keys: current } = state;
     const entries: AuditEntry[] = [];
     const outcomes: string[] = [];
     const waits: number[] = [];
     // The shared buckets: the same limits as each worker's own, counted over every tab.
     const buckets = new Map<string, BucketState>();
-    let originBucket: BucketState | undefined = await this.#store.originBucket();
+    let originBucket: BucketState | undefined = state.originBucket;
     let originUsed = false;
     let wait = 0;
     // The shared refused-request bucket and throttle.
-    let throttle: Throttle = await this.#store.violations();
+    let throttle: Throttle = state.violations;
     let throttleChanged = false;
     const take = (uses: readonly KeyUse[]): boolean => {
       const next = new Map<string, BucketState>();
@@ -335,7 +439,8 @@ export class AuditTrail {
         outBytes: record.outBytes,
         prev,
       };
-      const hash = await entryHash(body);
+      const hash = entryHash(body);
+      if (hash === null) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
       entries.push({ ...body, hash });
       outcomes.push(outcome);
       waits.push(retry);
@@ -343,61 +448,50 @@ export class AuditTrail {
     }
 
     // Checkpoints: every `auditCheckpointEvery` entries, and where one was asked for.
-    const checkpoints: StoredCheckpoint[] = [];
+    const sign: { seq: number; hash: string }[] = [];
     const wanted = batch.some((p) => p.checkpoint);
     for (const entry of entries) {
       const last = entry === entries[entries.length - 1];
       if (entry.seq % LIMITS.auditCheckpointEvery === 0 || (last && wanted)) {
-        checkpoints.push(await this.#sign(entry.seq, entry.hash, now));
+        sign.push({ seq: entry.seq, hash: entry.hash });
       }
     }
 
     // Retention: by count and by age, under a checkpoint at the entry before the first kept.
     let firstSeq = head.firstSeq;
-    const { maxAuditEntries } = await this.#effective();
     let keepFrom = Math.max(firstSeq, seq - maxAuditEntries + 1);
     const cutoff = now - LIMITS.maxAuditAgeDays * DAY_MS;
-    const oldest = await this.#store.entry(firstSeq);
-    if (oldest && oldest.time < cutoff) {
-      keepFrom = Math.max(
-        keepFrom,
-        (await this.#store.firstAtOrAfter(cutoff, firstSeq)) ?? seq + 1,
-      );
+    const oldest = state.oldest;
+    if (oldest && oldest.seq <= firstSeq && oldest.time < cutoff) {
+      keepFrom = Math.max(keepFrom, (await tx.firstAtOrAfter(cutoff, firstSeq)) ?? seq + 1);
     }
     keepFrom = Math.min(keepFrom, head.seq + 1); // never prune what this commit writes
     let pruneBelow: number | null = null;
     if (keepFrom > firstSeq) {
-      const boundary = await this.#store.entry(keepFrom - 1);
+      const { entry: boundary, covered } = await tx.boundary(keepFrom - 1);
       if (boundary) {
-        const covered = await this.#store.checkpoints(keepFrom - 1, keepFrom - 1);
-        if (covered.length === 0)
-          checkpoints.push(await this.#sign(boundary.seq, boundary.hash, now));
+        if (!covered) sign.push({ seq: boundary.seq, hash: boundary.hash });
         pruneBelow = keepFrom;
         firstSeq = keepFrom;
       }
     }
 
-    const newHead: AuditHead = { origin: this.#store.origin, seq, hash: prev, firstSeq };
-    const counts = await this.#store.commit({
-      expectedSeq: head.seq,
-      entries,
-      head: newHead,
-      checkpoints,
-      pruneBelow,
-      usage,
-      buckets,
-      originBucket: originUsed && originBucket ? originBucket : null,
-      violations: throttleChanged ? throttle : null,
-    });
-    this.#throttledUntil = throttle.until;
-    for (const [id, count] of counts) this.#keystore.noteUsage(id, count);
-    for (const id of changed) this.#keystore.forgetCached(id);
-    const asked = checkpoints.find((c) => c.seq === seq) ?? null;
-    return outcomes.map((outcome, i) => ({
-      outcome,
-      checkpoint: asked ? signedOf(asked) : null,
-      ...(waits[i] ? { retryAfterMs: waits[i] } : {}),
-    }));
+    return {
+      commit: {
+        entries,
+        head: { origin: this.#store.origin, seq, hash: prev, firstSeq },
+        pruneBelow,
+        usage,
+        buckets,
+        originBucket: originUsed && originBucket ? originBucket : null,
+        violations: throttleChanged ? throttle : null,
+      },
+      sign,
+      outcomes,
+      waits,
+      changed,
+      throttledUntil: throttle.until,
+    };
   }
 
   /** The origin's audit key: loaded, or created on first use (non-extractable). */
@@ -494,10 +588,13 @@ export class AuditTrail {
 
   /** `verifyAuditLog`: the whole kept chain, its checkpoints and their signatures. */
   async verify(): Promise<AuditVerification> {
-    const head = await this.#store.head();
-    const entries = await this.#store.entries(head.firstSeq, Number.MAX_SAFE_INTEGER);
-    const checkpoints = await this.#store.checkpoints(0, Number.MAX_SAFE_INTEGER);
-    const { publicJwk } = await this.#auditKey();
+    const [{ head, entries, checkpoints }, { publicJwk }] = await Promise.all([
+      this.#store.snapshot(),
+      this.#auditKey(),
+    ]);
+    // Entries below the head's first kept one are not part of the kept chain.
+    const start = entries.findIndex((e) => e.seq >= head.firstSeq);
+    if (start > 0) entries.splice(0, start);
     const summary = {
       firstSeq: head.firstSeq,
       lastSeq: head.seq,
@@ -512,18 +609,21 @@ export class AuditTrail {
       true,
       ['verify'],
     );
-    for (const c of checkpoints) {
-      const signed = signedOf(c);
-      const ok = await crypto.subtle.verify(
-        'Ed25519',
-        publicKey,
-        Uint8Array.from(atob(c.signature.replace(/-/g, '+').replace(/_/g, '/')), (ch) =>
-          ch.charCodeAt(0),
+    // Every checkpoint's signature, checked concurrently (WebCrypto runs them off this thread).
+    const valid = await Promise.all(
+      checkpoints.map((c) =>
+        crypto.subtle.verify(
+          'Ed25519',
+          publicKey,
+          Uint8Array.from(atob(c.signature.replace(/-/g, '+').replace(/_/g, '/')), (ch) =>
+            ch.charCodeAt(0),
+          ),
+          checkpointBytes(signedOf(c).checkpoint),
         ),
-        checkpointBytes(signed.checkpoint),
-      );
-      if (!ok) return fail(`the checkpoint at entry ${c.seq} has a bad signature`);
-    }
+      ),
+    );
+    const bad = checkpoints.find((_, i) => !valid[i]);
+    if (bad) return fail(`the checkpoint at entry ${bad.seq} has a bad signature`);
     // Where the kept chain starts: after the genesis, or after the checkpoint of pruned entries.
     let prev = ZERO_HASH;
     if (head.firstSeq > 1) {
@@ -531,7 +631,7 @@ export class AuditTrail {
       if (!base) return fail(`no checkpoint covers the entries before ${head.firstSeq}`);
       prev = base.hash;
     }
-    const problem = await chainProblem(entries, head.firstSeq - 1, prev);
+    const problem = chainProblem(entries, head.firstSeq - 1, prev);
     if (problem) return fail(problem);
     const last = entries[entries.length - 1];
     if ((last?.seq ?? head.firstSeq - 1) !== head.seq || (last?.hash ?? prev) !== head.hash) {
