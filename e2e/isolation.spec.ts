@@ -141,7 +141,10 @@ test.describe('when the enclave sends Origin-Agent-Cluster: ?1', () => {
   }) => {
     const { responses } = await measure(browser, page, browserName, urls);
     const documents = responses.filter((r) => r.request().resourceType() === 'document');
-    expect(documents.map((r) => r.url())).toEqual([urls.enclave]);
+    // One document: the enclave URL with the bridge's fresh query (bridge/src/fresh-url.ts).
+    expect(documents).toHaveLength(1);
+    expect(documents[0]?.url()).toMatch(/\?sr=[A-Za-z0-9_-]{22}$/);
+    expect(documents[0]?.url().startsWith(`${urls.enclave}?sr=`)).toBe(true);
     expect(responses.length).toBeGreaterThan(documents.length);
     for (const r of responses) {
       expect(await r.headerValue('origin-agent-cluster'), r.url()).toBe('?1');
