@@ -119,7 +119,7 @@ export function expectError(result: unknown, code: string): void {
 }
 
 /** Style the enclave iframe from the app page (what a hostile page can do to it). */
-function styleFrame(ctx: CoreContext, css: Record<string, string>): Promise<void> {
+export function styleFrame(ctx: CoreContext, css: Record<string, string>): Promise<void> {
   return ctx.page.evaluate(
     (input: { selector: string; css: Record<string, string> }) => {
       const iframe = document.querySelector<HTMLIFrameElement>(input.selector);

@@ -7,7 +7,7 @@
  * never receives what was typed: every message its window got is checked.
  */
 import type { BrowserFrame } from '../webkit/browser-page';
-import { expectError, NEEDS_INPUT, outcome, start } from './consent';
+import { expectError, NEEDS_INPUT, outcome, start, styleFrame } from './consent';
 import {
   type CoreContext,
   call,
@@ -47,19 +47,41 @@ export function frameOf(ctx: CoreContext): BrowserFrame {
   return enclaveFrame(ctx.page, ctx.urls.enclave);
 }
 
-/** Wait for the secret dialog, type `values` into its fields (by id) and submit. */
+/**
+ * Wait for the secret dialog, type `values` into its fields (by id) and submit; returns once
+ * that dialog is gone (closed, or replaced by the next one). Throws if no dialog opens or the
+ * dialog refuses the answer (its error text is in the message).
+ */
 export async function answer(ctx: CoreContext, values: Record<string, string>): Promise<void> {
   const frame = frameOf(ctx);
-  await waitFor(
+  const state = await waitFor(
     () => frame.evaluate(() => document.documentElement.dataset.secret ?? null),
     'open',
   );
+  expect(state, 'the secret dialog did not open').toBe('open');
   await sleep(SETTLE_MS);
   for (const [id, text] of Object.entries(values)) {
     await frame.click(`#${id}`);
     await ctx.page.type(text);
   }
+  // Mark this dialog's fields: hiding the dialog drops them, and a next dialog has new ones.
+  // (Its state alone cannot tell: a next dialog may open between two polls of a closed one.)
+  await frame.evaluate(() => {
+    for (const field of document.querySelectorAll<HTMLElement>('#secret-body > *')) {
+      field.dataset.answered = 'yes';
+    }
+  });
   await frame.click('#secret-submit');
+  const after = await waitFor(
+    () =>
+      frame.evaluate(() =>
+        document.querySelector('#secret-body [data-answered]')
+          ? `still open: ${document.getElementById('secret-error')?.textContent ?? ''}`
+          : 'gone',
+      ),
+    'gone',
+  );
+  expect(after, 'the secret dialog did not take the answer').toBe('gone');
 }
 
 /** Run `op` and answer its secret dialogs in turn; returns how the call ended. */
@@ -70,14 +92,7 @@ export async function withSecrets(
   dialogs: Record<string, string>[],
 ): Promise<unknown> {
   const ticket = await start(ctx.page, op, ...args);
-  for (const values of dialogs) {
-    await answer(ctx, values);
-    // The next dialog (if any) replaces this one once the worker asks again.
-    await waitFor(
-      () => frameOf(ctx).evaluate(() => document.documentElement.dataset.secret ?? null),
-      'closed',
-    );
-  }
+  for (const values of dialogs) await answer(ctx, values);
   return outcome(ctx.page, ticket, 30_000);
 }
 
@@ -365,6 +380,47 @@ export const VAULT: readonly CoreSuite[] = [
           await call(ctx.page, 'lock');
           expectError(await withSecrets(ctx, 'unlock', [], [UNLOCK(PASSPHRASE)]), 'UNLOCK_FAILED');
           await expectNoSecretInMessages(ctx, [PASSPHRASE, OTHER]);
+        },
+      },
+      {
+        name: 'a passphrase typed into a frame that is too small, or (Chromium) covered, is refused with CONSENT_NOT_VISIBLE; nothing changes',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          const frame = frameOf(ctx);
+          // Too small: below 240×140, whatever the engine.
+          let ticket = await start(ctx.page, 'enableVault');
+          await waitFor(
+            () => frame.evaluate(() => document.documentElement.dataset.secret ?? null),
+            'open',
+          );
+          await styleFrame(ctx, { width: '230px', height: '130px' });
+          await sleep(SETTLE_MS);
+          // The fields may be scrolled out of the small frame: click what shows, then focus.
+          await frame.click('#secret-title');
+          await frame.evaluate(() => document.getElementById('secret-new')?.focus());
+          await ctx.page.type(PASSPHRASE);
+          await ctx.page.press('Enter');
+          expectError(await outcome(ctx.page, ticket), 'CONSENT_NOT_VISIBLE');
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
+          if (ctx.browserName !== 'chromium') return;
+          // Covered by the app's own element (pointer-events: none): the person may believe
+          // they type into the app; IntersectionObserver v2 tells the enclave.
+          await styleFrame(ctx, { width: '420px', height: '300px' });
+          ticket = await start(ctx.page, 'enableVault');
+          await waitFor(
+            () => frame.evaluate(() => document.documentElement.dataset.secret ?? null),
+            'open',
+          );
+          await ctx.page.evaluate(() => {
+            const cover = document.createElement('div');
+            cover.style.cssText =
+              'position:fixed;inset:0;z-index:2147483647;background:rgb(255 255 255 / 0.02);pointer-events:none';
+            document.body.append(cover);
+          });
+          await answer(ctx, NEW(PASSPHRASE));
+          expectError(await outcome(ctx.page, ticket), 'CONSENT_NOT_VISIBLE');
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
         },
       },
       {

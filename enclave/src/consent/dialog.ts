@@ -5,25 +5,16 @@
  * with what the person did.
  *
  * An approval counts only when the enclave can tell that its dialog was there to be seen
- * (docs/consent.md has what each engine can tell):
- * - the click is a trusted event, and the "Allow" button was activated at least
- *   {@link MIN_VISIBLE_MS} after the dialog appeared, after the frame last changed size or
- *   position (as far as the browser reports it), and — from the keyboard — after the button
- *   got focus;
- * - the document is visible, the frame at least {@link MIN_WIDTH}×{@link MIN_HEIGHT}, and the
- *   dialog entirely inside the top-level viewport (IntersectionObserver, every engine);
- * - where the browser computes it (IntersectionObserver v2 in Chromium), the dialog is
- *   unobscured, opaque and untransformed (`isVisible`).
- * Any other approval ends the question as `not-visible`: the act does not happen.
+ * (`visibility.ts`: a trusted click, long enough after the dialog appeared or the frame moved —
+ * from the keyboard, after the button got focus —, a visible document, a frame large enough,
+ * the dialog entirely in the viewport and, where the browser tells, unobscured). Any other
+ * approval ends the question as `not-visible`: the act does not happen.
  */
 import type { ConsentRequestInfo } from '@strongroom/bridge/protocol';
 import type { ConsentAsk, ConsentOutcome } from './messages';
+import { VisibilityWatch } from './visibility';
 
-/** Least time between the dialog appearing (or moving) and an approval, in ms. */
-export const MIN_VISIBLE_MS = 600;
-/** Smallest frame in which an approval counts, in CSS pixels. */
-export const MIN_WIDTH = 240;
-export const MIN_HEIGHT = 140;
+export { MIN_HEIGHT, MIN_VISIBLE_MS, MIN_WIDTH } from './visibility';
 
 /** What each act means, in plain words. */
 function describe(request: ConsentRequestInfo): { act: string; consequence: string } {
@@ -67,7 +58,6 @@ function describe(request: ConsentRequestInfo): { act: string; consequence: stri
 interface Open {
   readonly id: string;
   readonly answer: (outcome: ConsentOutcome) => void;
-  readonly shownAt: number;
 }
 
 /** The dialog of one enclave document. */
@@ -77,12 +67,8 @@ export class ConsentDialog {
   readonly #consequence: HTMLElement;
   readonly #key: HTMLElement;
   #open: Open | null = null;
-  #changedAt = 0;
-  /** The frame's size when it last settled (a resize event not yet dispatched still counts). */
-  #size = { width: 0, height: 0 };
   #allowFocusedAt = Number.POSITIVE_INFINITY;
-  #entry: IntersectionObserverEntry | null = null;
-  #observer: IntersectionObserver | null = null;
+  readonly #visibility = new VisibilityWatch();
 
   /** Build the (hidden) dialog in `document.body`. */
   constructor() {
@@ -136,10 +122,6 @@ export class ConsentDialog {
     root.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.#finish('declined');
     });
-    window.addEventListener('resize', () => {
-      this.#changedAt = performance.now();
-      this.#size = { width: window.innerWidth, height: window.innerHeight };
-    });
   }
 
   /** Whether a question is open. */
@@ -158,12 +140,8 @@ export class ConsentDialog {
       : '';
     this.#root.hidden = false;
     document.documentElement.dataset.consent = 'open';
-    const now = performance.now();
-    this.#open = { id: ask.id, answer, shownAt: now };
-    this.#changedAt = now;
-    this.#size = { width: window.innerWidth, height: window.innerHeight };
-    this.#entry = null;
-    this.#observe();
+    this.#open = { id: ask.id, answer };
+    this.#visibility.start(this.#root);
     this.#root.focus();
   }
 
@@ -172,60 +150,10 @@ export class ConsentDialog {
     if (this.#open?.id === id) this.#hide();
   }
 
-  #observe(): void {
-    this.#observer?.disconnect();
-    // `trackVisibility` and `delay` are IntersectionObserver v2 (Chromium); other engines
-    // ignore them and report geometry only.
-    const options = {
-      threshold: [0, 0.25, 0.5, 0.75, 0.99, 1],
-      trackVisibility: true,
-      delay: 100,
-    } as IntersectionObserverInit;
-    this.#observer = new IntersectionObserver((entries) => {
-      for (const entry of entries) {
-        const before = this.#entry;
-        const moved =
-          !before ||
-          before.boundingClientRect.x !== entry.boundingClientRect.x ||
-          before.boundingClientRect.y !== entry.boundingClientRect.y ||
-          before.intersectionRect.x !== entry.intersectionRect.x ||
-          before.intersectionRect.y !== entry.intersectionRect.y ||
-          before.intersectionRect.width !== entry.intersectionRect.width ||
-          before.intersectionRect.height !== entry.intersectionRect.height ||
-          (before as { isVisible?: boolean }).isVisible !==
-            (entry as { isVisible?: boolean }).isVisible;
-        if (moved) this.#changedAt = performance.now();
-        this.#entry = entry;
-      }
-    }, options);
-    this.#observer.observe(this.#root);
-  }
-
   /** Why an approval does not count now, or `null` if it does. */
   #refusal(event: MouseEvent): string | null {
-    const open = this.#open;
-    if (!open) return 'no question';
-    if (!event.isTrusted) return 'untrusted event';
-    const now = performance.now();
-    if (now - open.shownAt < MIN_VISIBLE_MS) return 'too soon after the dialog appeared';
-    if (now - this.#changedAt < MIN_VISIBLE_MS) return 'too soon after the frame moved';
-    // Resized, but the resize event has not been dispatched yet.
-    if (window.innerWidth !== this.#size.width || window.innerHeight !== this.#size.height) {
-      return 'the frame was just resized';
-    }
-    // `detail` is 0 for an activation from the keyboard.
-    if (event.detail === 0 && now - this.#allowFocusedAt < MIN_VISIBLE_MS) {
-      return 'too soon after the button got focus';
-    }
-    if (document.visibilityState !== 'visible') return 'document hidden';
-    if (window.innerWidth < MIN_WIDTH || window.innerHeight < MIN_HEIGHT) return 'frame too small';
-    const entry = this.#entry;
-    if (!entry?.isIntersecting || entry.intersectionRatio < 0.99) {
-      return 'dialog not entirely in the viewport';
-    }
-    const v2 = (entry as { isVisible?: unknown }).isVisible;
-    if (typeof v2 === 'boolean' && !v2) return 'dialog covered, transparent or transformed';
-    return null;
+    if (!this.#open) return 'no question';
+    return this.#visibility.refusal(event, this.#allowFocusedAt);
   }
 
   #onAllow(event: MouseEvent): void {
@@ -243,8 +171,7 @@ export class ConsentDialog {
 
   #hide(): void {
     this.#open = null;
-    this.#observer?.disconnect();
-    this.#observer = null;
+    this.#visibility.stop();
     this.#root.hidden = true;
     this.#allowFocusedAt = Number.POSITIVE_INFINITY;
     document.documentElement.dataset.consent = 'closed';

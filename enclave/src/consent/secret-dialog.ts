@@ -4,13 +4,13 @@
  * words, or enters a backup's passphrase or phrase. What they type goes to the key worker on
  * its own channel only (`messages.ts`); the app hosts the frame but can neither read this
  * document nor type into it. Submitting counts as the person's answer only when the submit is a
- * trusted event, the document is visible, and the dialog has been shown for at least
- * {@link MIN_VISIBLE_MS} — as for the consent dialog (`dialog.ts`).
+ * trusted event and the dialog was verifiably there to be seen, by the same checks as the
+ * consent dialog's (`visibility.ts`): a dialog that is covered, transparent, too small, off
+ * screen or just shown or moved ends the question as `not-visible`.
  */
 import type { ConsentOutcome, SecretAnswer, SecretAsk } from './messages';
+import { VisibilityWatch } from './visibility';
 
-/** Least time between the dialog appearing and a submit, in ms. */
-export const MIN_VISIBLE_MS = 600;
 /** Shortest new passphrase (the worker checks it again). */
 export const MIN_PASSPHRASE_LENGTH = 10;
 
@@ -43,10 +43,10 @@ export class SecretDialog {
   readonly #title: HTMLElement;
   readonly #body: HTMLElement;
   readonly #error: HTMLElement;
+  readonly #visibility = new VisibilityWatch();
   #open: {
     readonly ask: SecretAsk;
     readonly answer: (answer: Omit<SecretAnswer, 'type' | 'id'>) => void;
-    readonly shownAt: number;
     readonly read: () => Omit<SecretAnswer, 'type' | 'id' | 'outcome'> | string;
   } | null = null;
 
@@ -107,7 +107,8 @@ export class SecretDialog {
     const read = this.#fields(ask);
     this.#root.hidden = false;
     document.documentElement.dataset.secret = 'open';
-    this.#open = { ask, answer, shownAt: performance.now(), read };
+    this.#open = { ask, answer, read };
+    this.#visibility.start(this.#root);
     this.#root.querySelector('input')?.focus();
   }
 
@@ -198,12 +199,9 @@ export class SecretDialog {
   #onSubmit(event: Event): void {
     const open = this.#open;
     if (!open) return;
-    const visible =
-      event.isTrusted &&
-      document.visibilityState === 'visible' &&
-      performance.now() - open.shownAt >= MIN_VISIBLE_MS;
-    if (!visible) {
-      document.documentElement.dataset.secretRefusal = 'not-visible';
+    const refusal = this.#visibility.refusal(event);
+    document.documentElement.dataset.secretRefusal = refusal ?? '';
+    if (refusal !== null) {
       this.#finish({ outcome: 'not-visible' });
       return;
     }
@@ -226,6 +224,7 @@ export class SecretDialog {
 
   #hide(): void {
     this.#open = null;
+    this.#visibility.stop();
     this.#root.hidden = true;
     // What was typed is dropped with the fields.
     this.#body.replaceChildren();
