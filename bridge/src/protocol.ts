@@ -325,7 +325,32 @@ export interface StorageInfo {
   readonly partitioned: boolean | null;
   /** `navigator.storage.persisted()`, or `null` where `navigator.storage` is missing. */
   readonly persisted: boolean | null;
+  /**
+   * How the enclave's own request for persistent storage ended: the enclave document calls
+   * `navigator.storage.persist()` once per load (a worker may not call it), bounded by
+   * {@link PERSIST_TIMEOUT_MS}, and never makes an operation wait for it (`info()` waits at
+   * most {@link PERSIST_INFO_WAIT_MS}). See {@link PersistRequest}.
+   */
+  readonly persistRequest: PersistRequest;
 }
+
+/**
+ * How `navigator.storage.persist()` answered the enclave document:
+ * - `granted`: storage is persistent (evicted only by the person, not under storage pressure);
+ * - `denied`: the browser said no (Chromium by its heuristics, Firefox outright in a
+ *   cross-origin iframe; docs/deployment.md, "Persistent storage");
+ * - `unavailable`: no `navigator.storage.persist` here, or it threw;
+ * - `timeout`: no answer within {@link PERSIST_TIMEOUT_MS} (a permission prompt nobody
+ *   answered); a later answer replaces it;
+ * - `pending`: asked, not answered yet when `info()` looked.
+ */
+export type PersistRequest = 'granted' | 'denied' | 'unavailable' | 'timeout' | 'pending';
+
+/** How long the enclave document waits for `navigator.storage.persist()` before `timeout`. */
+export const PERSIST_TIMEOUT_MS = 5_000;
+
+/** How long `info()` waits for the first answer of the persistence request before `pending`. */
+export const PERSIST_INFO_WAIT_MS = 250;
 
 /** The answer of `info()`. */
 export interface EnclaveInfo {

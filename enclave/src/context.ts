@@ -3,7 +3,7 @@
  * scoped to that origin. Built once per channel by the key worker.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
-import type { RateLimits } from '@strongroom/bridge/protocol';
+import type { PersistRequest, RateLimits } from '@strongroom/bridge/protocol';
 import type { Keystore } from './keystore/store';
 
 /** The per-channel context of the operations. */
@@ -20,6 +20,8 @@ export interface OpContext {
   readonly rateLimits: RateLimits;
   /** The keystore of the caller; throws `STORAGE_UNAVAILABLE` when IndexedDB could not open. */
   keystore(): Keystore;
+  /** How the enclave document's `navigator.storage.persist()` ended (`persistence.ts`). */
+  persistRequest(): Promise<PersistRequest>;
 }
 
 /** Build a context; `keystore` is `null` when IndexedDB could not be opened. */
@@ -30,10 +32,13 @@ export function createContext(options: {
   releaseDigest: string | null;
   rateLimits: RateLimits;
   keystore: Keystore | null;
+  /** Default: `unavailable` (no enclave document asked, as in unit tests). */
+  persistRequest?: () => Promise<PersistRequest>;
 }): OpContext {
-  const { keystore, ...rest } = options;
+  const { keystore, persistRequest, ...rest } = options;
   return {
     ...rest,
+    persistRequest: persistRequest ?? (() => Promise.resolve('unavailable')),
     keystore() {
       if (!keystore) {
         throw new StrongroomError('STORAGE_UNAVAILABLE', 'IndexedDB is not available');

@@ -15,7 +15,9 @@
  * with its integrity (`worker-failed` otherwise, or if the worker fails before it reports that
  * it started; after that no error of the worker is a refusal). The release digest reported by
  * `info()` is computed here from those pins and the page's own `index.html`
- * (`release-digest.ts`) and handed to the worker.
+ * (`release-digest.ts`) and handed to the worker. The document also asks for persistent
+ * storage once (`persistence.ts`), in parallel, never holding up the handshake, and tells the
+ * worker how that ended.
  */
 import {
   type ConnectMessage,
@@ -28,6 +30,7 @@ import { ALLOWED_ORIGINS } from './build-info';
 import { serveConsent } from './consent/serve';
 import { isCrossSite } from './lib/site';
 import { fetchWorkerScript, startWorker, WORKER_INTEGRITY, WORKER_PATH } from './load-worker';
+import { type PersistNotice, requestPersistence } from './persistence';
 import { documentFiles, fetchDocumentPin, releaseDigestOf } from './release-digest';
 import type { WorkerInit } from './worker-init';
 
@@ -83,6 +86,16 @@ function isOtherProtocolConnect(data: unknown): boolean {
 }
 
 let accepted = false;
+/** The latest answer to the persistence request, and the worker to tell (once started). */
+let persistResult: PersistNotice['result'] | null = null;
+let persistWorker: Worker | null = null;
+
+function tellPersistence(): void {
+  if (persistWorker && persistResult) {
+    const notice: PersistNotice = { type: 'strongroom:persist', result: persistResult };
+    persistWorker.postMessage(notice);
+  }
+}
 /** Set once the worker script is verified: its blob URL and the release digest. */
 let verified: { readonly workerUrl: string; readonly releaseDigest: string | null } | null = null;
 
@@ -137,6 +150,8 @@ function onMessage(event: MessageEvent): void {
   });
   serveConsent(worker, event.origin);
   worker.postMessage(init, [port]);
+  persistWorker = worker;
+  tellPersistence();
   setStatus('connected');
 }
 
@@ -177,6 +192,10 @@ async function boot(): Promise<void> {
     refuse('framed-twice');
     return;
   }
+  requestPersistence(navigator.storage as StorageManager | undefined, (result) => {
+    persistResult = result;
+    tellPersistence();
+  });
   const workerScript = fetchWorkerScript();
   workerScript.catch(() => undefined); // handled below, after the stylesheets
   const documentPin = fetchDocumentPin();

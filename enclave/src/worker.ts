@@ -22,6 +22,7 @@ import { Keystore, openKeystoreDb } from './keystore/store';
 import { guardedEndpoint } from './lib/comlink-guard';
 import { installThrowHandler } from './lib/throw-handler';
 import { createApi } from './ops/index';
+import { PersistenceReport } from './persistence';
 import { AuditTrail } from './policy/audit';
 import { installDevClock } from './policy/clock';
 import { ConsentBroker, workerConsentChannel } from './policy/consent';
@@ -29,6 +30,10 @@ import { ChannelPolicy, now } from './policy/index';
 import type { WorkerInit } from './worker-init';
 
 installThrowHandler();
+
+/** How the enclave document's request for persistent storage ended (read by `info()`). */
+const persistence = new PersistenceReport();
+persistence.listen(self);
 
 async function start(init: WorkerInit, port: MessagePort): Promise<void> {
   let keystore: Keystore | null = null;
@@ -42,7 +47,12 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
   await installDevClock(db);
   // Keys whose deletion date has passed are destroyed before anything else can name them.
   await keystore?.destroyDue(now()).catch(() => undefined);
-  const ctx = createContext({ ...init, keystore, rateLimits: RATE_LIMITS });
+  const ctx = createContext({
+    ...init,
+    keystore,
+    rateLimits: RATE_LIMITS,
+    persistRequest: () => persistence.read(),
+  });
   const consent = new ConsentBroker(
     workerConsentChannel(self),
     init.callerOrigin,

@@ -13,7 +13,8 @@ import { assertArity } from '../lib/validate';
 import type { Call } from '../policy/index';
 
 async function persisted(): Promise<boolean | null> {
-  // `persisted()` only reads; `persist()` would prompt (and hangs headless Firefox).
+  // `persisted()` only reads. `persist()` is the enclave document's (`persistence.ts`): a
+  // worker may not call it, and it may prompt (headless Firefox would wait forever).
   const storage = (self.navigator as Navigator | undefined)?.storage;
   if (!storage || typeof storage.persisted !== 'function') return null;
   try {
@@ -27,6 +28,8 @@ async function persisted(): Promise<boolean | null> {
 export async function info(call: Call, args: unknown[]): Promise<EnclaveInfo> {
   assertArity(args, 0, 0);
   const { ctx } = call;
+  // The request's answer first: once granted, `persisted()` reads true.
+  const persistRequest = await ctx.persistRequest();
   return {
     name: 'strongroom',
     version: VERSION,
@@ -39,6 +42,7 @@ export async function info(call: Call, args: unknown[]): Promise<EnclaveInfo> {
       crossSite: ctx.crossSite,
       partitioned: ctx.crossSite ? true : null,
       persisted: await persisted(),
+      persistRequest,
     },
     limits: { ...LIMITS },
     rateLimits: { ...call.rateLimits },
