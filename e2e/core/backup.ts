@@ -22,6 +22,7 @@ import { type CoreSuite, expect } from './suite';
 import {
   answer,
   enable,
+  expectAuditedWithoutSecrets,
   expectNoSecretInMessages,
   frameOf,
   NEW,
@@ -199,6 +200,7 @@ export const BACKUP: readonly CoreSuite[] = [
           );
           await expectRestored(ctx, made);
           await expectNoSecretInMessages(ctx, [BACKUP_PASSPHRASE]);
+          await expectAuditedWithoutSecrets(ctx, ['importBackup'], [BACKUP_PASSPHRASE]);
         },
       },
       {
@@ -253,6 +255,7 @@ export const BACKUP: readonly CoreSuite[] = [
           });
           await expectRestored(ctx, made);
           await expectNoSecretInMessages(ctx, [phrase, shown.words.slice(0, 4).join(' ')]);
+          await expectAuditedWithoutSecrets(ctx, ['importBackup'], [phrase]);
         },
       },
       {

@@ -166,6 +166,24 @@ export async function expectNoSecretInMessages(ctx: CoreContext, secrets: string
   }
 }
 
+/**
+ * The origin's audit log records the vault and backup calls (with their outcome) and holds none
+ * of `secrets`.
+ */
+export async function expectAuditedWithoutSecrets(
+  ctx: CoreContext,
+  ops: string[],
+  secrets: string[],
+): Promise<void> {
+  const page = await call<{ entries: { op: string; outcome: string }[] }>(ctx.page, 'auditLog', {
+    limit: 1000,
+  });
+  const logged = new Set(page.entries.map((e) => e.op));
+  for (const op of ops) expect(logged.has(op), op).toBe(true);
+  const text = JSON.stringify(page);
+  for (const secret of secrets) expect(text).not.toContain(secret);
+}
+
 /** Move the enclave's policy clock forward (dev builds only), in running and later workers. */
 async function advanceClock(ctx: CoreContext, offsetMs: number): Promise<void> {
   await frameOf(ctx).evaluate(
@@ -237,6 +255,11 @@ export const VAULT: readonly CoreSuite[] = [
             { locked: false, reason: 'unlock' },
           ]);
           await expectNoSecretInMessages(ctx, [PASSPHRASE, 'not the passphrase']);
+          await expectAuditedWithoutSecrets(
+            ctx,
+            ['enableVault', 'lock', 'unlock'],
+            [PASSPHRASE, 'not the passphrase'],
+          );
         },
       },
       {
