@@ -15,8 +15,8 @@
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { AlgorithmSpec } from '../lib/algorithms';
 
-/** The least PBKDF2-SHA-256 iteration count an enrollment may use (OWASP 2023). */
-export const MIN_PBKDF2_ITERATIONS = 600_000;
+/** The PBKDF2 floor of passphrase enrollments (`../lib/pbkdf2.ts`). */
+export { MIN_PBKDF2_ITERATIONS } from '../lib/pbkdf2';
 
 /** How an enrollment derives its KEK. */
 export type EnrollmentKdf =
