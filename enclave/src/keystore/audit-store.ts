@@ -223,27 +223,38 @@ export class AuditStore {
   }
 
   /**
-   * The head, every kept entry and every checkpoint, read together in one readonly transaction
-   * (so no commit lands between them).
+   * The head, every checkpoint and every entry from the head's first kept one on, read together
+   * in one readonly transaction (so no commit lands between them). The entries come in chunks
+   * of `chunk`, all requested at once and delivered in order: the caller can check one while
+   * the next ones are read.
    */
-  async snapshot(): Promise<{
+  async snapshot(chunk = 1000): Promise<{
     head: AuditHead;
-    entries: AuditEntry[];
     checkpoints: StoredCheckpoint[];
+    entries: Promise<AuditEntry[]>[];
   }> {
+    const origin = this.origin;
     const tx = this.#db.transaction(['audit', 'auditHeads', 'auditCheckpoints'], 'readonly');
-    const all = IDBKeyRange.bound([this.origin, 0], [this.origin, Number.MAX_SAFE_INTEGER]);
-    const [head, entries, checkpoints] = await Promise.all([
-      tx.objectStore('auditHeads').get(this.origin),
-      tx.objectStore('audit').getAll(all),
-      tx.objectStore('auditCheckpoints').getAll(all),
-      tx.done,
-    ]);
-    return {
-      head: head ?? { origin: this.origin, seq: 0, hash: '0'.repeat(64), firstSeq: 1 },
-      entries,
-      checkpoints,
+    tx.done.catch(() => undefined); // a failure surfaces through the requests
+    const checkpoints = tx
+      .objectStore('auditCheckpoints')
+      .getAll(IDBKeyRange.bound([origin, 0], [origin, Number.MAX_SAFE_INTEGER]));
+    const head = (await tx.objectStore('auditHeads').get(origin)) ?? {
+      origin,
+      seq: 0,
+      hash: '0'.repeat(64),
+      firstSeq: 1,
     };
+    const audit = tx.objectStore('audit');
+    const entries: Promise<AuditEntry[]>[] = [];
+    for (let from = head.firstSeq; ; from += chunk) {
+      // The last chunk is open-ended: an entry stored beyond the head is read (and shows).
+      const last = from + chunk > head.seq;
+      const to = last ? Number.MAX_SAFE_INTEGER : from + chunk - 1;
+      entries.push(audit.getAll(IDBKeyRange.bound([origin, from], [origin, to])));
+      if (last) break;
+    }
+    return { head, checkpoints: await checkpoints, entries };
   }
 
   /** The stored records of `ids` (absent ones missing from the map). */

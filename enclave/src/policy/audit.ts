@@ -3,10 +3,10 @@
  * refused, becomes one entry of a hash chain (docs/audit.md), signed in checkpoints by the
  * origin's own Ed25519 audit key — non-extractable, created on first use, used by nothing else.
  *
- * **Group commit.** One commit runs at a time per worker; every call that ends while it runs
- * joins the next one, so concurrent callers share one Web Lock acquisition and one IndexedDB
- * transaction per batch, not per call. Each call waits for its entry to be durable (its
- * transaction complete) before its result is returned. A commit holds the origin's Web Lock
+ * **Group commit.** Every call that ends while a commit runs joins the next batch, so
+ * concurrent callers share one IndexedDB transaction per batch, not per call, and a hold of the
+ * Web Lock covers up to {@link MAX_BATCHES_PER_LOCK} batches, begun back to back. Each call
+ * waits for its entry to be durable (its transaction complete) before its result is returned. A commit holds the origin's Web Lock
  * (the same one key state changes take), so every tab appends to the one chain without gaps or
  * duplicates, and it reads the keys the calls used in its own transaction: a key revoked,
  * rotated or scheduled for deletion in another tab since the call loaded it refuses the call at
@@ -99,6 +99,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** At most this many calls per commit (one transaction); the rest go in the next. */
 const MAX_BATCH = 512;
 
+/** At most this many batches per hold of the origin's lock (then other writers get a turn). */
+const MAX_BATCHES_PER_LOCK = 8;
+
 type KeyRecordUsage = Parameters<Keystore['noteUsage']>[1];
 
 /** What a commit decided: what to write, what to sign first, and what each call gets. */
@@ -148,6 +151,8 @@ export class AuditTrail {
   #queue: Pending[] = [];
   /** A commit is running or about to: calls that end now join the next batch. */
   #draining = false;
+  /** Set while the pipeline waits for the next call (see `#pipeline`). */
+  #arrived: (() => void) | null = null;
   #key: Promise<{ privateKey: CryptoKey; publicJwk: PublicJwk }> | null = null;
   readonly #limits: RateLimits;
   /** Until when the origin is throttled, as this worker last read it (at its last commit). */
@@ -226,6 +231,7 @@ export class AuditTrail {
   #enqueue(record: AuditRecord, checkpoint: boolean): Promise<Committed> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, checkpoint, resolve, reject });
+      this.#arrived?.();
       if (!this.#draining) {
         this.#draining = true;
         // Everything that ends in this task joins the first commit.
@@ -234,40 +240,95 @@ export class AuditTrail {
     });
   }
 
-  /** Commit batches until the queue is empty: what queued during a commit is the next batch. */
+  /** Commit what is queued, under the origin's lock, until the queue is empty. */
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, MAX_BATCH);
-      await this.#flush(batch);
-    }
-    this.#draining = false;
-  }
-
-  async #flush(batch: readonly Pending[]): Promise<void> {
     try {
       // Read once per worker, before any transaction is open.
       const { maxAuditEntries } = await this.#effective();
-      const results = await withOriginLock(this.#store.origin, () =>
-        this.#commit(batch, maxAuditEntries),
-      );
-      for (const [i, p] of batch.entries()) p.resolve(results[i] as Committed);
+      while (this.#queue.length > 0) {
+        await withOriginLock(this.#store.origin, () => this.#pipeline(maxAuditEntries));
+      }
     } catch (cause) {
-      const err =
-        cause instanceof StrongroomError
-          ? cause
-          : new StrongroomError('STORAGE_UNAVAILABLE', 'the audit log could not be written', {
-              cause,
-            });
-      for (const p of batch) p.reject(err);
+      // No lock (or no limits): nothing queued can be committed.
+      const err = new StrongroomError('STORAGE_UNAVAILABLE', 'the audit log could not be written', {
+        cause,
+      });
+      for (const p of this.#queue.splice(0)) p.reject(err);
+    } finally {
+      this.#draining = false;
     }
   }
 
   /**
-   * Build and write one commit (under the origin's lock): in one transaction, unless it must
-   * sign checkpoints — then those are signed outside it and written in a second transaction
-   * that read the same state again.
+   * Holding the lock: commit batches back to back. The next batch's transaction begins as soon
+   * as the previous one has queued its writes — IndexedDB runs readwrite transactions over the
+   * same stores one at a time, in the order they were begun, so each reads what the one before
+   * wrote — and every call is answered when its own transaction is complete. Stops when the
+   * queue stays empty until everything in flight is complete, or after
+   * {@link MAX_BATCHES_PER_LOCK} batches (other tabs' writers get their turn); the lock is
+   * released only when every transaction begun under it is complete.
    */
-  async #commit(batch: readonly Pending[], maxAuditEntries: number): Promise<Committed[]> {
+  async #pipeline(maxAuditEntries: number): Promise<void> {
+    const inflight: Promise<void>[] = [];
+    for (let n = 0; n < MAX_BATCHES_PER_LOCK && this.#queue.length > 0; n++) {
+      const { queued, done } = this.#commit(this.#queue.splice(0, MAX_BATCH), maxAuditEntries);
+      inflight.push(done);
+      await queued;
+      if (this.#queue.length === 0) {
+        // Wait for the next call, or for everything in flight to be complete.
+        await Promise.race([
+          Promise.all(inflight),
+          new Promise<void>((resolve) => {
+            this.#arrived = resolve;
+          }),
+        ]);
+        this.#arrived = null;
+      }
+    }
+    await Promise.all(inflight);
+  }
+
+  /**
+   * Commit one batch: `queued` when its transaction has every write queued (or it failed), so
+   * that the next may begin; `done` when each call has its result (never rejects).
+   */
+  #commit(
+    batch: readonly Pending[],
+    maxAuditEntries: number,
+  ): { queued: Promise<void>; done: Promise<void> } {
+    let markQueued: () => void = () => undefined;
+    const queued = new Promise<void>((resolve) => {
+      markQueued = resolve;
+    });
+    const done = this.#write(batch, maxAuditEntries, () => markQueued())
+      .then(
+        (results) => {
+          for (const [i, p] of batch.entries()) p.resolve(results[i] as Committed);
+        },
+        (cause: unknown) => {
+          const err =
+            cause instanceof StrongroomError
+              ? cause
+              : new StrongroomError('STORAGE_UNAVAILABLE', 'the audit log could not be written', {
+                  cause,
+                });
+          for (const p of batch) p.reject(err);
+        },
+      )
+      .finally(() => markQueued());
+    return { queued, done };
+  }
+
+  /**
+   * Build and write one batch: in one transaction, unless it must sign checkpoints — then those
+   * are signed outside it and written in a second transaction that read the same state again.
+   * Calls `onQueued` once every write of the final transaction is queued.
+   */
+  async #write(
+    batch: readonly Pending[],
+    maxAuditEntries: number,
+    onQueued: () => void,
+  ): Promise<Committed[]> {
     const now = this.#clock();
     const ids = batch.flatMap((p) =>
       p.record.outcome === 'ok' ? p.record.uses.map((u) => u.id) : [],
@@ -287,7 +348,10 @@ export class AuditTrail {
             (want) =>
               signed.find((c) => c.seq === want.seq && c.hash === want.hash) as StoredCheckpoint,
           );
-          const counts = await tx.write(state, { ...plan.commit, checkpoints });
+          // `write` queues every request before its first await.
+          const writing = tx.write(state, { ...plan.commit, checkpoints });
+          onQueued();
+          const counts = await writing;
           return this.#settle(plan, checkpoints, counts);
         }
       } catch (err) {
@@ -588,20 +652,10 @@ export class AuditTrail {
 
   /** `verifyAuditLog`: the whole kept chain, its checkpoints and their signatures. */
   async verify(): Promise<AuditVerification> {
-    const [{ head, entries, checkpoints }, { publicJwk }] = await Promise.all([
+    const [{ head, checkpoints, entries: chunks }, { publicJwk }] = await Promise.all([
       this.#store.snapshot(),
       this.#auditKey(),
     ]);
-    // Entries below the head's first kept one are not part of the kept chain.
-    const start = entries.findIndex((e) => e.seq >= head.firstSeq);
-    if (start > 0) entries.splice(0, start);
-    const summary = {
-      firstSeq: head.firstSeq,
-      lastSeq: head.seq,
-      entries: entries.length,
-      checkpoints: checkpoints.length,
-    };
-    const fail = (problem: string): AuditVerification => ({ ok: false, problem, ...summary });
     const publicKey = await crypto.subtle.importKey(
       'jwk',
       { kty: 'OKP', crv: 'Ed25519', x: publicJwk.x, ext: true },
@@ -609,8 +663,8 @@ export class AuditTrail {
       true,
       ['verify'],
     );
-    // Every checkpoint's signature, checked concurrently (WebCrypto runs them off this thread).
-    const valid = await Promise.all(
+    // Every checkpoint's signature, checked concurrently off this thread while the chain is.
+    const signatures = Promise.all(
       checkpoints.map((c) =>
         crypto.subtle.verify(
           'Ed25519',
@@ -622,19 +676,35 @@ export class AuditTrail {
         ),
       ),
     );
+    // Where the kept chain starts: after the genesis, or after the checkpoint of pruned entries.
+    const base = checkpoints.find((c) => c.seq === head.firstSeq - 1);
+    let prev = head.firstSeq > 1 ? (base?.hash ?? null) : ZERO_HASH;
+    // The chain, a chunk at a time as each is read (the next ones are read meanwhile).
+    const entries: AuditEntry[] = [];
+    let problem: string | null = null;
+    for (const chunk of chunks) {
+      const read = await chunk;
+      if (problem === null && prev !== null) {
+        problem = chainProblem(read, head.firstSeq - 1 + entries.length, prev);
+        prev = read.at(-1)?.hash ?? prev;
+      }
+      for (const entry of read) entries.push(entry);
+    }
+    const valid = await signatures;
+    const summary = {
+      firstSeq: head.firstSeq,
+      lastSeq: head.seq,
+      entries: entries.length,
+      checkpoints: checkpoints.length,
+    };
+    const fail = (problem: string): AuditVerification => ({ ok: false, problem, ...summary });
     const bad = checkpoints.find((_, i) => !valid[i]);
     if (bad) return fail(`the checkpoint at entry ${bad.seq} has a bad signature`);
-    // Where the kept chain starts: after the genesis, or after the checkpoint of pruned entries.
-    let prev = ZERO_HASH;
-    if (head.firstSeq > 1) {
-      const base = checkpoints.find((c) => c.seq === head.firstSeq - 1);
-      if (!base) return fail(`no checkpoint covers the entries before ${head.firstSeq}`);
-      prev = base.hash;
-    }
-    const problem = chainProblem(entries, head.firstSeq - 1, prev);
+    if (prev === null) return fail(`no checkpoint covers the entries before ${head.firstSeq}`);
     if (problem) return fail(problem);
     const last = entries[entries.length - 1];
-    if ((last?.seq ?? head.firstSeq - 1) !== head.seq || (last?.hash ?? prev) !== head.hash) {
+    const start = head.firstSeq > 1 ? (base?.hash ?? ZERO_HASH) : ZERO_HASH;
+    if ((last?.seq ?? head.firstSeq - 1) !== head.seq || (last?.hash ?? start) !== head.hash) {
       return fail('the head does not match the last entry');
     }
     for (const c of checkpoints) {
