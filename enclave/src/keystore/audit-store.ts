@@ -257,41 +257,10 @@ export class AuditStore {
     return { head, checkpoints: await checkpoints, entries };
   }
 
-  /** The stored records of `ids` (absent ones missing from the map). */
-  async keys(ids: readonly string[]): Promise<Map<string, StoredKeyRecord>> {
-    const tx = this.#db.transaction('keys', 'readonly');
-    const out = new Map<string, StoredKeyRecord>();
-    for (const id of new Set(ids)) {
-      const record = await tx.store.get(id);
-      if (record && record.owner === this.origin) out.set(id, record);
-    }
-    await tx.done;
-    return out;
-  }
-
-  /** The entry `seq`, if kept. */
-  entry(seq: number): Promise<AuditEntry | undefined> {
-    return this.#db.get('audit', [this.origin, seq]);
-  }
-
   /** Entries with `seq` in `[from, to]`, in order. */
   entries(from: number, to: number): Promise<AuditEntry[]> {
     if (to < from) return Promise.resolve([]);
     return this.#db.getAll('audit', IDBKeyRange.bound([this.origin, from], [this.origin, to]));
-  }
-
-  /** The `seq` of the first kept entry whose time is at least `time`, scanning from `from`. */
-  async firstAtOrAfter(time: number, from: number): Promise<number | null> {
-    let cursor = await this.#db
-      .transaction('audit')
-      .store.openCursor(
-        IDBKeyRange.bound([this.origin, from], [this.origin, Number.MAX_SAFE_INTEGER]),
-      );
-    while (cursor) {
-      if (cursor.value.time >= time) return cursor.value.seq;
-      cursor = await cursor.continue();
-    }
-    return null;
   }
 
   /** Checkpoints with `seq` in `[from, to]`, in order. */
@@ -301,17 +270,6 @@ export class AuditStore {
       'auditCheckpoints',
       IDBKeyRange.bound([this.origin, from], [this.origin, to]),
     );
-  }
-
-  /** The origin's shared rate-limit bucket. */
-  async originBucket(): Promise<{ tokens: number; at: number } | undefined> {
-    return (await this.#db.get('meta', `bucket:${this.origin}`))?.bucket;
-  }
-
-  /** The origin's shared refused-request bucket and throttle. */
-  async violations(): Promise<Throttle> {
-    const stored = await this.#db.get('meta', `violations:${this.origin}`);
-    return { ...(stored?.bucket ? { bucket: stored.bucket } : {}), until: stored?.until ?? 0 };
   }
 
   /**
