@@ -5,6 +5,13 @@
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { PersistRequest, RateLimits } from '@strongroom/bridge/protocol';
 import type { Keystore } from './keystore/store';
+import type { BootMark } from './lib/boot-marks';
+
+/** Start-up marks of the enclave document and key worker (dev builds only, `lib/boot-marks.ts`). */
+export interface DevBoot {
+  readonly document: readonly BootMark[];
+  readonly worker: readonly BootMark[];
+}
 
 /** The per-channel context of the operations. */
 export interface OpContext {
@@ -22,6 +29,8 @@ export interface OpContext {
   keystore(): Keystore;
   /** How the enclave document's `navigator.storage.persist()` ended (`persistence.ts`). */
   persistRequest(): Promise<PersistRequest>;
+  /** Dev builds only: the start-up marks `info()` reports as `devBoot` (absent in release). */
+  readonly devBoot?: () => DevBoot;
 }
 
 /** Build a context; `keystore` is `null` when IndexedDB could not be opened. */
@@ -34,6 +43,8 @@ export function createContext(options: {
   keystore: Keystore | null;
   /** Default: `unavailable` (no enclave document asked, as in unit tests). */
   persistRequest?: () => Promise<PersistRequest>;
+  /** Dev builds only (`lib/boot-marks.ts`). */
+  devBoot?: () => DevBoot;
 }): OpContext {
   const { keystore, persistRequest, ...rest } = options;
   return {

@@ -1,7 +1,7 @@
 /**
  * The dev-only seams (loopback http VAPID audiences, the `dev:force-wrap-at-rest` probe
  * override, the `dev:clock-offset` policy clock, the `dev:audit-limits` lowered retention and
- * creation limits) must not exist in a release build: build the enclave both ways and look.
+ * creation limits, the start-up marks `info().devBoot` reports) must not exist in a release build: build the enclave both ways and look.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,12 +36,16 @@ describe('dev-only seams', () => {
       expect(release).not.toContain('dev:clock-offset');
       expect(release).not.toContain('dev:consent-first-connection');
       expect(release).not.toContain('dev:audit-limits');
+      expect(release).not.toContain('devBoot');
+      expect(release).not.toContain('strongroom:dev-boot-marks');
       const dev = await bundleText(true);
       // The control: the seams are there in a dev build, so the checks above mean something.
       expect(dev).toContain('dev:force-wrap-at-rest');
       expect(dev).toContain('dev:clock-offset');
       expect(dev).toContain('dev:consent-first-connection');
       expect(dev).toContain('dev:audit-limits');
+      expect(dev).toContain('devBoot');
+      expect(dev).toContain('strongroom:dev-boot-marks');
     });
   });
 });

@@ -6,6 +6,7 @@
  * the enclave's `require-trusted-types-for 'script'` CSP the blob URL goes through a Trusted
  * Types policy that accepts that one URL and nothing else.
  */
+import { mark } from './lib/boot-marks';
 
 declare const __STRONGROOM_WORKER_PATH__: string;
 declare const __STRONGROOM_WORKER_INTEGRITY__: string;
@@ -49,8 +50,10 @@ export async function fetchWorkerScript(): Promise<string> {
     credentials: 'same-origin',
     redirect: 'error',
   });
+  mark('worker-response');
   if (!res.ok) throw new TypeError(`worker script: HTTP ${res.status}`);
   const bytes = await res.arrayBuffer();
+  mark('worker-verified');
   return URL.createObjectURL(new Blob([bytes], { type: 'text/javascript' }));
 }
 

@@ -26,8 +26,9 @@ import {
   type RefusalReason,
   type RefusedMessage,
 } from '@strongroom/bridge/protocol';
-import { ALLOWED_ORIGINS } from './build-info';
+import { ALLOWED_ORIGINS, DEV } from './build-info';
 import { serveConsent } from './consent/serve';
+import { type BootMark, type BootMarksMessage, bootMarks, mark } from './lib/boot-marks';
 import { isCrossSite } from './lib/site';
 import { fetchWorkerScript, startWorker, WORKER_INTEGRITY, WORKER_PATH } from './load-worker';
 import { type PersistNotice, requestPersistence } from './persistence';
@@ -85,6 +86,39 @@ function isOtherProtocolConnect(data: unknown): boolean {
   return m.type === 'strongroom:connect' && m.protocol !== PROTOCOL_VERSION;
 }
 
+/**
+ * Dev builds only: this document's start-up as marks (`lib/boot-marks.ts`): its navigation,
+ * each subresource fetch (start and end), and the marks of {@link boot}.
+ */
+function documentMarks(): BootMark[] {
+  if (!DEV) return [];
+  const at = (t: number) => performance.timeOrigin + t;
+  const out: BootMark[] = [{ name: 'navigation-start', at: at(0) }];
+  const [nav] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+  if (nav) {
+    out.push(
+      { name: 'document-response-start', at: at(nav.responseStart) },
+      { name: 'document-response-end', at: at(nav.responseEnd) },
+      { name: 'dom-interactive', at: at(nav.domInteractive) },
+    );
+  }
+  for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
+    const path = new URL(r.name).pathname.split('/').pop() || 'index.html';
+    out.push(
+      { name: `fetch ${path} start`, at: at(r.fetchStart) },
+      { name: `fetch ${path} end`, at: at(r.responseEnd) },
+    );
+  }
+  return [...out, ...bootMarks()].sort((a, b) => a.at - b.at);
+}
+
+/** Dev builds only: hand this document's marks to the key worker, which reports them. */
+function sendMarks(worker: Worker): void {
+  if (!DEV) return;
+  const message: BootMarksMessage = { type: 'strongroom:dev-boot-marks', marks: documentMarks() };
+  worker.postMessage(message);
+}
+
 let accepted = false;
 /** The latest answer to the persistence request, and the worker to tell (once started). */
 let persistResult: PersistNotice['result'] | null = null;
@@ -120,6 +154,7 @@ function onMessage(event: MessageEvent): void {
   if (!port || event.ports.length !== 1) return;
   accepted = true;
   window.removeEventListener('message', onMessage);
+  mark('connect-received');
 
   if (!verified) return;
   const init: WorkerInit = {
@@ -148,8 +183,11 @@ function onMessage(event: MessageEvent): void {
   worker.addEventListener('error', () => {
     if (!started) refuse('worker-failed');
   });
+  mark('worker-created');
   serveConsent(worker, event.origin);
   worker.postMessage(init, [port]);
+  mark('init-posted');
+  sendMarks(worker);
   persistWorker = worker;
   tellPersistence();
   setStatus('connected');
@@ -192,6 +230,7 @@ async function boot(): Promise<void> {
     refuse('framed-twice');
     return;
   }
+  mark('boot');
   requestPersistence(navigator.storage as StorageManager | undefined, (result) => {
     persistResult = result;
     tellPersistence();
@@ -199,11 +238,14 @@ async function boot(): Promise<void> {
   const workerScript = fetchWorkerScript();
   workerScript.catch(() => undefined); // handled below, after the stylesheets
   const documentPin = fetchDocumentPin();
+  void documentPin.then(() => mark('pin-fetched'));
   await loaded();
+  mark('load');
   if (!stylesheetsApplied()) {
     refuse('integrity-failed');
     return;
   }
+  mark('stylesheets-checked');
   let workerUrl: string;
   try {
     workerUrl = await workerScript;
@@ -211,15 +253,18 @@ async function boot(): Promise<void> {
     refuse('worker-failed');
     return;
   }
+  mark('worker-awaited');
   const files = documentFiles(document);
   const index = await documentPin;
   const releaseDigest =
     files && index
       ? await releaseDigestOf([...files, { path: WORKER_PATH, sha384: WORKER_INTEGRITY }, index])
       : null;
+  mark('digest');
   verified = { workerUrl, releaseDigest };
   window.addEventListener('message', onMessage);
   setStatus('ready');
+  mark('ready');
   postToParent({ type: 'strongroom:ready', protocol: PROTOCOL_VERSION });
 }
 

@@ -14,11 +14,13 @@ import {
   BENCH_AUDIT_OFF,
   CONSENT_FIRST_CONNECTION,
   CONSENT_TIMEOUT_MS,
+  DEV,
   RATE_LIMITS,
 } from './build-info';
 import { createContext } from './context';
 import { AuditStore } from './keystore/audit-store';
 import { Keystore, openKeystoreDb } from './keystore/store';
+import { type BootMark, bootMarks, isBootMarksMessage, mark } from './lib/boot-marks';
 import { guardedEndpoint } from './lib/comlink-guard';
 import { installThrowHandler } from './lib/throw-handler';
 import { createApi } from './ops/index';
@@ -29,29 +31,39 @@ import { ConsentBroker, workerConsentChannel } from './policy/consent';
 import { ChannelPolicy, now } from './policy/index';
 import type { WorkerInit } from './worker-init';
 
+mark('worker-evaluated');
 installThrowHandler();
 
 /** How the enclave document's request for persistent storage ended (read by `info()`). */
 const persistence = new PersistenceReport();
 persistence.listen(self);
 
+/** Dev builds only: the enclave document's start-up marks, as it last sent them. */
+let documentMarks: readonly BootMark[] = [];
+
 async function start(init: WorkerInit, port: MessagePort): Promise<void> {
   let keystore: Keystore | null = null;
   let db: Awaited<ReturnType<typeof openKeystoreDb>> | null = null;
+  mark('init-received');
   try {
     db = await openKeystoreDb();
     keystore = new Keystore(db, init.callerOrigin);
   } catch {
     // Storage-dependent operations will answer STORAGE_UNAVAILABLE; `info` still works.
   }
+  mark('indexeddb-opened');
   await installDevClock(db);
+  mark('dev-clock');
   // Keys whose deletion date has passed are destroyed before anything else can name them.
   await keystore?.destroyDue(now()).catch(() => undefined);
+  mark('destroy-due');
   const ctx = createContext({
     ...init,
     keystore,
     rateLimits: RATE_LIMITS,
     persistRequest: () => persistence.read(),
+    // Dev builds only: release builds drop it (info() never reports it there).
+    ...(DEV ? { devBoot: () => ({ document: documentMarks, worker: bootMarks() }) } : {}),
   });
   const consent = new ConsentBroker(
     workerConsentChannel(self),
@@ -65,11 +77,13 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
       ? new AuditTrail(new AuditStore(db, init.callerOrigin), keystore, now, RATE_LIMITS)
       : null;
   const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent, audit, CONSENT_FIRST_CONNECTION);
+  mark('audit-setup');
   const accepted: AcceptedMessage = {
     type: 'strongroom:accepted',
     protocol: PROTOCOL_VERSION,
     nonce: init.nonce,
   };
+  mark('accepted');
   port.postMessage(accepted);
   expose(
     createApi(policy),
@@ -94,6 +108,10 @@ function started(): void {
   self.addEventListener('unhandledrejection', (event) => event.preventDefault());
   self.postMessage(STARTED);
 }
+
+self.addEventListener('message', (event: MessageEvent<unknown>) => {
+  if (isBootMarksMessage(event.data)) documentMarks = event.data.marks;
+});
 
 self.addEventListener(
   'message',

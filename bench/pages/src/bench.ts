@@ -48,6 +48,20 @@ const ENCLAVE_URL = params.get('enclave') ?? '';
 const RAW_URL = params.get('raw') ?? '';
 /** The same enclave built with its audit log compiled out (bench-only variant). */
 const ENCLAVE_AUDIT_OFF_URL = params.get('enclaveAuditOff') ?? '';
+/**
+ * The same enclave built as a dev build (bench-only server): its `info()` reports its
+ * start-up marks (`devBoot`, enclave/src/lib/boot-marks.ts), which release builds do not have.
+ */
+const ENCLAVE_DEV_URL = params.get('enclaveDev') ?? '';
+
+/** The connection the memory figures are read on (`bench.memoryConnect`). */
+let memoryEnclave: Enclave | null = null;
+
+/** A start-up mark of the enclave (ms since the Unix epoch), as `info().devBoot` reports it. */
+interface BootMark {
+  readonly name: string;
+  readonly at: number;
+}
 
 /** `n` random bytes (getRandomValues takes at most 64 KiB at a time). */
 function fill(n: number): Bytes {
@@ -364,6 +378,49 @@ const bench = {
    * In a fresh profile: `connect()` to the first signature (a new Ed25519 key, persisted, then
    * one signature), on the bridge, then the raw channel, then directly.
    */
+  /**
+   * Cold start of the dev build of the enclave with its start-up marks: the page's own
+   * times (wall clock, like the marks) around `connect()` and the first signature, and the
+   * marks of the enclave document and its key worker from `info().devBoot`.
+   */
+  async coldBreakdown(): Promise<{
+    page: BootMark[];
+    document: BootMark[];
+    worker: BootMark[];
+  }> {
+    const wall = () => performance.timeOrigin + performance.now();
+    const page: BootMark[] = [{ name: 'connect() called', at: wall() }];
+    const e = await connect({ url: ENCLAVE_DEV_URL, timeoutMs: 20_000 });
+    page.push({ name: 'connect() resolved', at: wall() });
+    const key = await e.generateKey({ alg: 'EdDSA', purpose: 'sign' });
+    page.push({ name: 'key generated', at: wall() });
+    await e.sign(key.id, DATA['32']);
+    page.push({ name: 'first signature', at: wall() });
+    const info = (await e.info()) as { devBoot?: { document: BootMark[]; worker: BootMark[] } };
+    e.dispose();
+    return { page, document: info.devBoot?.document ?? [], worker: info.devBoot?.worker ?? [] };
+  },
+
+  /** Memory, at rest: connect to the enclave and make one call (`info`). */
+  async memoryConnect(): Promise<void> {
+    memoryEnclave = await connect({ url: ENCLAVE_URL, timeoutMs: 20_000 });
+    await memoryEnclave.info();
+  },
+
+  /** Memory, loaded: `n` more persisted EdDSA keys on the connection of `memoryConnect`. */
+  async memoryKeys(n: number): Promise<void> {
+    const e = memoryEnclave;
+    if (!e) throw new Error('memoryConnect first');
+    // Eight at a time: n sequential round trips would take minutes in a slow engine.
+    for (let i = 0; i < n; i += 8) {
+      await Promise.all(
+        Array.from({ length: Math.min(8, n - i) }, () =>
+          e.generateKey({ alg: 'EdDSA', purpose: 'sign' }),
+        ),
+      );
+    }
+  },
+
   async coldStart() {
     const t0 = performance.now();
     const e = await connect({ url: ENCLAVE_URL, timeoutMs: 20_000 });

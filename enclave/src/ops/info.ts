@@ -8,7 +8,7 @@ import {
   LIMITS,
   PROTOCOL_VERSION,
 } from '@strongroom/bridge/protocol';
-import { VERSION } from '../build-info';
+import { DEV, VERSION } from '../build-info';
 import { assertArity } from '../lib/validate';
 import type { Call } from '../policy/index';
 
@@ -30,7 +30,7 @@ export async function info(call: Call, args: unknown[]): Promise<EnclaveInfo> {
   const { ctx } = call;
   // The request's answer first: once granted, `persisted()` reads true.
   const persistRequest = await ctx.persistRequest();
-  return {
+  const result: EnclaveInfo = {
     name: 'strongroom',
     version: VERSION,
     protocol: PROTOCOL_VERSION,
@@ -51,4 +51,8 @@ export async function info(call: Call, args: unknown[]): Promise<EnclaveInfo> {
       .info()
       .catch(() => ({ enabled: false, locked: false, idleMinutes: null, methods: [] })),
   };
+  // Dev and test builds only: where the start-up went (lib/boot-marks.ts; the bench reads it).
+  // Not part of EnclaveInfo; release builds drop this branch.
+  if (DEV && ctx.devBoot) return Object.assign(result, { devBoot: ctx.devBoot() });
+  return result;
 }
