@@ -79,13 +79,23 @@ describe('the headers', () => {
     expect(csp).not.toMatch(/\*/);
   });
 
-  it('set CORP, COOP, Referrer-Policy and deny every feature', () => {
+  it('set CORP, COOP, Referrer-Policy and deny every feature but WebAuthn for self', () => {
     const h = enclaveHeaders(['https://a.example']);
     expect(h['Cross-Origin-Resource-Policy']).toBe('same-origin');
     expect(h['Cross-Origin-Opener-Policy']).toBe('same-origin');
     expect(h['Referrer-Policy']).toBe('no-referrer');
-    expect(h['Permissions-Policy']).toContain('camera=()');
-    expect(h['Permissions-Policy']).not.toMatch(/=\*|\(self\)/);
+    const policy = h['Permissions-Policy'] ?? '';
+    expect(policy).toContain('camera=()');
+    expect(policy).not.toMatch(/\*/);
+    // Only the passkey unlock's two features, and only for the enclave's own origin.
+    const allowed = policy
+      .split(', ')
+      .filter((entry) => !entry.endsWith('=()'))
+      .sort();
+    expect(allowed).toEqual([
+      'publickey-credentials-create=(self)',
+      'publickey-credentials-get=(self)',
+    ]);
   });
 
   it('block scripts without integrity (Integrity-Policy) and keep HSTS for https', () => {

@@ -137,11 +137,26 @@ const DENIED_FEATURES = [
   'microphone',
   'midi',
   'payment',
-  'publickey-credentials-get',
   'screen-wake-lock',
   'usb',
   'xr-spatial-tracking',
 ];
+
+/**
+ * Features the enclave's own document may use, never a document it would embed: WebAuthn, for
+ * a passkey's PRF as a vault unlock method (docs/vault.md). In a cross-origin iframe a feature
+ * also needs the embedder's delegation, which the bridge gives to the enclave's origin only
+ * (the iframe's `allow` attribute, `bridge/src/connect.ts`).
+ */
+export const SELF_FEATURES = ['publickey-credentials-create', 'publickey-credentials-get'] as const;
+
+/** The enclave's `Permissions-Policy`: {@link SELF_FEATURES} for `self`, every other feature denied. */
+export function permissionsPolicy(): string {
+  return [
+    ...DENIED_FEATURES.map((f) => `${f}=()`),
+    ...SELF_FEATURES.map((f) => `${f}=(self)`),
+  ].join(', ');
+}
 
 /**
  * Headers for every response of the enclave origin. `Origin-Agent-Cluster: ?1` asks for an
@@ -156,7 +171,7 @@ export function enclaveHeaders(allowedOrigins: readonly string[]): Record<string
     'Cross-Origin-Resource-Policy': 'same-origin',
     'Origin-Agent-Cluster': '?1',
     'Referrer-Policy': 'no-referrer',
-    'Permissions-Policy': DENIED_FEATURES.map((f) => `${f}=()`).join(', '),
+    'Permissions-Policy': permissionsPolicy(),
     'X-Content-Type-Options': 'nosniff',
     // Chromium (138+): refuse any script this document loads without an integrity, so a
     // script injected into index.html without SRI does not run. Browsers that do not know the

@@ -126,13 +126,25 @@ function enclaveUrl(url: unknown): URL {
 }
 
 /**
+ * The iframe's `allow` attribute: WebAuthn (a passkey's PRF as a vault unlock method,
+ * docs/vault.md) delegated to the enclave's origin only, never `*`; every other feature keeps
+ * its default for a cross-origin frame (not delegated). The enclave's own `Permissions-Policy`
+ * allows these two for itself and denies the rest.
+ */
+export function enclaveAllow(enclaveOrigin: string): string {
+  return ['publickey-credentials-get', 'publickey-credentials-create']
+    .map((feature) => `${feature} ${enclaveOrigin}`)
+    .join('; ');
+}
+
+/**
  * The enclave's hidden, sandboxed iframe (not inserted yet), loading `url` with a fresh query
  * (`fresh-url.ts`): a network fetch of the document each time, never a cached copy.
  */
 function enclaveFrame(url: URL): HTMLIFrameElement {
   const iframe = document.createElement('iframe');
   iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin');
-  iframe.setAttribute('allow', '');
+  iframe.setAttribute('allow', enclaveAllow(url.origin));
   iframe.referrerPolicy = 'no-referrer';
   iframe.title = 'Strongroom enclave';
   // Hidden without `display: none`: Firefox does not style a display-none frame that shares the
