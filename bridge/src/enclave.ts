@@ -15,6 +15,7 @@ import type {
   StateChangeDetail,
 } from './lifecycle';
 import type {
+  AddUnlockMethodOptions,
   AgreeOptions,
   AuditAnchor,
   AuditLogOptions,
@@ -560,8 +561,8 @@ export class Enclave extends EventTarget implements EnclaveApi, Disposable, Asyn
   }
 
   /**
-   * Ask the person to unlock the vault: they enter the passphrase in the enclave's dialog (the
-   * app never sees it). `UNLOCK_FAILED` for a wrong one; after repeated failures,
+   * Ask the person to unlock the vault: they enter the passphrase, or use their passkey, in the
+   * enclave's dialog (the app never sees either). `UNLOCK_FAILED` for a wrong one; after repeated failures,
    * `RATE_LIMITED` with `retryAfterMs`.
    */
   unlock(callOptions?: CallOptions): Promise<VaultInfo> {
@@ -573,11 +574,13 @@ export class Enclave extends EventTarget implements EnclaveApi, Disposable, Asyn
     return this.#call('lock', [], callOptions);
   }
 
-  /** Add a passphrase: the person unlocks with an existing one, then chooses the new one. */
-  addUnlockMethod(
-    options?: { readonly label?: string },
-    callOptions?: CallOptions,
-  ): Promise<VaultInfo> {
+  /**
+   * Add an unlock method: the person unlocks with an existing one, then chooses a new
+   * passphrase, or (`method: 'passkey'`) creates a passkey in the enclave's dialog whose
+   * WebAuthn PRF output unlocks. `OPERATION_NOT_ALLOWED` when the authenticator has no PRF or
+   * passkeys cannot run in the enclave's frame in this browser (nothing changes). docs/vault.md.
+   */
+  addUnlockMethod(options?: AddUnlockMethodOptions, callOptions?: CallOptions): Promise<VaultInfo> {
     return this.#call('addUnlockMethod', options === undefined ? [] : [options], callOptions);
   }
 

@@ -36,6 +36,7 @@ export {
   type StateChangeDetail,
 } from './lifecycle';
 export {
+  type AddUnlockMethodOptions,
   type AgreedKeyAlgorithm,
   type AgreeOptions,
   type AuditAct,

@@ -406,8 +406,21 @@ export interface UnlockMethodInfo {
 export interface EnableVaultOptions {
   /** Minutes without an operation after which the keys lock: 1 to 1440, default 15. */
   readonly idleMinutes?: number;
-  /** A label for the first unlock method (default `'passphrase'`). */
+  /** A label for the first unlock method (default: the method's name). */
   readonly label?: string;
+  /**
+   * The first unlock method: a passphrase the person chooses (default), or a passkey they
+   * create, whose WebAuthn PRF output unlocks (docs/vault.md, "Passkeys").
+   */
+  readonly method?: UnlockMethodInfo['method'];
+}
+
+/** Options of `addUnlockMethod`. */
+export interface AddUnlockMethodOptions {
+  /** A label for the new method (default: the method's name). */
+  readonly label?: string;
+  /** A new passphrase (default), or a new passkey (WebAuthn PRF; docs/vault.md, "Passkeys"). */
+  readonly method?: UnlockMethodInfo['method'];
 }
 
 /**
@@ -752,7 +765,7 @@ export interface EnclaveApi {
   disableVault(): Promise<VaultInfo>;
   unlock(): Promise<VaultInfo>;
   lock(): Promise<VaultInfo>;
-  addUnlockMethod(options?: { readonly label?: string }): Promise<VaultInfo>;
+  addUnlockMethod(options?: AddUnlockMethodOptions): Promise<VaultInfo>;
   removeUnlockMethod(methodId: string): Promise<VaultInfo>;
   exportBackup(options?: ExportBackupOptions): Promise<Uint8Array>;
   importBackup(file: Uint8Array, options?: ImportBackupOptions): Promise<ImportBackupResult>;

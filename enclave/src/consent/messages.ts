@@ -64,12 +64,48 @@ export function isConsentEnd(value: unknown): value is ConsentEnd {
 }
 
 /**
- * What a secret dialog asks for. `unlock`: the passphrase of an enrollment; `new-passphrase`:
- * a new passphrase, typed twice (vault enrollment, backup); `recovery-phrase`: show 24 words
- * and have the person type back the ones at `confirm`; `backup-secret`: the passphrase or the
- * recovery phrase of a backup being imported.
+ * What a secret dialog asks for. `unlock`: the passphrase of an enrollment, or its passkey
+ * (`passkeys`); `new-passphrase`: a new passphrase, typed twice (vault enrollment, backup);
+ * `new-passkey`: create a passkey and obtain its PRF output (`newPasskey`); `recovery-phrase`:
+ * show 24 words and have the person type back the ones at `confirm`; `backup-secret`: the
+ * passphrase or the recovery phrase of a backup being imported.
  */
-export type SecretKind = 'unlock' | 'new-passphrase' | 'recovery-phrase' | 'backup-secret';
+export type SecretKind =
+  | 'unlock'
+  | 'new-passphrase'
+  | 'new-passkey'
+  | 'recovery-phrase'
+  | 'backup-secret';
+
+/** A passkey enrollment as the unlock dialog needs it: which credential, which PRF input. */
+export interface PasskeyRef {
+  /** The credential id (`allowCredentials`). */
+  readonly credentialId: Uint8Array;
+  /** The PRF input of this enrollment (`prf.eval.first`), 32 bytes. */
+  readonly prfSalt: Uint8Array;
+}
+
+/** What the `new-passkey` dialog needs to create a passkey. */
+export interface NewPasskeyRequest {
+  /** The PRF input the new enrollment will use (`prf.eval.first`), 32 random bytes. */
+  readonly prfSalt: Uint8Array;
+  /** The enrollment's label, shown in the dialog and used as the passkey's user name. */
+  readonly label: string;
+}
+
+/** What a passkey gave: the credential used and its PRF output for the asked input. */
+export interface PasskeyResult {
+  readonly credentialId: Uint8Array;
+  /** `prf.results.first`: 32 bytes. */
+  readonly prf: Uint8Array;
+}
+
+/**
+ * Why a passkey gave no PRF output: `no-prf`, the authenticator (or browser) does not support
+ * the PRF extension; `unavailable`, WebAuthn cannot run in the enclave's document here (no API,
+ * or refused by a permissions policy or by the browser for a cross-origin frame).
+ */
+export type PasskeyFailure = 'no-prf' | 'unavailable';
 
 /** Worker → document: ask the person for a secret, in the enclave's own document. */
 export interface SecretAsk {
@@ -82,13 +118,20 @@ export interface SecretAsk {
   readonly words?: readonly string[];
   /** `recovery-phrase`: the positions (0-based) the person must type back. */
   readonly confirm?: readonly number[];
+  /** `unlock`: the passkey enrollments, offered as "Use passkey" (none: passphrase only). */
+  readonly passkeys?: readonly PasskeyRef[];
+  /** `unlock`: whether a passphrase enrollment exists (default `true`: ask for one). */
+  readonly passphrase?: boolean;
+  /** `new-passkey`: what to create. */
+  readonly newPasskey?: NewPasskeyRequest;
 }
 
 /**
  * Document → worker: what the person entered (on this channel only, never to the app).
  * `passphrase` for `unlock`, `new-passphrase` and a passphrase `backup-secret`; `words` for a
- * recovery-phrase `backup-secret`. `recovery-phrase` answers `approved` once the words at the
- * asked positions were typed back correctly.
+ * recovery-phrase `backup-secret`; `passkey` (the PRF output) for a passkey `unlock` and for
+ * `new-passkey`, or `passkeyFailure` when the passkey could not give one. `recovery-phrase`
+ * answers `approved` once the words at the asked positions were typed back correctly.
  */
 export interface SecretAnswer {
   readonly type: 'strongroom:secret-answer';
@@ -96,6 +139,25 @@ export interface SecretAnswer {
   readonly outcome: ConsentOutcome;
   readonly passphrase?: string;
   readonly words?: readonly string[];
+  readonly passkey?: PasskeyResult;
+  readonly passkeyFailure?: PasskeyFailure;
+}
+
+/** Longest credential id WebAuthn allows (bytes). */
+const MAX_CREDENTIAL_ID_BYTES = 1023;
+/** Length of a PRF output (bytes). */
+export const PRF_OUTPUT_BYTES = 32;
+
+function isPasskeyResult(value: unknown): value is PasskeyResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Record<string, unknown>;
+  return (
+    m.credentialId instanceof Uint8Array &&
+    m.credentialId.byteLength > 0 &&
+    m.credentialId.byteLength <= MAX_CREDENTIAL_ID_BYTES &&
+    m.prf instanceof Uint8Array &&
+    m.prf.byteLength === PRF_OUTPUT_BYTES
+  );
 }
 
 /** Whether `value` is a well-formed {@link SecretAsk}. */
@@ -108,6 +170,7 @@ export function isSecretAsk(value: unknown): value is SecretAsk {
     typeof m.origin === 'string' &&
     (m.kind === 'unlock' ||
       m.kind === 'new-passphrase' ||
+      m.kind === 'new-passkey' ||
       m.kind === 'recovery-phrase' ||
       m.kind === 'backup-secret') &&
     typeof m.request === 'object' &&
@@ -125,7 +188,11 @@ export function isSecretAnswer(value: unknown): value is SecretAnswer {
     (m.outcome === 'approved' || m.outcome === 'declined' || m.outcome === 'not-visible') &&
     (m.passphrase === undefined || typeof m.passphrase === 'string') &&
     (m.words === undefined ||
-      (Array.isArray(m.words) && m.words.every((w) => typeof w === 'string')))
+      (Array.isArray(m.words) && m.words.every((w) => typeof w === 'string'))) &&
+    (m.passkey === undefined || isPasskeyResult(m.passkey)) &&
+    (m.passkeyFailure === undefined ||
+      m.passkeyFailure === 'no-prf' ||
+      m.passkeyFailure === 'unavailable')
   );
 }
 

@@ -1,14 +1,16 @@
 /**
  * The secret dialog, drawn by the enclave document in its own DOM: the person types a
  * passphrase (to unlock, or a new one twice), reads a recovery phrase and types back chosen
- * words, or enters a backup's passphrase or phrase. What they type goes to the key worker on
- * its own channel only (`messages.ts`); the app hosts the frame but can neither read this
+ * words, or enters a backup's passphrase or phrase; or uses a passkey, whose PRF output the
+ * document obtains on their click (`passkey.ts`: "Use passkey" to unlock, "Create passkey" to
+ * enroll one). What they enter goes to the key worker on its own channel only (`messages.ts`); the app hosts the frame but can neither read this
  * document nor type into it. Submitting counts as the person's answer only when the submit is a
  * trusted event and the dialog was verifiably there to be seen, by the same checks as the
  * consent dialog's (`visibility.ts`): a dialog that is covered, transparent, too small, off
  * screen or just shown or moved ends the question as `not-visible`.
  */
 import type { ConsentOutcome, SecretAnswer, SecretAsk } from './messages';
+import { createPasskey, type PasskeyOutcome, usePasskey } from './passkey';
 import { VisibilityWatch } from './visibility';
 
 /** Shortest new passphrase (the worker checks it again). */
@@ -19,13 +21,16 @@ function title(ask: SecretAsk): string {
   const origin = ask.origin;
   switch (ask.request.operation) {
     case 'enableVault':
-      return `${origin} asks to lock its keys with a passphrase. Choose one:`;
+      return ask.kind === 'new-passkey'
+        ? `${origin} asks to lock its keys with a passkey. Create one:`
+        : `${origin} asks to lock its keys with a passphrase. Choose one:`;
     case 'addUnlockMethod':
-      return ask.kind === 'unlock'
-        ? `${origin} asks to add a passphrase. Enter a current passphrase first:`
-        : 'Choose the new passphrase:';
+      if (ask.kind === 'unlock') {
+        return `${origin} asks to add an unlock method. Unlock with a current one first:`;
+      }
+      return ask.kind === 'new-passkey' ? 'Create the new passkey:' : 'Choose the new passphrase:';
     case 'removeUnlockMethod':
-      return `${origin} asks to remove an unlock method. Enter a passphrase to confirm:`;
+      return `${origin} asks to remove an unlock method. Unlock to confirm:`;
     case 'exportBackup':
       return ask.kind === 'recovery-phrase'
         ? 'Write down this recovery phrase. It is the only way to open the backup.'
@@ -33,9 +38,21 @@ function title(ask: SecretAsk): string {
     case 'importBackup':
       return `${origin} asks to restore keys from a backup. Enter the backup's passphrase or recovery phrase:`;
     default:
-      return `${origin} asks to unlock its keys. Enter your passphrase:`;
+      if (ask.passphrase === false) return `${origin} asks to unlock its keys. Use your passkey:`;
+      return (ask.passkeys ?? []).length > 0
+        ? `${origin} asks to unlock its keys. Enter your passphrase or use your passkey:`
+        : `${origin} asks to unlock its keys. Enter your passphrase:`;
   }
 }
+
+/**
+ * How to read a dialog's answer when it is submitted: what the person entered, what is wrong
+ * (a string, shown), or a passkey ceremony to run (a function).
+ */
+type Reader = () =>
+  | Omit<SecretAnswer, 'type' | 'id' | 'outcome'>
+  | string
+  | (() => Promise<PasskeyOutcome>);
 
 /** The secret dialog of one enclave document. */
 export class SecretDialog {
@@ -43,11 +60,12 @@ export class SecretDialog {
   readonly #title: HTMLElement;
   readonly #body: HTMLElement;
   readonly #error: HTMLElement;
+  readonly #submit: HTMLButtonElement;
   readonly #visibility = new VisibilityWatch();
   #open: {
     readonly ask: SecretAsk;
     readonly answer: (answer: Omit<SecretAnswer, 'type' | 'id'>) => void;
-    readonly read: () => Omit<SecretAnswer, 'type' | 'id' | 'outcome'> | string;
+    readonly read: Reader;
   } | null = null;
 
   /** Build the (hidden) dialog in `document.body`. */
@@ -87,6 +105,7 @@ export class SecretDialog {
     this.#title = heading;
     this.#body = body;
     this.#error = error;
+    this.#submit = submit;
     cancel.addEventListener('click', () => this.#finish({ outcome: 'declined' }));
     root.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.#finish({ outcome: 'declined' });
@@ -104,6 +123,9 @@ export class SecretDialog {
     this.#title.textContent = title(ask);
     this.#error.textContent = '';
     this.#body.replaceChildren();
+    this.#submit.textContent = ask.kind === 'new-passkey' ? 'Create passkey' : 'Continue';
+    this.#submit.hidden = ask.kind === 'unlock' && ask.passphrase === false;
+    this.#submit.disabled = false;
     const read = this.#fields(ask);
     this.#root.hidden = false;
     document.documentElement.dataset.secret = 'open';
@@ -130,12 +152,37 @@ export class SecretDialog {
     return input;
   }
 
+  /**
+   * "Use passkey": a button that, on a click that passes the visibility checks, obtains the
+   * PRF output of one of `ask.passkeys`.
+   */
+  #passkeyButton(ask: SecretAsk): void {
+    const passkeys = ask.passkeys ?? [];
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.id = 'secret-passkey';
+    button.textContent = 'Use passkey';
+    button.addEventListener('click', (event) => this.#ceremony(event, () => usePasskey(passkeys)));
+    this.#body.append(button);
+  }
+
   /** Build the fields of `ask` and return how to read them (a string: what is wrong). */
-  #fields(ask: SecretAsk): () => Omit<SecretAnswer, 'type' | 'id' | 'outcome'> | string {
+  #fields(ask: SecretAsk): Reader {
     switch (ask.kind) {
       case 'unlock': {
+        if ((ask.passkeys ?? []).length > 0) this.#passkeyButton(ask);
+        if (ask.passphrase === false) return () => 'Use your passkey.';
         const input = this.#input('secret-passphrase', 'Passphrase', 'password');
         return () => (input.value ? { passphrase: input.value } : 'Enter the passphrase.');
+      }
+      case 'new-passkey': {
+        const request = ask.newPasskey;
+        const note = document.createElement('p');
+        note.textContent =
+          'Your device will ask you to confirm (fingerprint, face, PIN or security key). ' +
+          'Without this passkey or another unlock method, these keys and what they protect are lost.';
+        this.#body.append(note);
+        return request ? () => () => createPasskey(request, ask.origin) : () => 'No passkey asked.';
       }
       case 'new-passphrase': {
         const first = this.#input('secret-new', 'New passphrase', 'password');
@@ -210,7 +257,52 @@ export class SecretDialog {
       this.#error.textContent = read;
       return;
     }
+    if (typeof read === 'function') {
+      this.#run(read);
+      return;
+    }
     this.#finish({ outcome: 'approved', ...read });
+  }
+
+  /** A passkey button's click: the visibility checks, then the WebAuthn ceremony. */
+  #ceremony(event: Event, ceremony: () => Promise<PasskeyOutcome>): void {
+    if (!this.#open) return;
+    const refusal = this.#visibility.refusal(event);
+    document.documentElement.dataset.secretRefusal = refusal ?? '';
+    if (refusal !== null) {
+      this.#finish({ outcome: 'not-visible' });
+      return;
+    }
+    this.#run(ceremony);
+  }
+
+  /**
+   * Run a WebAuthn ceremony (started by the click being handled: its user activation) and
+   * answer with its PRF output or its failure; a retryable outcome keeps the dialog open.
+   */
+  #run(ceremony: () => Promise<PasskeyOutcome>): void {
+    const open = this.#open;
+    if (!open) return;
+    const buttons = [...this.#root.querySelectorAll('button')].filter(
+      (b) => b.id !== 'secret-cancel',
+    );
+    for (const button of buttons) button.disabled = true;
+    this.#error.textContent = 'Waiting for your passkey…';
+    document.documentElement.dataset.passkey = 'pending';
+    void ceremony().then((outcome) => {
+      document.documentElement.dataset.passkey = 'done';
+      if (this.#open !== open) return; // timed out or cancelled meanwhile
+      for (const button of buttons) button.disabled = false;
+      if ('retry' in outcome) {
+        this.#error.textContent = outcome.retry;
+        return;
+      }
+      this.#finish(
+        'passkey' in outcome
+          ? { outcome: 'approved', passkey: outcome.passkey }
+          : { outcome: 'approved', passkeyFailure: outcome.failure },
+      );
+    });
   }
 
   #finish(

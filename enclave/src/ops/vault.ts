@@ -8,14 +8,25 @@ import { StrongroomError } from '@strongroom/bridge/errors';
 import { LIMITS, type VaultInfo } from '@strongroom/bridge/protocol';
 import { assertArity, assertKeyId, assertPlainObject, assertString } from '../lib/validate';
 import type { Call } from '../policy/index';
-import { DEFAULT_IDLE_MINUTES } from '../policy/vault';
+import { DEFAULT_IDLE_MINUTES, type UnlockMethodKind } from '../policy/vault';
 
-/** `enableVault({ idleMinutes?, label? })`. */
+/** `options.method`: `'passphrase'` (the default) or `'passkey'`. */
+function unlockMethod(method: unknown): UnlockMethodKind {
+  if (method === undefined || method === 'passphrase') return 'passphrase';
+  if (method === 'passkey') return 'passkey';
+  throw new StrongroomError(
+    'INVALID_ARGUMENT',
+    '"options.method" expected "passphrase" or "passkey"',
+  );
+}
+
+/** `enableVault({ idleMinutes?, label?, method? })`. */
 export async function enableVault(call: Call, args: unknown[]): Promise<VaultInfo> {
   assertArity(args, 0, 1);
   const options = args[0] ?? {};
-  assertPlainObject(options, 'options', ['idleMinutes', 'label']);
-  const { idleMinutes = DEFAULT_IDLE_MINUTES, label = 'passphrase' } = options;
+  assertPlainObject(options, 'options', ['idleMinutes', 'label', 'method']);
+  const method = unlockMethod(options.method);
+  const { idleMinutes = DEFAULT_IDLE_MINUTES, label = method } = options;
   if (
     typeof idleMinutes !== 'number' ||
     !Number.isSafeInteger(idleMinutes) ||
@@ -28,7 +39,7 @@ export async function enableVault(call: Call, args: unknown[]): Promise<VaultInf
     );
   }
   assertString(label, 'options.label', LIMITS.maxLabelLength);
-  return call.vault().enable({ idleMinutes, label });
+  return call.vault().enable({ idleMinutes, label, method });
 }
 
 /** `disableVault()`. */
@@ -49,14 +60,15 @@ export async function lock(call: Call, args: unknown[]): Promise<VaultInfo> {
   return call.vault().lock();
 }
 
-/** `addUnlockMethod({ label? })`. */
+/** `addUnlockMethod({ label?, method? })`. */
 export async function addUnlockMethod(call: Call, args: unknown[]): Promise<VaultInfo> {
   assertArity(args, 0, 1);
   const options = args[0] ?? {};
-  assertPlainObject(options, 'options', ['label']);
-  const { label = 'passphrase' } = options;
+  assertPlainObject(options, 'options', ['label', 'method']);
+  const method = unlockMethod(options.method);
+  const { label = method } = options;
   assertString(label, 'options.label', LIMITS.maxLabelLength);
-  return call.vault().addMethod(label);
+  return call.vault().addMethod(label, method);
 }
 
 /** `removeUnlockMethod(methodId)`. */

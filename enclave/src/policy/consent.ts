@@ -61,7 +61,7 @@ export class ConsentBroker {
   async askSecret(
     request: ConsentRequestInfo,
     kind: SecretKind,
-    extra: Pick<SecretAsk, 'words' | 'confirm'> = {},
+    extra: Pick<SecretAsk, 'words' | 'confirm' | 'passkeys' | 'passphrase' | 'newPasskey'> = {},
   ): Promise<SecretAnswer> {
     const answer = await this.#question((id) => ({
       type: 'strongroom:secret-ask',

@@ -4,7 +4,9 @@
  * consent broker's `askSecret`), never passed in by the app; what is derived from it stays in
  * this worker. The cryptography and the stored form are `../keystore/vault.ts`.
  *
- * - `unlock`: the person enters a passphrase; the master key is unwrapped and kept in memory.
+ * - `unlock`: the person enters a passphrase, or uses a passkey whose PRF output the enclave
+ *   document obtains (WebAuthn, in the enclave's own document); the master key is unwrapped and
+ *   kept in memory. A PRF output that does not open the vault counts as a wrong passphrase.
  *   Failed attempts are counted in the keystore (every tab, across reloads); from the
  *   {@link FREE_ATTEMPTS}th on, each further attempt waits twice as long as the last
  *   (`RATE_LIMITED` with `retryAfterMs`).
@@ -17,11 +19,12 @@
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { ConsentRequestInfo, OperationName } from '@strongroom/bridge/protocol';
 import { LIMITS, type VaultInfo } from '@strongroom/bridge/protocol';
+import type { SecretAnswer } from '../consent/messages';
 import type { Keystore, StoredVersion } from '../keystore/store';
 import {
   deriveKek,
   type Enrollment,
-  MIN_PBKDF2_ITERATIONS,
+  type EnrollmentKdf,
   newMasterKey,
   randomSalt,
   unwrapMaster,
@@ -30,6 +33,7 @@ import {
 } from '../keystore/vault';
 import { algorithm } from '../lib/algorithms';
 import { randomId } from '../lib/encoding';
+import { calibratePbkdf2 } from '../lib/pbkdf2';
 import type { ConsentBroker } from './consent';
 
 /** Failed unlocks allowed before attempts are spaced out. */
@@ -43,28 +47,6 @@ export const DEFAULT_IDLE_MINUTES = 15;
 /** Shortest passphrase the dialog accepts. */
 export const MIN_PASSPHRASE_LENGTH = 10;
 
-/** Iterations for about `targetMs` of PBKDF2-SHA-256 here: median of warm runs, ≥ 600,000. */
-export async function calibratePbkdf2(targetMs = 250): Promise<number> {
-  const probe = 100_000;
-  const base = await crypto.subtle.importKey('raw', new Uint8Array(16), 'PBKDF2', false, [
-    'deriveBits',
-  ]);
-  const run = async () => {
-    const start = performance.now();
-    await crypto.subtle.deriveBits(
-      { name: 'PBKDF2', hash: 'SHA-256', iterations: probe, salt: new Uint8Array(16) },
-      base,
-      256,
-    );
-    return performance.now() - start;
-  };
-  await run(); // warm-up
-  const times = [await run(), await run(), await run()].sort((a, b) => a - b);
-  const median = Math.max(times[1] ?? 1, 0.01);
-  const scaled = Math.ceil((probe * targetMs) / median / 10_000) * 10_000;
-  return Math.max(MIN_PBKDF2_ITERATIONS, Math.min(scaled, 10_000_000));
-}
-
 /** How long the next unlock attempt must wait, given the failures so far. */
 export function unlockWaitMs(failures: VaultState['failures'], now: number): number {
   if (failures.count < FREE_ATTEMPTS) return 0;
@@ -74,6 +56,53 @@ export function unlockWaitMs(failures: VaultState['failures'], now: number): num
 
 function notEnabled(): StrongroomError {
   return new StrongroomError('OPERATION_NOT_ALLOWED', 'vault mode is off for this origin');
+}
+
+/** The kinds of unlock method an enrollment can be. */
+export type UnlockMethodKind = Enrollment['method'];
+
+/** Bytes of a passkey enrollment's PRF input and of its HKDF salt. */
+export const PRF_SALT_BYTES = 32;
+
+/** The typed error for a passkey that gave no PRF output (`passkeyFailure`). */
+function passkeyFailure(failure: SecretAnswer['passkeyFailure']): StrongroomError {
+  return failure === 'no-prf'
+    ? new StrongroomError(
+        'OPERATION_NOT_ALLOWED',
+        'this authenticator does not support PRF (the WebAuthn extension a passkey unlock needs); nothing was changed',
+      )
+    : new StrongroomError(
+        'OPERATION_NOT_ALLOWED',
+        "passkeys cannot be used in the enclave's frame in this browser (docs/vault.md); nothing was changed",
+      );
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
+}
+
+/** The master key `answer` opens among `enrollments`, and which enrollment, or `null`. */
+async function openWith(
+  enrollments: readonly Enrollment[],
+  answer: SecretAnswer,
+  extractable: boolean,
+): Promise<{ master: CryptoKey; enrollment: Enrollment } | null> {
+  const { passphrase, passkey } = answer;
+  for (const enrollment of enrollments) {
+    const kdf: EnrollmentKdf = enrollment.kdf;
+    let kek: CryptoKey;
+    if (kdf.name === 'PBKDF2-SHA-256') {
+      if (typeof passphrase !== 'string') continue;
+      kek = await deriveKek(kdf, { method: 'passphrase', passphrase });
+    } else {
+      // The passkey of this enrollment only: its own credential, its own PRF input.
+      if (!passkey || !sameBytes(passkey.credentialId, kdf.credentialId)) continue;
+      kek = await deriveKek(kdf, { method: 'passkey', prf: passkey.prf });
+    }
+    const master = await unwrapMaster(enrollment.wrappedMaster, kek, extractable);
+    if (master) return { master, enrollment };
+  }
+  return null;
 }
 
 /** The vault of one channel's origin, as the policy drives it. */
@@ -162,8 +191,9 @@ export class VaultGate {
   }
 
   /**
-   * Ask for a passphrase of the vault and return the master key it unwraps (`extractable`
-   * only to add an enrollment). Counts failures; `RATE_LIMITED` while attempts must wait.
+   * Ask for a passphrase of the vault, or its passkey, and return the master key it unwraps
+   * (`extractable` only to add an enrollment). Counts failures — a PRF output that opens
+   * nothing like a wrong passphrase; `RATE_LIMITED` while attempts must wait.
    */
   async #askUnlock(
     operation: OperationName,
@@ -180,20 +210,27 @@ export class VaultGate {
         { retryAfterMs: wait },
       );
     }
-    const answer = await this.#consent.askSecret({ operation, irreversible: false }, 'unlock');
-    const passphrase = answer.passphrase;
-    if (typeof passphrase !== 'string') throw new StrongroomError('UNLOCK_FAILED', 'no passphrase');
+    const passkeys = state.enrollments.flatMap((e) =>
+      e.kdf.name === 'PRF-HKDF-SHA-256'
+        ? [{ credentialId: e.kdf.credentialId, prfSalt: e.kdf.prfSalt }]
+        : [],
+    );
+    const answer = await this.#consent.askSecret({ operation, irreversible: false }, 'unlock', {
+      passkeys,
+      passphrase: state.enrollments.some((e) => e.kdf.name === 'PBKDF2-SHA-256'),
+    });
+    if (answer.passkeyFailure) throw passkeyFailure(answer.passkeyFailure);
+    if (typeof answer.passphrase !== 'string' && !answer.passkey) {
+      throw new StrongroomError('UNLOCK_FAILED', 'no passphrase');
+    }
+    const what = answer.passkey ? 'that passkey' : 'that passphrase';
     const current = (await keystore.vault()) ?? state;
-    for (const enrollment of current.enrollments) {
-      if (enrollment.method !== 'passphrase') continue;
-      const kek = await deriveKek(enrollment.kdf, { method: 'passphrase', passphrase });
-      const master = await unwrapMaster(enrollment.wrappedMaster, kek, extractable);
-      if (master) {
-        if (current.failures.count > 0) {
-          await keystore.putVault({ ...current, failures: { count: 0, lastAt: 0 } });
-        }
-        return { master, enrollment };
+    const opened = await openWith(current.enrollments, answer, extractable);
+    if (opened) {
+      if (current.failures.count > 0) {
+        await keystore.putVault({ ...current, failures: { count: 0, lastAt: 0 } });
       }
+      return opened;
     }
     const failures = { count: current.failures.count + 1, lastAt: this.#clock() };
     await keystore.putVault({ ...current, failures });
@@ -201,12 +238,15 @@ export class VaultGate {
     throw new StrongroomError(
       'UNLOCK_FAILED',
       left > 0
-        ? `that passphrase does not open the vault (${left} more attempts before they are spaced out)`
-        : 'that passphrase does not open the vault; further attempts must wait',
+        ? `${what} does not open the vault (${left} more attempts before they are spaced out)`
+        : `${what} does not open the vault; further attempts must wait`,
     );
   }
 
-  /** `unlock()`: the person enters a passphrase in the enclave; the keys become usable. */
+  /**
+   * `unlock()`: the person enters a passphrase, or uses a passkey, in the enclave; the keys
+   * become usable.
+   */
   async unlock(): Promise<VaultInfo> {
     const keystore = this.#keystore();
     const state = await keystore.vault();
@@ -252,10 +292,63 @@ export class VaultGate {
   }
 
   /**
-   * `enableVault`: with the person's consent (they choose the passphrase in the enclave),
-   * create the vault and move every key under it, atomically. Leaves the vault unlocked.
+   * A new passkey enrollment wrapping `master`: on the person's click in the enclave's dialog
+   * the enclave document creates a passkey (WebAuthn, rp.id the enclave's host) and obtains
+   * its PRF output for a fresh random input; the KEK is HKDF over that output. A passkey
+   * without PRF gives `OPERATION_NOT_ALLOWED` and nothing is stored.
    */
-  async enable(options: { idleMinutes: number; label: string }): Promise<VaultInfo> {
+  async #newPasskey(
+    operation: OperationName,
+    master: CryptoKey,
+    label: string,
+  ): Promise<{ enrollment: Enrollment; kek: CryptoKey }> {
+    const request: ConsentRequestInfo = { operation, irreversible: false };
+    const prfSalt = randomSalt(PRF_SALT_BYTES);
+    const answer = await this.#consent.askSecret(request, 'new-passkey', {
+      newPasskey: { prfSalt, label },
+    });
+    if (answer.passkeyFailure) throw passkeyFailure(answer.passkeyFailure);
+    if (!answer.passkey) throw passkeyFailure('no-prf');
+    const kdf = {
+      name: 'PRF-HKDF-SHA-256' as const,
+      credentialId: answer.passkey.credentialId.slice(),
+      prfSalt,
+      salt: randomSalt(PRF_SALT_BYTES),
+    };
+    const kek = await deriveKek(kdf, { method: 'passkey', prf: answer.passkey.prf });
+    const enrollment: Enrollment = {
+      id: randomId(),
+      method: 'passkey',
+      label,
+      createdAt: this.#clock(),
+      kdf,
+      wrappedMaster: await wrapMaster(master, kek),
+    };
+    return { enrollment, kek };
+  }
+
+  /** A new enrollment of `method` wrapping `master` (the person acts in the dialog). */
+  #newEnrollment(
+    method: UnlockMethodKind,
+    operation: OperationName,
+    master: CryptoKey,
+    label: string,
+  ): Promise<{ enrollment: Enrollment; kek: CryptoKey }> {
+    return method === 'passkey'
+      ? this.#newPasskey(operation, master, label)
+      : this.#newPassphrase(operation, master, label);
+  }
+
+  /**
+   * `enableVault`: with the person's consent (they choose the passphrase, or create a passkey,
+   * in the enclave), create the vault and move every key under it, atomically. Leaves the
+   * vault unlocked.
+   */
+  async enable(options: {
+    idleMinutes: number;
+    label: string;
+    method?: UnlockMethodKind;
+  }): Promise<VaultInfo> {
     const keystore = this.#keystore();
     if (await keystore.vault()) {
       throw new StrongroomError('OPERATION_NOT_ALLOWED', 'vault mode is already on');
@@ -270,7 +363,8 @@ export class VaultGate {
       );
     }
     const extractableMaster = await newMasterKey();
-    const { enrollment, kek } = await this.#newPassphrase(
+    const { enrollment, kek } = await this.#newEnrollment(
+      options.method ?? 'passphrase',
       'enableVault',
       extractableMaster,
       options.label,
@@ -350,8 +444,11 @@ export class VaultGate {
     return this.info();
   }
 
-  /** `addUnlockMethod`: unlock with an existing passphrase, then choose a new one. */
-  async addMethod(label: string): Promise<VaultInfo> {
+  /**
+   * `addUnlockMethod`: unlock with an existing method, then choose a new passphrase or create
+   * a passkey (`method`).
+   */
+  async addMethod(label: string, method: UnlockMethodKind = 'passphrase'): Promise<VaultInfo> {
     const keystore = this.#keystore();
     const state = await keystore.vault();
     if (!state) throw notEnabled();
@@ -362,7 +459,7 @@ export class VaultGate {
       );
     }
     const { master } = await this.#askUnlock('addUnlockMethod', true);
-    const { enrollment } = await this.#newPassphrase('addUnlockMethod', master, label);
+    const { enrollment } = await this.#newEnrollment(method, 'addUnlockMethod', master, label);
     const current = (await keystore.vault()) ?? state;
     await keystore.putVault({ ...current, enrollments: [...current.enrollments, enrollment] });
     return this.info();
