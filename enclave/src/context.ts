@@ -21,8 +21,11 @@ export interface OpContext {
   readonly enclaveOrigin: string;
   /** Whether the caller is on another site than the enclave. */
   readonly crossSite: boolean;
-  /** The release digest of the running code (see `release-digest.ts`), reported by `info()`. */
-  readonly releaseDigest: string | null;
+  /**
+   * The release digest of the running code (see `release-digest.ts`), reported by `info()`.
+   * The enclave document may finish it after the handshake: this waits until it is known.
+   */
+  releaseDigest(): Promise<string | null>;
   /** The deployment's rate limits (reported by `info()`). */
   readonly rateLimits: RateLimits;
   /** The keystore of the caller; throws `STORAGE_UNAVAILABLE` when IndexedDB could not open. */
@@ -38,7 +41,7 @@ export function createContext(options: {
   callerOrigin: string;
   enclaveOrigin: string;
   crossSite: boolean;
-  releaseDigest: string | null;
+  releaseDigest: Promise<string | null>;
   rateLimits: RateLimits;
   keystore: Keystore | null;
   /** Default: `unavailable` (no enclave document asked, as in unit tests). */
@@ -46,9 +49,10 @@ export function createContext(options: {
   /** Dev builds only (`lib/boot-marks.ts`). */
   devBoot?: () => DevBoot;
 }): OpContext {
-  const { keystore, persistRequest, ...rest } = options;
+  const { keystore, persistRequest, releaseDigest, ...rest } = options;
   return {
     ...rest,
+    releaseDigest: () => releaseDigest,
     persistRequest: persistRequest ?? (() => Promise.resolve('unavailable')),
     keystore() {
       if (!keystore) {

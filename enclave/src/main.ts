@@ -13,11 +13,18 @@
  * Before `ready`, every integrity check has passed or the enclave refuses: the stylesheets
  * pinned by SRI applied (`integrity-failed` otherwise), and the key worker's script was fetched
  * with its integrity (`worker-failed` otherwise, or if the worker fails before it reports that
- * it started; after that no error of the worker is a refusal). The release digest reported by
- * `info()` is computed here from those pins and the page's own `index.html`
- * (`release-digest.ts`) and handed to the worker. The document also asks for persistent
- * storage once (`persistence.ts`), in parallel, never holding up the handshake, and tells the
- * worker how that ended.
+ * it started; after that no error of the worker is a refusal).
+ *
+ * Nothing waits that need not (docs/performance.md, "Where cold start goes"): the worker script,
+ * the second fetch of `index.html` and the stylesheets load in parallel; the worker is started
+ * from its verified bytes as soon as they arrive — before the stylesheet check and the
+ * handshake, though it gets no port before the handshake — so that its evaluation and its
+ * IndexedDB open overlap them. The release digest reported by `info()` is computed from the
+ * pins and the page's own `index.html` (`release-digest.ts`) and sent to the worker when
+ * known, which may be after `ready`: the worker's `info()` waits for it, so no answer (and no
+ * `expectDigest` check) ever sees a digest before it is known. The document also asks for
+ * persistent storage once (`persistence.ts`), in parallel, never holding up the handshake, and
+ * tells the worker how that ended.
  */
 import {
   type ConnectMessage,
@@ -33,7 +40,7 @@ import { isCrossSite } from './lib/site';
 import { fetchWorkerScript, startWorker, WORKER_INTEGRITY, WORKER_PATH } from './load-worker';
 import { type PersistNotice, requestPersistence } from './persistence';
 import { documentFiles, fetchDocumentPin, releaseDigestOf } from './release-digest';
-import type { WorkerInit } from './worker-init';
+import type { ReleaseDigestNotice, WorkerInit } from './worker-init';
 
 const NONCE = /^[A-Za-z0-9_-]{22,64}$/;
 
@@ -62,6 +69,7 @@ function postToParent(message: ReadyMessage | RefusedMessage): void {
 }
 
 function refuse(reason: RefusalReason): void {
+  refused = true;
   setStatus(`refused: ${reason}`);
   if (window.parent !== window) {
     postToParent({ type: 'strongroom:refused', protocol: PROTOCOL_VERSION, reason });
@@ -130,12 +138,14 @@ function tellPersistence(): void {
     persistWorker.postMessage(notice);
   }
 }
-/** Set once the worker script is verified: its blob URL and the release digest. */
-let verified: { readonly workerUrl: string; readonly releaseDigest: string | null } | null = null;
+/** The key worker, set once it is started from its verified script (before `ready`). */
+let keyWorker: Worker | null = null;
+/** Set by {@link refuse}: a refused enclave never posts `ready` nor accepts a `connect`. */
+let refused = false;
 
 function onMessage(event: MessageEvent): void {
   // Everything here is synchronous until `accepted` is set.
-  if (accepted) return;
+  if (accepted || refused) return;
   if (event.source !== window.parent) return;
   if (!ALLOWED_ORIGINS.has(event.origin)) return;
   if (isOtherProtocolConnect(event.data)) {
@@ -156,24 +166,32 @@ function onMessage(event: MessageEvent): void {
   window.removeEventListener('message', onMessage);
   mark('connect-received');
 
-  if (!verified) return;
+  const worker = keyWorker;
+  if (!worker) return;
   const init: WorkerInit = {
     callerOrigin: event.origin,
     enclaveOrigin: location.origin,
     crossSite: isCrossSite(event.origin, location.origin),
     nonce: event.data.nonce,
-    releaseDigest: verified.releaseDigest,
   };
-  let worker: Worker;
-  try {
-    worker = startWorker(verified.workerUrl);
-  } catch {
-    refuse('worker-failed');
-    return;
-  }
-  // A worker script that fails to load, evaluate or start (blocked, tampered) ends the enclave.
-  // Once it has started, the app's messages reach it: an error then is none of the document's
-  // business, and must never become a refusal the app can provoke.
+  serveConsent(worker, event.origin);
+  worker.postMessage(init, [port]);
+  mark('init-posted');
+  sendMarks(worker);
+  persistWorker = worker;
+  tellPersistence();
+  setStatus('connected');
+}
+
+/**
+ * Start the key worker from its verified blob URL. A worker script that fails to load,
+ * evaluate or start (blocked, tampered) ends the enclave, before or after `ready`. Once it has
+ * started (it exposed the operations on the channel's port), the app's messages reach it: an
+ * error then is none of the document's business, and must never become a refusal the app can
+ * provoke.
+ */
+function launchWorker(workerUrl: string): Worker {
+  const worker = startWorker(workerUrl);
   let started = false;
   worker.addEventListener('message', function onStarted(message: MessageEvent) {
     if (message.data !== WORKER_STARTED) return;
@@ -184,13 +202,17 @@ function onMessage(event: MessageEvent): void {
     if (!started) refuse('worker-failed');
   });
   mark('worker-created');
-  serveConsent(worker, event.origin);
-  worker.postMessage(init, [port]);
-  mark('init-posted');
-  sendMarks(worker);
-  persistWorker = worker;
-  tellPersistence();
-  setStatus('connected');
+  return worker;
+}
+
+/** The release digest from the pins and `index.html` fetched again; `null` when not known. */
+async function releaseDigest(documentPin: ReturnType<typeof fetchDocumentPin>) {
+  const files = documentFiles(document);
+  const index = await documentPin;
+  if (!files || !index) return null;
+  return releaseDigestOf([...files, { path: WORKER_PATH, sha384: WORKER_INTEGRITY }, index]).catch(
+    () => null,
+  );
 }
 
 /** Resolves once every stylesheet has loaded or failed (the window's `load` event). */
@@ -235,33 +257,44 @@ async function boot(): Promise<void> {
     persistResult = result;
     tellPersistence();
   });
-  const workerScript = fetchWorkerScript();
-  workerScript.catch(() => undefined); // handled below, after the stylesheets
+  // The worker starts as soon as its bytes are verified (fetch with integrity), in parallel
+  // with the stylesheets; a rejection is handled below, after the stylesheet check.
+  const workerStarting = fetchWorkerScript().then(launchWorker);
+  workerStarting.catch(() => undefined);
   const documentPin = fetchDocumentPin();
   void documentPin.then(() => mark('pin-fetched'));
   await loaded();
   mark('load');
   if (!stylesheetsApplied()) {
     refuse('integrity-failed');
+    void workerStarting.then(
+      (w) => w.terminate(),
+      () => undefined,
+    );
     return;
   }
   mark('stylesheets-checked');
-  let workerUrl: string;
+  let worker: Worker;
   try {
-    workerUrl = await workerScript;
+    worker = await workerStarting;
   } catch {
     refuse('worker-failed');
     return;
   }
   mark('worker-awaited');
-  const files = documentFiles(document);
-  const index = await documentPin;
-  const releaseDigest =
-    files && index
-      ? await releaseDigestOf([...files, { path: WORKER_PATH, sha384: WORKER_INTEGRITY }, index])
-      : null;
-  mark('digest');
-  verified = { workerUrl, releaseDigest };
+  // The worker may already have failed to evaluate (its `error` refused the enclave).
+  if (refused) {
+    worker.terminate();
+    return;
+  }
+  keyWorker = worker;
+  // Needed by info() only, which waits for it in the worker: finished after `ready`.
+  void releaseDigest(documentPin).then((digest) => {
+    mark('digest');
+    const notice: ReleaseDigestNotice = { type: 'strongroom:release-digest', digest };
+    worker.postMessage(notice);
+    sendMarks(worker);
+  });
   window.addEventListener('message', onMessage);
   setStatus('ready');
   mark('ready');

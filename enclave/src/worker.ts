@@ -1,8 +1,11 @@
 /**
- * The key worker. It owns the keystore and runs every operation. It receives exactly one
- * message from the enclave document that started it: the bound caller origin and the port of
- * the channel. It then answers the handshake on the port and exposes the operations over it
- * through the hardened endpoint. The app talks to it only through that port.
+ * The key worker. It owns the keystore and runs every operation. The enclave document starts
+ * it as soon as its script is verified, before the handshake, so that its evaluation and the
+ * opening of IndexedDB overlap the document's checks and the handshake. It receives exactly
+ * one init message from the document: the bound caller origin and the port of the channel.
+ * It then answers the handshake on the port and exposes the operations over it through the
+ * hardened endpoint. The app talks to it only through that port. The document also sends the
+ * release digest (which `info()` waits for) and how its persistence request ended.
  */
 import {
   type AcceptedMessage,
@@ -29,7 +32,7 @@ import { AuditTrail } from './policy/audit';
 import { installDevClock } from './policy/clock';
 import { ConsentBroker, workerConsentChannel } from './policy/consent';
 import { ChannelPolicy, now } from './policy/index';
-import type { WorkerInit } from './worker-init';
+import { isReleaseDigestNotice, isWorkerInit, type WorkerInit } from './worker-init';
 
 mark('worker-evaluated');
 installThrowHandler();
@@ -37,6 +40,26 @@ installThrowHandler();
 /** How the enclave document's request for persistent storage ended (read by `info()`). */
 const persistence = new PersistenceReport();
 persistence.listen(self);
+
+/**
+ * IndexedDB opened at once, while the document finishes its checks and the handshake runs;
+ * `start` waits for it. A failure is read there (storage-dependent operations then answer
+ * STORAGE_UNAVAILABLE).
+ */
+const dbOpening = openKeystoreDb();
+dbOpening.then(
+  () => mark('indexeddb-opened'),
+  () => mark('indexeddb-failed'),
+);
+
+/** The release digest, as the document sends it (once; before or after the init message). */
+const releaseDigest = new Promise<string | null>((resolve) => {
+  self.addEventListener('message', function onDigest(event: MessageEvent<unknown>) {
+    if (!isReleaseDigestNotice(event.data)) return;
+    self.removeEventListener('message', onDigest);
+    resolve(event.data.digest);
+  });
+});
 
 /** Dev builds only: the enclave document's start-up marks, as it last sent them. */
 let documentMarks: readonly BootMark[] = [];
@@ -46,12 +69,12 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
   let db: Awaited<ReturnType<typeof openKeystoreDb>> | null = null;
   mark('init-received');
   try {
-    db = await openKeystoreDb();
+    db = await dbOpening;
     keystore = new Keystore(db, init.callerOrigin);
   } catch {
     // Storage-dependent operations will answer STORAGE_UNAVAILABLE; `info` still works.
   }
-  mark('indexeddb-opened');
+  mark('indexeddb-awaited');
   await installDevClock(db);
   mark('dev-clock');
   // Keys whose deletion date has passed are destroyed before anything else can name them.
@@ -59,6 +82,7 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
   mark('destroy-due');
   const ctx = createContext({
     ...init,
+    releaseDigest,
     keystore,
     rateLimits: RATE_LIMITS,
     persistRequest: () => persistence.read(),
@@ -113,12 +137,11 @@ self.addEventListener('message', (event: MessageEvent<unknown>) => {
   if (isBootMarksMessage(event.data)) documentMarks = event.data.marks;
 });
 
-self.addEventListener(
-  'message',
-  (event: MessageEvent<WorkerInit>) => {
-    const port = event.ports[0];
-    if (!port) return;
-    void start(event.data, port).then(started);
-  },
-  { once: true },
-);
+// The init message is the first with a port; other messages of the document (the release
+// digest, the persistence answer) may come before it.
+self.addEventListener('message', function onInit(event: MessageEvent<unknown>) {
+  const port = event.ports[0];
+  if (!port || !isWorkerInit(event.data)) return;
+  self.removeEventListener('message', onInit);
+  void start(event.data, port).then(started);
+});

@@ -34,7 +34,8 @@ export async function info(call: Call, args: unknown[]): Promise<EnclaveInfo> {
     name: 'strongroom',
     version: VERSION,
     protocol: PROTOCOL_VERSION,
-    releaseDigest: ctx.releaseDigest,
+    // Known before any answer: the document may finish it after the handshake (main.ts).
+    releaseDigest: await ctx.releaseDigest(),
     algorithms: [...KEY_ALGORITHMS],
     origin: ctx.callerOrigin,
     enclaveOrigin: ctx.enclaveOrigin,
