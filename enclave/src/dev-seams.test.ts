@@ -1,7 +1,8 @@
 /**
  * The dev-only seams (loopback http VAPID audiences, the `dev:force-wrap-at-rest` probe
  * override, the `dev:clock-offset` policy clock, the `dev:audit-limits` lowered retention and
- * creation limits, the start-up marks `info().devBoot` reports) must not exist in a release build: build the enclave both ways and look.
+ * creation limits, the start-up marks `info().devBoot` reports) must not exist in a release
+ * build: build the enclave both ways and look.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
