@@ -18,6 +18,8 @@ export interface CoreTest {
   readonly name: string;
   /** Browsers (and topologies) where the test is skipped, each with its stated reason. */
   readonly skip?: readonly SkipWhen[];
+  /** This test's timeout in ms, where it needs more than the runner's default (60 s). */
+  readonly timeoutMs?: number;
   run(ctx: CoreContext): Promise<void>;
 }
 

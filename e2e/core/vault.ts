@@ -287,6 +287,9 @@ export const VAULT: readonly CoreSuite[] = [
       {
         name: 'repeated wrong passphrases are spaced out (RATE_LIMITED, counted across reloads)',
         skip: NEEDS_INPUT,
+        // Seven secret dialogs, each with PBKDF2 derivations: 56 s to over 60 s measured in
+        // Firefox on a busy 2-core machine.
+        timeoutMs: 120_000,
         async run(ctx) {
           await connected(ctx);
           await enable(ctx);
@@ -370,6 +373,9 @@ export const VAULT: readonly CoreSuite[] = [
       {
         name: 'a second passphrase unlocks too; the last unlock method cannot be removed',
         skip: NEEDS_INPUT,
+        // Six secret dialogs and a consent, each dialog with PBKDF2 derivations: 53 s measured in
+        // Firefox on a busy 2-core machine.
+        timeoutMs: 120_000,
         async run(ctx) {
           await connected(ctx);
           const first = await enable(ctx);

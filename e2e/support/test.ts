@@ -98,6 +98,7 @@ export function registerCore(suites: readonly CoreSuite[]): void {
         test(t.name, ({ core }) => {
           const reason = skipReason(t, core.browserName, core.topology);
           test.skip(reason !== null, reason ?? '');
+          if (t.timeoutMs !== undefined) test.setTimeout(t.timeoutMs);
           return t.run(core);
         });
       }

@@ -46,21 +46,25 @@ for (const topology of TOPOLOGIES) {
     for (const suite of SUITES) {
       describe(suite.describe, () => {
         for (const t of suite.tests) {
-          it.skipIf(skipReason(t, 'webkit', topology) !== null)(t.name, async () => {
-            const page = await openWebKitPage();
-            try {
-              await t.run({
-                browserName: 'webkit',
-                topology,
-                urls: origins(topology),
-                page,
-                // Tabs of the same session; page.close() below stops them all.
-                newPage: () => page.newPage(),
-              });
-            } finally {
-              await page.close();
-            }
-          });
+          it.skipIf(skipReason(t, 'webkit', topology) !== null)(
+            t.name,
+            async () => {
+              const page = await openWebKitPage();
+              try {
+                await t.run({
+                  browserName: 'webkit',
+                  topology,
+                  urls: origins(topology),
+                  page,
+                  // Tabs of the same session; page.close() below stops them all.
+                  newPage: () => page.newPage(),
+                });
+              } finally {
+                await page.close();
+              }
+            },
+            t.timeoutMs,
+          );
         }
       });
     }
