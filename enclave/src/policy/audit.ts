@@ -3,10 +3,11 @@
  * refused, becomes one entry of a hash chain (docs/audit.md), signed in checkpoints by the
  * origin's own Ed25519 audit key — non-extractable, created on first use, used by nothing else.
  *
- * **Group commit.** Every call that ends while a commit runs joins the next batch, so
- * concurrent callers share one IndexedDB transaction per batch, not per call, and a hold of the
- * Web Lock covers up to {@link MAX_BATCHES_PER_LOCK} batches, begun back to back. Each call
- * waits for its entry to be durable (its transaction complete) before its result is returned. A commit holds the origin's Web Lock
+ * **Group commit.** One commit runs at a time per worker, and every call that ends while it
+ * runs joins the next batch, so concurrent callers share one IndexedDB transaction per batch,
+ * not per call; one hold of the Web Lock covers up to {@link MAX_BATCHES_PER_LOCK} batches in a
+ * row. Each call waits for its entry to be durable (its transaction complete) before its result
+ * is returned. A commit holds the origin's Web Lock
  * (the same one key state changes take), so every tab appends to the one chain without gaps or
  * duplicates, and it reads the keys the calls used in its own transaction: a key revoked,
  * rotated or scheduled for deletion in another tab since the call loaded it refuses the call at
@@ -151,8 +152,6 @@ export class AuditTrail {
   #queue: Pending[] = [];
   /** A commit is running or about to: calls that end now join the next batch. */
   #draining = false;
-  /** Set while the pipeline waits for the next call (see `#pipeline`). */
-  #arrived: (() => void) | null = null;
   #key: Promise<{ privateKey: CryptoKey; publicJwk: PublicJwk }> | null = null;
   readonly #limits: RateLimits;
   /** Until when the origin is throttled, as this worker last read it (at its last commit). */
@@ -231,7 +230,6 @@ export class AuditTrail {
   #enqueue(record: AuditRecord, checkpoint: boolean): Promise<Committed> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, checkpoint, resolve, reject });
-      this.#arrived?.();
       if (!this.#draining) {
         this.#draining = true;
         // Everything that ends in this task joins the first commit.
@@ -246,7 +244,7 @@ export class AuditTrail {
       // Read once per worker, before any transaction is open.
       const { maxAuditEntries } = await this.#effective();
       while (this.#queue.length > 0) {
-        await withOriginLock(this.#store.origin, () => this.#pipeline(maxAuditEntries));
+        await withOriginLock(this.#store.origin, () => this.#commitUnderLock(maxAuditEntries));
       }
     } catch (cause) {
       // No lock (or no limits): nothing queued can be committed.
@@ -260,75 +258,39 @@ export class AuditTrail {
   }
 
   /**
-   * Holding the lock: commit batches back to back. The next batch's transaction begins as soon
-   * as the previous one has queued its writes — IndexedDB runs readwrite transactions over the
-   * same stores one at a time, in the order they were begun, so each reads what the one before
-   * wrote — and every call is answered when its own transaction is complete. Stops when the
-   * queue stays empty until everything in flight is complete, or after
-   * {@link MAX_BATCHES_PER_LOCK} batches (other tabs' writers get their turn); the lock is
-   * released only when every transaction begun under it is complete.
+   * Holding the lock: commit batch after batch, each once the one before is complete (so a
+   * batch is everything that ended while the previous one committed), until the queue is empty
+   * or after {@link MAX_BATCHES_PER_LOCK} batches (other tabs' writers get their turn).
    */
-  async #pipeline(maxAuditEntries: number): Promise<void> {
-    const inflight: Promise<void>[] = [];
+  async #commitUnderLock(maxAuditEntries: number): Promise<void> {
     for (let n = 0; n < MAX_BATCHES_PER_LOCK && this.#queue.length > 0; n++) {
-      const { queued, done } = this.#commit(this.#queue.splice(0, MAX_BATCH), maxAuditEntries);
-      inflight.push(done);
-      await queued;
-      if (this.#queue.length === 0) {
-        // Wait for the next call, or for everything in flight to be complete.
-        await Promise.race([
-          Promise.all(inflight),
-          new Promise<void>((resolve) => {
-            this.#arrived = resolve;
-          }),
-        ]);
-        this.#arrived = null;
-      }
+      await this.#commit(this.#queue.splice(0, MAX_BATCH), maxAuditEntries);
     }
-    await Promise.all(inflight);
   }
 
-  /**
-   * Commit one batch: `queued` when its transaction has every write queued (or it failed), so
-   * that the next may begin; `done` when each call has its result (never rejects).
-   */
-  #commit(
-    batch: readonly Pending[],
-    maxAuditEntries: number,
-  ): { queued: Promise<void>; done: Promise<void> } {
-    let markQueued: () => void = () => undefined;
-    const queued = new Promise<void>((resolve) => {
-      markQueued = resolve;
-    });
-    const done = this.#write(batch, maxAuditEntries, () => markQueued())
-      .then(
-        (results) => {
-          for (const [i, p] of batch.entries()) p.resolve(results[i] as Committed);
-        },
-        (cause: unknown) => {
-          const err =
-            cause instanceof StrongroomError
-              ? cause
-              : new StrongroomError('STORAGE_UNAVAILABLE', 'the audit log could not be written', {
-                  cause,
-                });
-          for (const p of batch) p.reject(err);
-        },
-      )
-      .finally(() => markQueued());
-    return { queued, done };
+  /** Commit one batch; resolves when each call has its result (never rejects). */
+  #commit(batch: readonly Pending[], maxAuditEntries: number): Promise<void> {
+    return this.#write(batch, maxAuditEntries).then(
+      (results) => {
+        for (const [i, p] of batch.entries()) p.resolve(results[i] as Committed);
+      },
+      (cause: unknown) => {
+        const err =
+          cause instanceof StrongroomError
+            ? cause
+            : new StrongroomError('STORAGE_UNAVAILABLE', 'the audit log could not be written', {
+                cause,
+              });
+        for (const p of batch) p.reject(err);
+      },
+    );
   }
 
   /**
    * Build and write one batch: in one transaction, unless it must sign checkpoints — then those
    * are signed outside it and written in a second transaction that read the same state again.
-   * Calls `onQueued` once every write of the final transaction is queued.
    */
-  async #write(
-    batch: readonly Pending[],
-    maxAuditEntries: number,
-    onQueued: () => void,
-  ): Promise<Committed[]> {
+  async #write(batch: readonly Pending[], maxAuditEntries: number): Promise<Committed[]> {
     const now = this.#clock();
     const ids = batch.flatMap((p) =>
       p.record.outcome === 'ok' ? p.record.uses.map((u) => u.id) : [],
@@ -348,10 +310,7 @@ export class AuditTrail {
             (want) =>
               signed.find((c) => c.seq === want.seq && c.hash === want.hash) as StoredCheckpoint,
           );
-          // `write` queues every request before its first await.
-          const writing = tx.write(state, { ...plan.commit, checkpoints });
-          onQueued();
-          const counts = await writing;
+          const counts = await tx.write(state, { ...plan.commit, checkpoints });
           return this.#settle(plan, checkpoints, counts);
         }
       } catch (err) {
