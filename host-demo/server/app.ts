@@ -18,11 +18,15 @@
  *   GET  /api/relay/ping       Authorization: Bearer <EdDSA JWT, aud relay, ≤ 5 min> → { ok, … }
  *   POST /api/relay/push       Bearer relay JWT; { text } → { results: [{ pushService, status, code }] }
  *
+ * With a release manifest (`manifest`), it also publishes, byte for byte as given and unchecked
+ * (the page's verification panel is the one that checks), `GET /strongroom-manifest.json` and,
+ * when there is one, the Sigstore bundle at `GET /strongroom-manifest.sigstore.json`.
+ *
  * Every error is `{ error: { code, message } }`. The log has method, path and status only:
  * never a body, a signature, a token or a ciphertext.
  */
 import { createHash, createPublicKey, verify as edVerify, randomBytes } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import type { ServerKeyState, Store } from './db';
@@ -53,8 +57,20 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+/** Where the demo server publishes the enclave's release manifest and its Sigstore bundle. */
+export const MANIFEST_ROUTE = '/strongroom-manifest.json';
+export const MANIFEST_BUNDLE_ROUTE = '/strongroom-manifest.sigstore.json';
+
+/** Options of {@link startDemoServer} and {@link createHandler}. */
 export interface DemoServerOptions {
   readonly store: Store;
+  /**
+   * The release manifest of the enclave this app embeds (`manifest.json`, as
+   * `npm run release:manifest` writes it) and, if it was signed, its Sigstore bundle: served at
+   * {@link MANIFEST_ROUTE} and {@link MANIFEST_BUNDLE_ROUTE}, read again on every request and
+   * never validated here. None: both routes are 404.
+   */
+  readonly manifest?: { readonly file: string; readonly bundleFile?: string };
   /** The built app (`dist/start/host`); none: API only. */
   readonly staticDir?: string;
   /** Answer for `/strongroom-config.json`. */
@@ -541,6 +557,29 @@ export function createHandler(options: DemoServerOptions) {
     if (url.pathname === '/strongroom-config.json' && options.config) {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       res.end(JSON.stringify(options.config(req)));
+      return;
+    }
+    const published =
+      url.pathname === MANIFEST_ROUTE
+        ? options.manifest?.file
+        : url.pathname === MANIFEST_BUNDLE_ROUTE
+          ? options.manifest?.bundleFile
+          : undefined;
+    if (published !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+      let bytes: Buffer | null = null;
+      try {
+        bytes = readFileSync(published);
+      } catch {
+        bytes = null;
+      }
+      res.writeHead(bytes ? 200 : 404, {
+        'Content-Type': bytes ? 'application/json' : 'text/plain; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        ...(bytes ? { 'Content-Length': String(bytes.length) } : {}),
+      });
+      res.end(req.method === 'HEAD' ? undefined : (bytes ?? 'not found\n'));
+      log(`${req.method} ${url.pathname} ${bytes ? 200 : 404}`);
       return;
     }
     if (!url.pathname.startsWith('/api/')) {

@@ -3,12 +3,12 @@
  * B.2.6), registration by proof of possession, signed requests and their replay, malformed and
  * oversized input, durability across a reopen and across a SIGKILL in the middle of writes,
  * migration from schema 2, key rotation, revocation and scheduled deletion as the server sees
- * them, the relay's pushes through `web-push` to the push-service stand-in, and that nothing
- * secret reaches the log.
+ * them, the relay's pushes through `web-push` to the push-service stand-in, the published release
+ * manifest, and that nothing secret reaches the log.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createPrivateKey, sign as edSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,6 +17,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signatureHeaders } from '../src/signing';
 import { PushServiceStandIn } from '../test/push-service';
 import {
+  MANIFEST_BUNDLE_ROUTE,
+  MANIFEST_ROUTE,
   MAX_BODY_BYTES,
   RELAY_AUDIENCE,
   registrationMessage,
@@ -705,4 +707,55 @@ describe('a crash in the middle of writes', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('the published release manifest', () => {
+  it('serves the given manifest and bundle byte for byte, no-store, with CORS for allowed origins', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-manifest-'));
+    const store = new Store(dir);
+    const manifest = join(dir, 'manifest.json');
+    const bundle = join(dir, 'manifest.sigstore.json');
+    // Served as given, never validated: the page's panel is the one that checks.
+    writeFileSync(manifest, '{"releaseDigest":"altered"}');
+    writeFileSync(bundle, '{"mediaType":"bundle"}');
+    const withManifest = await startDemoServer({
+      port: 0,
+      store,
+      manifest: { file: manifest, bundleFile: bundle },
+      corsOrigins: ['http://127.0.0.1:4701'],
+    });
+    const without = await startDemoServer({ port: 0, store });
+    try {
+      const base = `http://127.0.0.1:${withManifest.port}`;
+      const res = await fetch(`${base}${MANIFEST_ROUTE}`, {
+        headers: { Origin: 'http://127.0.0.1:4701' },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('{"releaseDigest":"altered"}');
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:4701');
+      const other = await fetch(`${base}${MANIFEST_ROUTE}`, {
+        headers: { Origin: 'http://evil.example' },
+      });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(await (await fetch(`${base}${MANIFEST_BUNDLE_ROUTE}`)).text()).toBe(
+        '{"mediaType":"bundle"}',
+      );
+      // Read on every request: a replaced file is served at once; a removed one is a 404.
+      writeFileSync(manifest, '{"releaseDigest":"replaced"}');
+      expect(await (await fetch(`${base}${MANIFEST_ROUTE}`)).text()).toBe(
+        '{"releaseDigest":"replaced"}',
+      );
+      rmSync(bundle);
+      expect((await fetch(`${base}${MANIFEST_BUNDLE_ROUTE}`)).status).toBe(404);
+      const bare = `http://127.0.0.1:${without.port}`;
+      expect((await fetch(`${bare}${MANIFEST_ROUTE}`)).status).toBe(404);
+    } finally {
+      await withManifest.close();
+      await without.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
