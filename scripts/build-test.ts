@@ -1,7 +1,9 @@
 /**
- * Build what the e2e tests serve: the enclave with the test allowlist (`dist/test/enclave`)
- * and the app-side fixture pages (`dist/test/host`). `STRONGROOM_E2E_BUILD_DIR` (relative to
- * the repository) builds elsewhere, e.g. the WebKit suite's own copy for its own ports.
+ * Build what the e2e tests serve: the enclave with the test allowlist (`dist/test/enclave`),
+ * its unsigned release manifest (`dist/test/release/manifest.json`, which the demo's
+ * verification test publishes) and the app-side fixture pages (`dist/test/host`).
+ * `STRONGROOM_E2E_BUILD_DIR` (relative to the repository) builds elsewhere, e.g. the WebKit
+ * suite's own copy for its own ports.
  */
 
 import { isAbsolute } from 'node:path';
@@ -9,6 +11,7 @@ import { isMain } from '../build/is-main';
 import { buildEnclave, ROOT } from '../build/vite-enclave';
 import { buildPages } from '../build/vite-host';
 import { TEST_ALLOWED_ORIGINS } from '../e2e/support/ports';
+import { writeLocalManifest } from './local-manifest';
 
 /**
  * The build folder from `STRONGROOM_E2E_BUILD_DIR` (default `dist/test`): a relative path inside
@@ -26,16 +29,21 @@ export function e2eBuildDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Build the e2e bundles into `outDir` (relative to the repository; default `dist/test`). */
 export async function buildTest(outDir = 'dist/test'): Promise<void> {
-  await buildEnclave({
+  const config = {
     allowedOrigins: TEST_ALLOWED_ORIGINS,
-    outDir: `${ROOT}${outDir}/enclave`,
-    dev: true,
     // The quota test creates 1010 keys at once on one channel; every other limit keeps its
     // default, which the policy suite tests (e2e/core/policy.ts reads them from info()).
     rateLimits: { keyCreationsPerMinute: 2000 },
     // Long enough for a test to click, short enough to test the timeout (e2e/core/consent.ts).
     consentTimeoutMs: 8000,
-  });
+  };
+  const built = await buildEnclave({ ...config, outDir: `${ROOT}${outDir}/enclave`, dev: true });
+  await writeLocalManifest(
+    `${ROOT}${outDir}/enclave`,
+    config,
+    `${ROOT}${outDir}/release/manifest.json`,
+    built.releaseDigest,
+  );
   await buildPages('e2e/fixtures', `${ROOT}${outDir}/host`);
   // The demo app, served under /demo/ by the same host server.
   await buildPages('host-demo', `${ROOT}${outDir}/host/demo`);
@@ -44,5 +52,5 @@ export async function buildTest(outDir = 'dist/test'): Promise<void> {
 if (isMain(import.meta.url)) {
   const outDir = e2eBuildDir();
   await buildTest(outDir);
-  console.log(`built ${outDir}/enclave and ${outDir}/host`);
+  console.log(`built ${outDir}/enclave, ${outDir}/release/manifest.json and ${outDir}/host`);
 }

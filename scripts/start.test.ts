@@ -1,15 +1,18 @@
 /**
  * `npm start`: builds, serves the app and the enclave on two loopback origins with the
- * enclave's real headers, and prints both URLs; `--allow`, `--no-demo`, the build
- * configuration's origins, `--help`, and one-line errors for a port in use or a bad option.
+ * enclave's real headers, publishes the build's unsigned release manifest, and prints both
+ * URLs; `--allow`, `--no-demo`, the build configuration's origins, `--help`, and one-line errors
+ * for a port in use or a bad option.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { describeFile, parseManifest } from '../build/release/manifest';
+import { releaseDigest } from '../build/release/release-digest';
 import type { Served } from './serve';
-import { configuredOrigins, main, parseStartArgs, start, USAGE } from './start';
+import { configuredOrigins, main, parseStartArgs, START_MANIFEST, start, USAGE } from './start';
 
 let served: Served | null = null;
 
@@ -59,7 +62,28 @@ describe('npm start', () => {
     const config = await (
       await fetch(`http://127.0.0.1:${HOST_PORT}/strongroom-config.json`)
     ).json();
-    expect(config).toEqual({ enclaveUrl: `http://localhost:${ENCLAVE_PORT}/` });
+    expect(config).toEqual({
+      enclaveUrl: `http://localhost:${ENCLAVE_PORT}/`,
+      manifestUrl: '/strongroom-manifest.json',
+    });
+    // The build's unsigned release manifest, written with the release code and published by
+    // the demo server: valid (parseManifest recomputes releaseDigest from the files), and it
+    // lists exactly the files served as the enclave, with their hashes.
+    expect(out).toContain(
+      `release manifest (unsigned): ${START_MANIFEST}, published at http://127.0.0.1:${HOST_PORT}/strongroom-manifest.json`,
+    );
+    const published = new Uint8Array(
+      await (await fetch(`http://127.0.0.1:${HOST_PORT}/strongroom-manifest.json`)).arrayBuffer(),
+    );
+    const manifest = parseManifest(published);
+    expect(manifest.allowedOrigins).toEqual([`http://127.0.0.1:${HOST_PORT}`]);
+    expect(manifest.releaseDigest).toBe(releaseDigest(manifest.files));
+    for (const file of manifest.files) {
+      const bytes = new Uint8Array(
+        await (await fetch(`http://127.0.0.1:${ENCLAVE_PORT}/${file.path}`)).arrayBuffer(),
+      );
+      expect(describeFile(file.path, bytes)).toEqual(file);
+    }
 
     const enclave = await fetch(`http://127.0.0.1:${ENCLAVE_PORT}/`);
     expect(enclave.status).toBe(200);

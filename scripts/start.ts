@@ -7,6 +7,10 @@
  * configuration's origins (`STRONGROOM_ALLOWED_ORIGINS`, comma-separated, or else
  * `strongroom.config.json`), so an app on your own dev server can embed a local enclave:
  * `npm start -- --allow http://localhost:5173 --no-demo`.
+ *
+ * It also writes the build's release manifest, unsigned, to `dist/start/release/manifest.json`
+ * (`scripts/local-manifest.ts`), which the demo server publishes at `/strongroom-manifest.json`
+ * for the demo's verification panel.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,8 +19,9 @@ import { cacheControl, enclaveHeaders, normalizeConfig } from '../build/enclave-
 import { isMain } from '../build/is-main';
 import { buildEnclave, ROOT } from '../build/vite-enclave';
 import { buildPages } from '../build/vite-host';
-import { startDemoServer } from '../host-demo/server/app';
+import { MANIFEST_ROUTE, startDemoServer } from '../host-demo/server/app';
 import { Store } from '../host-demo/server/db';
+import { writeLocalManifest } from './local-manifest';
 import { type Served, type SiteSpec, serveSites } from './serve';
 import { appOrigin, enclaveUrl, enclaveUrlFor, TOPOLOGY_HOSTS, type Topology } from './topology';
 
@@ -37,6 +42,9 @@ export interface StartOptions {
   /** Where progress and the URLs are printed. Default `console.log`. */
   readonly log?: (line: string) => void;
 }
+
+/** Where `npm start` writes its build's unsigned release manifest, relative to the repository. */
+export const START_MANIFEST = 'dist/start/release/manifest.json';
 
 /** A mistake in how `npm start` was called: printed as one line, exit status 2. */
 export class UsageError extends Error {}
@@ -159,7 +167,15 @@ export async function start(options: StartOptions): Promise<Served> {
   if (demo && hostPort !== 0) await assertPortFree(hostPort, '--host-port');
 
   log(demo ? 'building the enclave and the demo app…' : 'building the enclave…');
-  await buildEnclave({ allowedOrigins, outDir: `${ROOT}dist/start/enclave` });
+  const built = await buildEnclave({ allowedOrigins, outDir: `${ROOT}dist/start/enclave` });
+  // The manifest of this build, as a release's is written, but unsigned.
+  const manifestFile = `${ROOT}${START_MANIFEST}`;
+  await writeLocalManifest(
+    `${ROOT}dist/start/enclave`,
+    { allowedOrigins },
+    manifestFile,
+    built.releaseDigest,
+  );
   if (demo) await buildPages('host-demo', `${ROOT}dist/start/host`);
 
   const headers = enclaveHeaders(allowedOrigins);
@@ -186,7 +202,11 @@ export async function start(options: StartOptions): Promise<Served> {
           port: hostPort,
           store,
           staticDir: `${ROOT}dist/start/host`,
-          config: (req) => ({ enclaveUrl: enclaveUrlFor(req, realEnclave) }),
+          manifest: { file: manifestFile },
+          config: (req) => ({
+            enclaveUrl: enclaveUrlFor(req, realEnclave),
+            manifestUrl: MANIFEST_ROUTE,
+          }),
         });
       } catch (err) {
         store.close();
@@ -219,6 +239,11 @@ export async function start(options: StartOptions): Promise<Served> {
   log(`\nStrongroom (${topology})`);
   if (demo) log(`  app:     ${appOrigin(topology, realHostPort)}/`);
   log(`  enclave: ${url}   (allowlist: ${allowedOrigins.join(', ')})`);
+  log(
+    demo
+      ? `  release manifest (unsigned): ${START_MANIFEST}, published at ${appOrigin(topology, realHostPort)}${MANIFEST_ROUTE}`
+      : `  release manifest (unsigned): ${START_MANIFEST}`,
+  );
   log(
     demo
       ? '\nOpen the app URL in a browser. Ctrl-C stops.'
