@@ -1,6 +1,7 @@
 // The demo's service worker: an offline shell. It caches the page and its assets at install,
 // answers navigations network-first (the cached shell when offline), and never touches the
-// API or the configuration: those need the network, and the page says so. It shows the relay's
+// API, the configuration or the published release manifest: those need the network, and the
+// page says so. It shows the relay's
 // pushes (decrypted by the browser) as notifications; it cannot sign: the bridge needs a page.
 const CACHE = 'strongroom-demo-v1';
 
@@ -31,7 +32,14 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('fetch', (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (url.pathname.includes('/api/') || url.pathname.endsWith('strongroom-config.json')) return;
+  if (
+    url.pathname.includes('/api/') ||
+    url.pathname.endsWith('strongroom-config.json') ||
+    url.pathname.endsWith('strongroom-manifest.json') ||
+    url.pathname.endsWith('strongroom-manifest.sigstore.json')
+  ) {
+    return;
+  }
   if (event.request.mode === 'navigate') {
     event.respondWith(
       fetch(event.request).catch(async () => (await caches.match('./')) ?? Response.error()),

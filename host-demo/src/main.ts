@@ -4,10 +4,12 @@
  * API call with it (RFC 9421), rotates, revokes or schedules the deletion of that key with the
  * server told first, keeps notes sealed by the enclave so that the server stores ciphertext
  * only, gives a relay short-lived tokens and a VAPID header for Web Push, and shows what script
- * injected into this page can and cannot do.
+ * injected into this page can and cannot do; its verification panel compares the enclave's
+ * release digest with the release manifest the deployment publishes (`./verify.ts`).
  */
 import { connect, type Enclave, type KeyInfo, StrongroomError } from '@strongroom/bridge';
 import { b64url, fromB64url, signatureHeaders } from './signing';
+import { fetchAndCheckRelease, type VerifyResult, verifyCommands } from './verify';
 
 const IDENTITY_LABEL = 'strongroom-demo identity';
 const NOTES_LABEL = 'strongroom-demo notes';
@@ -631,7 +633,14 @@ async function main(): Promise<void> {
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('./sw.js').catch(() => undefined);
   }
-  let config: { enclaveUrl: string; apiUrl?: string };
+  let config: {
+    enclaveUrl: string;
+    apiUrl?: string;
+    /** The enclave's release manifest as this deployment publishes it; default beside the page. */
+    manifestUrl?: string;
+    /** Its Sigstore bundle, if it was signed. */
+    manifestBundleUrl?: string;
+  };
   try {
     config = (await (await fetch('./strongroom-config.json')).json()) as typeof config;
   } catch (err) {
@@ -654,7 +663,13 @@ async function main(): Promise<void> {
     const info = await enclave.info();
     status.dataset.state = 'connected';
     status.textContent = `connected to ${info.enclaveOrigin} (v${info.version})`;
-    showVerification(info.releaseDigest);
+    void showVerification(info.releaseDigest, {
+      enclaveUrl: new URL(config.enclaveUrl, location.href).href,
+      manifestUrl: new URL(config.manifestUrl ?? './strongroom-manifest.json', location.href).href,
+      ...(config.manifestBundleUrl
+        ? { bundleUrl: new URL(config.manifestBundleUrl, location.href).href }
+        : {}),
+    });
     watchConnection(enclave);
     // The identity: active, or pending deletion (then only its cancellation is offered).
     const identity = await findOrCreate(
@@ -742,14 +757,54 @@ async function main(): Promise<void> {
   }
 }
 
+/** The verdict line of the verification panel. */
+function verdict(result: VerifyResult, signed: boolean): string {
+  const unsigned = signed
+    ? ' (its Sigstore signature is not checked here)'
+    : ' (unsigned: no Sigstore bundle is published with it, as with the manifest npm start writes for its own build)';
+  switch (result.reason) {
+    case 'digest-equal':
+      return `match: the enclave reports the manifest's release digest — version ${result.version}, commit ${result.commit?.slice(0, 12)}${unsigned}`;
+    case 'digest-differs':
+      return `mismatch: the enclave reports ${result.reported}, the manifest says ${result.manifestDigest}: this enclave is not the release the manifest describes`;
+    case 'manifest-inconsistent':
+      return `mismatch: the manifest's releaseDigest is not the digest of its own file list (recomputed here: ${result.recomputed}): the manifest was altered`;
+    case 'no-reported-digest':
+      return 'unavailable: the enclave reports no release digest, so there is nothing to compare';
+    case 'manifest-invalid':
+      return `unavailable: what the deployment publishes is not a release manifest (${result.detail})`;
+    case 'manifest-unreachable':
+      return `unavailable: the manifest could not be fetched (${result.detail})`;
+  }
+}
+
 /**
- * The verification panel: the release digest the enclave reports (`info().releaseDigest`). The
- * panel says how to check it against the signed manifest; the page itself cannot prove it.
+ * The verification panel: the release digest the enclave reports (`info().releaseDigest`),
+ * checked against the manifest the deployment publishes, and the `strongroom-verify` command
+ * that audits this deployment for real (the page cannot check the Sigstore bundle).
  */
-function showVerification(digest: string | null): void {
+async function showVerification(
+  digest: string | null,
+  deployment: { enclaveUrl: string; manifestUrl: string; bundleUrl?: string },
+): Promise<void> {
   const out = el<HTMLOutputElement>('release-digest');
   out.textContent = digest ?? 'none (a file without a sha384 pin, or index.html unreadable)';
   out.dataset.state = digest ? 'reported' : 'missing';
+  el<HTMLOutputElement>('manifest-source').textContent =
+    `${deployment.manifestUrl} (${deployment.bundleUrl ? `Sigstore bundle: ${deployment.bundleUrl}` : 'unsigned: no Sigstore bundle published'})`;
+  el<HTMLElement>('verify-command').textContent = verifyCommands(deployment);
+  const result = await fetchAndCheckRelease(digest, deployment.manifestUrl);
+  el<HTMLOutputElement>('manifest-digest').textContent = result.manifestDigest ?? '—';
+  const line = el<HTMLOutputElement>('verify-result');
+  line.dataset.reason = result.reason;
+  line.textContent = verdict(result, deployment.bundleUrl !== undefined);
+  line.dataset.state = result.state;
+  if (result.version !== undefined) {
+    el<HTMLElement>('verify-command').textContent = verifyCommands({
+      ...deployment,
+      version: result.version,
+    });
+  }
 }
 
 void main();
