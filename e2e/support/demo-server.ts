@@ -61,6 +61,11 @@ export class DemoServer {
     return `http://127.0.0.1:${this.port}/api/`;
   }
 
+  /** The server's origin, e.g. for the release manifest it publishes (`--manifest`). */
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
   /** `GET /api/registry`: every key the server knows, with its state. */
   async registry(): Promise<{ keyId: string; state: string; version: number }[]> {
     const answer = (await (await fetch(`${this.api}registry`)).json()) as {
@@ -79,15 +84,19 @@ export class DemoServer {
   }
 }
 
-/** Open the demo app on `app` with its config answered here (enclave and API URLs). */
+/**
+ * Open the demo app on `app` with its config answered here (enclave and API URLs, and `extra`
+ * members such as `manifestUrl`).
+ */
 export async function openDemo(
   page: Page,
   app: string,
   enclave: string,
   server: DemoServer,
+  extra: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   await page.route(`${app}/demo/strongroom-config.json`, (route) =>
-    route.fulfill({ json: { enclaveUrl: enclave, apiUrl: server.api } }),
+    route.fulfill({ json: { enclaveUrl: enclave, apiUrl: server.api, ...extra } }),
   );
   await page.goto(`${app}/demo/`);
 }
