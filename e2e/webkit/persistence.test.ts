@@ -1,0 +1,38 @@
+/**
+ * Persistent storage in WebKitGTK, both topologies: the body of e2e/core/persistence.ts (what
+ * `info()` reports of the enclave's `navigator.storage.persist()` request), as the Playwright
+ * spec runs it in Chromium and Firefox.
+ */
+import { describe, it } from 'vitest';
+import type { Topology } from '../../scripts/topology';
+import { PERSISTENCE } from '../core/persistence';
+import { origins } from '../support/ports';
+import { findWebKit } from './find-webkit';
+import { openWebKitPage } from './page';
+
+const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
+
+for (const topology of TOPOLOGIES) {
+  describe.skipIf(!findWebKit().ok)(`webkit ${topology}`, () => {
+    for (const suite of PERSISTENCE) {
+      describe(suite.describe, () => {
+        for (const t of suite.tests) {
+          it(t.name, async () => {
+            const page = await openWebKitPage();
+            try {
+              await t.run({
+                browserName: 'webkit',
+                topology,
+                urls: origins(topology),
+                page,
+                newPage: () => page.newPage(),
+              });
+            } finally {
+              await page.close();
+            }
+          });
+        }
+      });
+    }
+  });
+}
