@@ -231,6 +231,13 @@ export const BACKUP: readonly CoreSuite[] = [
           }
           await sleep(SETTLE_MS);
           for (const [id, text] of Object.entries(values)) {
+            // Scrolled into view first: the words fill the dialog's scrolling text, and
+            // WebDriver does not scroll for a pointer action.
+            await frame.evaluate(
+              (field: string) =>
+                document.getElementById(field)?.scrollIntoView({ block: 'center' }),
+              id,
+            );
             await frame.click(`#${id}`);
             await ctx.page.type(text);
           }

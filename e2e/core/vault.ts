@@ -230,8 +230,20 @@ export const VAULT: readonly CoreSuite[] = [
           ]);
           expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
 
+          const sealer = await call<Key>(ctx.page, 'generateKey', {
+            alg: 'A256GCM',
+            purpose: 'seal',
+          });
+          const envelope = await call<Uint8Array>(
+            ctx.page,
+            'seal',
+            sealer.id,
+            new TextEncoder().encode('sealed while unlocked'),
+          );
           expect(await call<Vault>(ctx.page, 'lock')).toMatchObject({ locked: true });
           expectError(await signs(ctx, key.id), 'LOCKED');
+          // `open` answers most failures opaquely, but says when the vault is locked.
+          expectError(await outcome(ctx.page, await start(ctx.page, 'open', envelope)), 'LOCKED');
           const created = await start(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
           expectError(await outcome(ctx.page, created), 'LOCKED');
 
@@ -246,7 +258,9 @@ export const VAULT: readonly CoreSuite[] = [
           };
           expect(unlocked).toMatchObject({ ok: true, value: { locked: false } });
           expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
-          expect(await call<Key[]>(ctx.page, 'listKeys')).toHaveLength(1);
+          expect(await call<Key[]>(ctx.page, 'listKeys')).toHaveLength(2);
+          const opened = await call<Uint8Array>(ctx.page, 'open', envelope);
+          expect(new TextDecoder().decode(opened)).toBe('sealed while unlocked');
 
           const events = await ctx.page.evaluate(() => window.sr.lockEvents());
           expect(events).toEqual([

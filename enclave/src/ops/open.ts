@@ -43,6 +43,15 @@ function failed(): StrongroomError {
   return new StrongroomError('DECRYPTION_FAILED', DECRYPTION_FAILED_MESSAGE);
 }
 
+const PASSED_THROUGH: ReadonlySet<StrongroomError['code']> = new Set([
+  'STORAGE_UNAVAILABLE',
+  'RATE_LIMITED',
+  'LOCKED',
+  'CONSENT_DECLINED',
+  'CONSENT_TIMEOUT',
+  'CONSENT_NOT_VISIBLE',
+]);
+
 /** The `open` operation. */
 export async function open(call: Call, args: unknown[]): Promise<Uint8Array> {
   assertArity(args, 1, 2);
@@ -72,13 +81,9 @@ export async function open(call: Call, args: unknown[]): Promise<Uint8Array> {
     );
     return transfer(plaintext, [plaintext.buffer]);
   } catch (err) {
-    // Storage and rate-limit refusals say what they are; everything else is one opaque answer.
-    if (
-      err instanceof StrongroomError &&
-      (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'RATE_LIMITED')
-    ) {
-      throw err;
-    }
+    // Refusals that say nothing about the envelope say what they are (storage, rate limit, a
+    // locked vault, the person's answer); everything else is one opaque answer.
+    if (err instanceof StrongroomError && PASSED_THROUGH.has(err.code)) throw err;
     throw failed();
   }
 }
