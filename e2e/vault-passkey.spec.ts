@@ -195,11 +195,9 @@ async function tamperAndReload(
 /** `addUnlockMethod({ method: 'passkey' })`: unlock with the passphrase, then create. */
 async function addPasskey(ctx: CoreContext, page: Page, label = 'laptop'): Promise<unknown> {
   const ticket = await start(ctx.page, 'addUnlockMethod', { method: 'passkey', label });
+  // `answer` returns once the passphrase dialog is gone; the passkey dialog may already be
+  // open then (waiting for a `closed` state in between could outlast the dialog's timeout).
   await answer(ctx, UNLOCK(PASSPHRASE));
-  await waitFor(
-    () => frameOf(ctx).evaluate(() => document.documentElement.dataset.secret ?? null),
-    'closed',
-  );
   await clickInDialog(ctx, page, '#secret-submit');
   return outcome(ctx.page, ticket, 30_000);
 }
