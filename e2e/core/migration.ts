@@ -18,14 +18,18 @@ interface Seeded {
 
 /** Frame the enclave page without connecting: its worker, and so the keystore, never start. */
 async function bareEnclave(page: BrowserPage, enclaveUrl: string) {
+  // A document of the enclave's origin that is not the enclave: the enclave document starts its
+  // key worker at once, which opens (and upgrades) the keystore before a seed could write an
+  // older schema. The server's 404 page is such a document.
+  const src = new URL('migration-seed-not-found', enclaveUrl).href;
   await page.evaluate((src: string) => {
     const iframe = document.createElement('iframe');
     iframe.id = 'bare';
     iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin');
     iframe.src = src;
     document.body.append(iframe);
-  }, enclaveUrl);
-  const frame = page.frame(frameSelector(enclaveUrl));
+  }, src);
+  const frame = page.frame(frameSelector(src));
   const ready = await waitFor(() => frame.evaluate(() => document.readyState), 'complete');
   if (ready !== 'complete') throw new Error('the bare enclave frame did not load');
   return frame;
