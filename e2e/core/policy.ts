@@ -104,7 +104,7 @@ async function state(ctx: CoreContext): Promise<unknown> {
 }
 
 /** Move the enclave's policy clock forward (dev builds only), in running and later workers. */
-async function advanceClock(frame: BrowserFrame, offsetMs: number): Promise<void> {
+export async function advanceClock(frame: BrowserFrame, offsetMs: number): Promise<void> {
   await frame.evaluate(
     (ms: number) =>
       new Promise<void>((resolve, reject) => {

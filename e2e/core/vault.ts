@@ -18,6 +18,7 @@ import {
   sleep,
   waitFor,
 } from './harness';
+import { advanceClock } from './policy';
 import { type CoreSuite, expect } from './suite';
 
 export const PASSPHRASE = 'correct horse battery staple';
@@ -197,32 +198,6 @@ export async function expectAuditedWithoutSecrets(
   for (const secret of secrets) expect(text).not.toContain(secret);
 }
 
-/** Move the enclave's policy clock forward (dev builds only), in running and later workers. */
-async function advanceClock(ctx: CoreContext, offsetMs: number): Promise<void> {
-  await frameOf(ctx).evaluate(
-    (ms: number) =>
-      new Promise<void>((resolve, reject) => {
-        const channel = new BroadcastChannel('dev:clock-offset');
-        channel.postMessage(ms);
-        const req = indexedDB.open('strongroom');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const db = req.result;
-          const tx = db.transaction('meta', 'readwrite');
-          tx.objectStore('meta').put({ name: 'dev:clock-offset', offsetMs: ms });
-          tx.oncomplete = () => {
-            db.close();
-            channel.close();
-            resolve();
-          };
-          tx.onerror = () => reject(tx.error);
-        };
-      }),
-    offsetMs,
-  );
-  await sleep(200);
-}
-
 /** The vault suites. */
 export const VAULT: readonly CoreSuite[] = [
   {
@@ -297,7 +272,7 @@ export const VAULT: readonly CoreSuite[] = [
           await enable(ctx, { idleMinutes: 1 });
           const key = await call<Key>(ctx.page, 'generateKey', { alg: 'ES256', purpose: 'sign' });
           expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
-          await advanceClock(ctx, 61_000);
+          await advanceClock(frameOf(ctx), 61_000);
           expectError(await signs(ctx, key.id), 'LOCKED');
           const events = await ctx.page.evaluate(() => window.sr.lockEvents());
           expect(events).toContainEqual({ locked: true, reason: 'idle' });
@@ -338,7 +313,7 @@ export const VAULT: readonly CoreSuite[] = [
             (refused as { error: { retryAfterMs: number } }).error.retryAfterMs,
           ).toBeGreaterThan(0);
           // Once the wait has passed, the right passphrase opens it and the count resets.
-          await advanceClock(ctx, 31_000);
+          await advanceClock(frameOf(ctx), 31_000);
           expect(await withSecrets(ctx, 'unlock', [], [UNLOCK(PASSPHRASE)])).toMatchObject({
             ok: true,
           });
