@@ -15,6 +15,7 @@ import type { IDBPDatabase } from 'idb';
 import { DEV } from '../build-info';
 import type { AlgorithmSpec } from '../lib/algorithms';
 import { randomId } from '../lib/encoding';
+import { generateKeyRetrying } from '../lib/generate';
 import type { StrongroomDB } from './schema';
 
 /** The `meta` entry of the storage key. */
@@ -73,22 +74,11 @@ export function unwrapFromStorage(
 }
 
 /**
- * Attempts at generating a probe key. WebKitGTK 2.50 rejects a generation it otherwise
- * supports now and then with an `OperationError` that the next call does not repeat (measured
- * in a WebKitGTK 2.50.6 page, 2026-11-30: 18 of 2,000 Ed25519 and 2 of 2,000 X25519 generations).
+ * Generate a probe key of `spec`, or `null` where this browser did not generate one (after
+ * the retries of `lib/generate.ts`: WebKitGTK's generation fails transiently).
  */
-const PROBE_ATTEMPTS = 3;
-
-/** Generate a probe key of `spec`, or `null` where this browser did not generate one. */
-async function probeKey(spec: AlgorithmSpec): Promise<CryptoKeyPair | CryptoKey | null> {
-  for (let attempt = 0; attempt < PROBE_ATTEMPTS; attempt++) {
-    try {
-      return await crypto.subtle.generateKey(spec.generateParams, false, [...spec.generateUsages]);
-    } catch {
-      // Once more: see PROBE_ATTEMPTS.
-    }
-  }
-  return null;
+function probeKey(spec: AlgorithmSpec): Promise<CryptoKeyPair | CryptoKey | null> {
+  return generateKeyRetrying(spec.generateParams, false, spec.generateUsages).catch(() => null);
 }
 
 /** Whether `loaded` is the probe key back from IndexedDB, intact and usable. */
@@ -123,7 +113,7 @@ async function usable(
  * since a refused `put` (DataCloneError) aborts its transaction. Every failure answers `true`,
  * because wrapping is always safe and a wrong "native" would lose keys: that includes a probe
  * key the browser did not generate. It used to answer `false` there ("generating fails anyway"),
- * but WebKitGTK's generation fails transiently (see PROBE_ATTEMPTS), so one unlucky probe made
+ * but WebKitGTK's generation fails transiently (see `lib/generate.ts`), so one unlucky probe made
  * every X25519 key of that worker a `CryptoKey` in IndexedDB, which WebKit reads back as `null`:
  * lost at the next load. An algorithm the browser cannot generate at all still fails to generate.
  */

@@ -30,6 +30,7 @@ import {
 import { type AlgorithmSpec, algorithm, isKeyAlgorithm } from './algorithms';
 import { canonicalJson } from './canonical-json';
 import { base64url, utf8 } from './encoding';
+import { generateKeyRetrying } from './generate';
 import { calibratePbkdf2, MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS } from './pbkdf2';
 import { importPublic } from './public-jwk';
 import { jwkThumbprint } from './thumbprint';
@@ -1155,7 +1156,7 @@ async function pairMatches(
   const bits = spec.agreeBits;
   if (bits) {
     // ECDH is symmetric: ours × E.pub = E.priv × ours.pub only when ours.pub is our public key.
-    const ephemeral = (await crypto.subtle.generateKey(spec.generateParams, false, [
+    const ephemeral = (await generateKeyRetrying(spec.generateParams, false, [
       'deriveBits',
     ])) as CryptoKeyPair;
     const name = privateKey.algorithm.name;

@@ -20,6 +20,7 @@ import {
 } from '../keystore/material';
 import type { Keystore } from '../keystore/store';
 import { type AlgorithmSpec, specOf } from '../lib/algorithms';
+import { generateKeyRetrying } from '../lib/generate';
 import { assertArity, assertPlainObject } from '../lib/validate';
 import type { Call } from '../policy/index';
 import { POLICY_FIELDS } from '../policy/key-options';
@@ -34,13 +35,10 @@ export async function generate(
   // A key that may be backed up keeps its material wrapped at rest, as vault mode does.
   const atRest = (await keystore.needsWrapAtRest(spec.alg)) || keep.backup;
   const wrap = exportable || atRest;
-  const generate = () =>
-    crypto.subtle.generateKey(spec.generateParams, wrap, [...spec.generateUsages]);
   let generated: CryptoKeyPair | CryptoKey;
   try {
-    // Once more on failure: WebKitGTK rejected an Ed25519 generation it otherwise supports once
-    // in about ten full WebKit e2e runs. Generating has no side effects, so a retry is safe.
-    generated = await generate().catch(generate);
+    // Retried: WebKitGTK fails a generation it otherwise supports now and then.
+    generated = await generateKeyRetrying(spec.generateParams, wrap, spec.generateUsages);
   } catch (cause) {
     const name = cause instanceof Error ? cause.name : 'Error';
     throw new StrongroomError(

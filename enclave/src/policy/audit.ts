@@ -57,6 +57,7 @@ import type { Keystore } from '../keystore/store';
 import { algorithm } from '../lib/algorithms';
 import { chainProblem, checkpointBytes, entryHash, ZERO_HASH } from '../lib/audit-chain';
 import { base64url } from '../lib/encoding';
+import { generateKeyRetrying } from '../lib/generate';
 import { jwkThumbprint } from '../lib/thumbprint';
 import { type BucketState, limited, THROTTLE_MS, takeStored, VIOLATIONS } from './rate-limit';
 
@@ -523,7 +524,8 @@ export class AuditTrail {
       const spec = algorithm('EdDSA');
       let stored = await this.#store.auditKey();
       if (!stored) {
-        const pair = (await crypto.subtle.generateKey(spec.generateParams, true, [
+        // Retried: WebKitGTK fails an Ed25519 generation now and then (lib/generate.ts).
+        const pair = (await generateKeyRetrying(spec.generateParams, true, [
           'sign',
           'verify',
         ])) as CryptoKeyPair;
