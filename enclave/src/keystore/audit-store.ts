@@ -1,7 +1,7 @@
 /**
  * Storage of the audit log: entries, each origin's head and signed checkpoints, in the
- * keystore's IndexedDB, and the per-origin Web Lock that serialises every writer of that
- * origin across tabs (audit commits and key state changes alike).
+ * keystore's IndexedDB, and the per-origin Web Lock that orders the key state changes of that
+ * origin across tabs (audit commits need none: see {@link AuditStore.begin}).
  *
  * A commit is one readwrite transaction over the audit stores, the key records and `meta`
  * ({@link AuditStore.begin}): everything it needs is read at once (the head, the keys the calls
@@ -73,8 +73,7 @@ type Stores = typeof STORES;
 /**
  * One commit's readwrite transaction. Between its reads and {@link AuditTransaction.write} only
  * synchronous work may run (an awaited promise that is not one of its requests would let the
- * transaction end); to sign a checkpoint, {@link AuditTransaction.abort} it, sign, and begin
- * another.
+ * transaction end), except work passed to {@link AuditTransaction.hold}.
  */
 export class AuditTransaction {
   readonly #tx: IDBPTransaction<StrongroomDB, Stores, 'readwrite'>;
@@ -187,6 +186,23 @@ export class AuditTransaction {
     }
     await Promise.all([...requests, tx.done]);
     return counts;
+  }
+
+  /**
+   * Await `work` (signing a checkpoint: WebCrypto, no IndexedDB) with the transaction kept
+   * open: a small read is placed again each time the previous one completes, until `work` has
+   * settled, so the transaction always has a request pending and cannot commit early. `work`
+   * must not open a transaction on these stores itself (it would wait for this one: deadlock).
+   */
+  async hold<T>(work: Promise<T>): Promise<T> {
+    let settled = false;
+    const done = work.finally(() => {
+      settled = true;
+    });
+    done.catch(() => undefined);
+    const heads = this.#tx.objectStore('auditHeads');
+    while (!settled) await heads.get(this.#origin);
+    return done;
   }
 
   /** End the transaction without writing anything. */
@@ -316,8 +332,10 @@ export class AuditStore {
 
   /**
    * Begin a commit: one readwrite transaction over the audit stores, the key records and `meta`.
-   * Hold the origin's lock ({@link withOriginLock}) around it: the lock orders the writers of
-   * every tab; the transaction makes the commit atomic.
+   * IndexedDB runs readwrite transactions whose stores overlap one at a time, in the order they
+   * were created, across every connection of the partition: commits of every tab, and key state
+   * changes, never interleave, and a commit reads what the one before it wrote. No Web Lock is
+   * needed for that.
    */
   begin(): AuditTransaction {
     return new AuditTransaction(this.#db.transaction([...STORES], 'readwrite'), this.origin);

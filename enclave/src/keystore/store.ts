@@ -577,7 +577,9 @@ export class Keystore {
    * Move every key of this owner to another way of keeping material at rest (vault mode on or
    * off): `move` computes each version's new stored form (crypto happens before the write);
    * then one transaction writes every record and the vault state (`null` deletes it), or
-   * nothing. Under the origin's lock, so no other tab writes in between.
+   * nothing. Under the origin's lock, so no other tab changes a key's state in between; audit
+   * commits take no lock and may count uses meanwhile, so each record's usage counter and
+   * rate-limit bucket are taken from the record as stored when it is written.
    */
   migrate(
     move: (
@@ -622,7 +624,16 @@ export class Keystore {
         await tx.done.catch(() => undefined);
         throw new StrongroomError('INTERNAL_ERROR', 'keys changed during the migration; try again');
       }
-      for (const record of next) await keys.put(record);
+      for (const record of next) {
+        // Uses counted by audit commits (no lock) while the material was being moved.
+        const stored = await keys.get(record.id);
+        const { bucket: _old, ...rest } = record;
+        await keys.put({
+          ...rest,
+          usage: stored?.usage ?? record.usage,
+          ...(stored?.bucket ? { bucket: stored.bucket } : {}),
+        });
+      }
       if (vault) await tx.objectStore('meta').put({ name: vaultName(this.#owner), vault });
       else await tx.objectStore('meta').delete(vaultName(this.#owner));
       await tx.done;
