@@ -136,13 +136,17 @@ export class AuditTransaction {
 
   /**
    * Write `commit` over `state` (what {@link AuditTransaction.read} returned in this same
-   * transaction: usage counters are added to the stored ones) and wait until the transaction is
-   * complete. Returns the usage counters written.
+   * transaction, or what it is expected to return: usage counters are added to the stored ones)
+   * and wait until the transaction is complete. Every request is queued before this returns
+   * its promise. Resolves with the usage counters and the key records written.
    */
   async write(
     state: AuditState,
     commit: AuditCommit,
-  ): Promise<Map<string, StoredKeyRecord['usage']>> {
+  ): Promise<{
+    counts: Map<string, StoredKeyRecord['usage']>;
+    records: Map<string, StoredKeyRecord>;
+  }> {
     const tx = this.#tx;
     const origin = this.#origin;
     // Every request is queued at once; IndexedDB runs them in order, and the transaction fails
@@ -165,6 +169,7 @@ export class AuditTransaction {
     }
     requests.push(tx.objectStore('auditHeads').put(commit.head));
     const counts = new Map<string, StoredKeyRecord['usage']>();
+    const records = new Map<string, StoredKeyRecord>();
     const keys = tx.objectStore('keys');
     for (const id of new Set([...commit.usage.keys(), ...commit.buckets.keys()])) {
       const record = state.keys.get(id);
@@ -174,7 +179,9 @@ export class AuditTransaction {
         ? { count: record.usage.count + use.count, lastUsedAt: use.at }
         : record.usage;
       const bucket = commit.buckets.get(id) ?? record.bucket;
-      requests.push(keys.put({ ...record, usage, ...(bucket ? { bucket } : {}) }));
+      const next = { ...record, usage, ...(bucket ? { bucket } : {}) };
+      requests.push(keys.put(next));
+      records.set(id, next);
       if (use) counts.set(id, usage);
     }
     const meta = tx.objectStore('meta');
@@ -185,7 +192,7 @@ export class AuditTransaction {
       requests.push(meta.put({ name: `violations:${origin}`, ...commit.violations }));
     }
     await Promise.all([...requests, tx.done]);
-    return counts;
+    return { counts, records };
   }
 
   /**

@@ -47,6 +47,7 @@ import {
 } from '@strongroom/bridge/protocol';
 import { DEV } from '../build-info';
 import { unwrapFromStorage } from '../keystore/at-rest';
+import { AuditStateGuess, sameState } from '../keystore/audit-state';
 import type {
   AuditCommit,
   AuditState,
@@ -155,6 +156,8 @@ export class AuditTrail {
   #key: Promise<{ privateKey: CryptoKey; publicJwk: PublicJwk }> | null = null;
   /** The audit private key once {@link AuditTrail.#auditKey} has loaded it (signing in a commit). */
   #loadedKey: CryptoKey | null = null;
+  /** The state this worker's last commit left: the next commit's guess of its reads. */
+  readonly #guess = new AuditStateGuess();
   readonly #limits: RateLimits;
   /** Until when the origin is throttled, as this worker last read it (at its last commit). */
   #throttledUntil = 0;
@@ -281,9 +284,16 @@ export class AuditTrail {
   }
 
   /**
-   * Build and write one batch in one transaction, signing its checkpoints inside it. Loading
-   * (or creating) the audit key opens transactions of its own, so a commit that must sign before
-   * the key is loaded leaves its transaction unwritten, loads the key, and starts again.
+   * Build and write one batch in one transaction, signing its checkpoints inside it.
+   *
+   * When this worker knows the state its last commit left ({@link AuditStateGuess}), the commit
+   * is planned on that guess and its reads and writes are queued together — one round trip —
+   * and it completes only if the reads return exactly the guess; otherwise (another tab
+   * committed, a key changed) it is aborted unwritten and planned again on what was read.
+   *
+   * Loading (or creating) the audit key opens transactions of its own, so a commit that must
+   * sign before the key is loaded leaves its transaction unwritten, loads the key, and starts
+   * again.
    */
   async #write(batch: readonly Pending[], maxAuditEntries: number): Promise<Committed[]> {
     const now = this.#clock();
@@ -293,7 +303,12 @@ export class AuditTrail {
     for (;;) {
       const tx = this.#store.begin();
       try {
-        const state = await tx.read(ids);
+        const reading = tx.read(ids);
+        const guess = this.#guess.guess(ids);
+        // Without a guess, wait for the reads; with one, they are checked after the writes
+        // are queued (a rejection is handled there).
+        if (guess) reading.catch(() => undefined);
+        const state = guess ?? (await reading);
         const plan = await this.#plan(tx, state, batch, now, maxAuditEntries);
         const key = this.#loadedKey;
         if (plan.sign.length > 0 && !key) {
@@ -310,9 +325,26 @@ export class AuditTrail {
                 ),
               )
             : [];
-        const counts = await tx.write(state, { ...plan.commit, checkpoints });
+        const writing = tx.write(state, { ...plan.commit, checkpoints });
+        if (guess && !sameState(await reading, guess, ids)) {
+          // Another writer changed something since this worker's last commit.
+          writing.catch(() => undefined);
+          this.#guess.forget();
+          await tx.abort();
+          continue;
+        }
+        const { counts, records } = await writing;
+        this.#guess.wrote(state, {
+          head: plan.commit.head,
+          records,
+          originBucket: plan.commit.originBucket,
+          violations: plan.commit.violations,
+          pruned: plan.commit.pruneBelow !== null,
+          firstWritten: plan.commit.entries[0],
+        });
         return this.#settle(plan, checkpoints, counts);
       } catch (err) {
+        this.#guess.forget();
         await tx.abort();
         throw err;
       }
