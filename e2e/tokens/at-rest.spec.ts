@@ -22,16 +22,21 @@ import { isCode, type KeyView, storedKeys } from '../support/tokens';
 const te = new TextEncoder();
 const td = new TextDecoder();
 
-/** Frame the enclave page without connecting (its worker, and so the keystore, never start). */
+/**
+ * Frame a document of the enclave's origin that is not the enclave (the server's 404 page), to
+ * seed an older schema: the enclave document itself starts its key worker at load, which opens
+ * (and upgrades) the keystore before a seed could write one.
+ */
 async function bareEnclave(page: Page, enclaveUrl: string): Promise<Frame> {
+  const src = new URL('at-rest-seed-not-found', enclaveUrl).href;
   await page.evaluate((src) => {
     const iframe = document.createElement('iframe');
     iframe.id = 'bare';
     iframe.setAttribute('sandbox', 'allow-scripts allow-same-origin');
     iframe.src = src;
     document.body.append(iframe);
-  }, enclaveUrl);
-  const frame = await enclaveFrame(page, enclaveUrl);
+  }, src);
+  const frame = await enclaveFrame(page, src);
   await frame.waitForLoadState();
   return frame;
 }
