@@ -38,6 +38,7 @@ const WIRE_TYPES = [
   'RefusalReason',
   'ConnectMessage',
   'AcceptedMessage',
+  'BatchMessage',
   'ConsentMessage',
   'VaultMessage',
   'EnclaveApi',
@@ -51,6 +52,7 @@ const WIRE_VALUES = [
   'PROTOCOL_VERSION',
   'OPERATION_NAMES',
   'OPERATION_MAX_ARGS',
+  'MAX_BATCH_MESSAGES',
 ];
 
 let built: BuiltBridge;

@@ -7,7 +7,7 @@ import { HIDDEN_FRAME_STYLE } from './consent-frame';
 import { Enclave } from './enclave';
 import { StrongroomError } from './errors';
 import { freshEnclaveUrl } from './fresh-url';
-import { handshake } from './handshake';
+import { type Connected, handshake } from './handshake';
 import {
   abortError,
   type CallOptions,
@@ -175,16 +175,16 @@ async function openLink(
   iframe.addEventListener('load', onLoad, { once: true });
   const connected = handshake(iframe, url.origin, timeoutMs, signal);
   (container ?? document.body).append(iframe);
-  let port: MessagePort;
+  let link: Connected;
   try {
-    port = await connected;
+    link = await connected;
   } catch (err) {
     iframe.remove();
     throw err;
   } finally {
     iframe.removeEventListener('load', onLoad);
   }
-  return frameLink(port, iframe, url.origin, loaded);
+  return frameLink(link, iframe, url.origin, loaded);
 }
 
 /**

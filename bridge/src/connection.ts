@@ -267,7 +267,7 @@ export class Connection {
     this.#linkEnded = false;
     this.#consentOpen = false;
     this.#lastHeard = Date.now();
-    const remote = wrap<EnclaveApi>(strongroomEndpoint(link.port));
+    const remote = wrap<EnclaveApi>(strongroomEndpoint(link.port, link.batch));
     link.port.addEventListener('message', () => {
       if (this.#link === link) this.#lastHeard = Date.now();
     });

@@ -139,3 +139,56 @@ describe('an app that uses Comlink itself', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('strongroomEndpoint with batches (the enclave announced batch)', () => {
+  /** A fake enclave on port2 that records every message it gets and answers every call. */
+  function batchingEnclave(max: number) {
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    const received: unknown[] = [];
+    port2.addEventListener('message', (event) => {
+      received.push(event.data);
+      type Call = { id: string; type: string; messages?: Call[] };
+      const data = event.data as Call;
+      const calls = data.type === 'strongroom:batch' ? (data.messages ?? []) : [data];
+      const answers = calls
+        .filter((c) => c.type === 'APPLY')
+        .map((c) => ({ id: c.id, type: 'RAW', value: `answer ${c.id.length}` }));
+      if (answers.length === 1) port2.postMessage(answers[0]);
+      else if (answers.length > 1)
+        port2.postMessage({ type: 'strongroom:batch', messages: answers });
+    });
+    port2.start();
+    return { remote: wrap<Api>(strongroomEndpoint(port1, max)), received };
+  }
+
+  it('sends the calls made in one task as one message, and resolves each from a batched answer', async () => {
+    const { remote, received } = batchingEnclave(64);
+    const results = await Promise.all(Array.from({ length: 10 }, () => remote.sign('k')));
+    expect(results).toHaveLength(10);
+    expect(results.every((r) => r.startsWith('answer '))).toBe(true);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ type: 'strongroom:batch' });
+    expect((received[0] as { messages: unknown[] }).messages).toHaveLength(10);
+  });
+
+  it('sends a call made alone on its own, and splits beyond what the enclave reads', async () => {
+    const { remote, received } = batchingEnclave(4);
+    await remote.sign('k');
+    await Promise.all(Array.from({ length: 9 }, () => remote.sign('k')));
+    expect(received.map((m) => (m as { messages?: unknown[] }).messages?.length ?? 1)).toEqual([
+      1, 4, 4, 1,
+    ]);
+  });
+
+  it('rejects only the call that cannot be sent, with INTERNAL_ERROR, and sends the others', async () => {
+    const { remote, received } = batchingEnclave(64);
+    const [ok, bad] = await Promise.allSettled([
+      remote.sign('k'),
+      remote.sign((() => undefined) as unknown as string),
+    ]);
+    expect(ok).toMatchObject({ status: 'fulfilled' });
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: 'INTERNAL_ERROR' } });
+    expect(received).toHaveLength(1);
+  });
+});

@@ -15,7 +15,9 @@
  * no handler of the global table runs.
  */
 import type { Endpoint } from 'comlink';
+import { BatchSender, batchedMessages } from './batch';
 import { deserializeError, StrongroomError } from './errors';
+import { MAX_BATCH_MESSAGES } from './protocol';
 
 /** A message from the enclave, as far as this endpoint reads it. */
 interface Answer {
@@ -53,26 +55,75 @@ export function decodeAnswer(data: unknown): unknown {
 
 type Listener = EventListenerOrEventListenerObject;
 
+/** The call id of a message Comlink sent, if it has one. */
+function idOf(message: unknown): unknown {
+  return typeof message === 'object' && message !== null
+    ? (message as { id?: unknown }).id
+    : undefined;
+}
+
 /**
- * Wrap the enclave's port for Comlink's `wrap()`. Messages the bridge sends go out unchanged.
+ * Wrap the enclave's port for Comlink's `wrap()`. Messages the bridge sends go out unchanged,
+ * or — when the enclave announced `batch` (the most calls it reads in one message) — the calls
+ * made in one task go out as one batch (`batch.ts`); answers that come batched are handed to
+ * Comlink one by one. A call that cannot be posted is answered here with `INTERNAL_ERROR`, as
+ * when `postMessage` throws in Comlink.
  *
  * @example
  * ```ts
  * const remote = wrap<EnclaveApi>(strongroomEndpoint(port));
  * ```
  */
-export function strongroomEndpoint(port: MessagePort): Endpoint {
+export function strongroomEndpoint(port: MessagePort, batch: number | null = null): Endpoint {
   const wrapped = new Map<Listener, EventListener>();
+  const deliver = (listener: Listener, event: Event) => {
+    if (typeof listener === 'function') listener(event);
+    else listener.handleEvent(event);
+  };
+  const sender =
+    batch === null
+      ? null
+      : new BatchSender(
+          {
+            post: (message, transfer) => port.postMessage(message, transfer),
+            failed: (message, error) => {
+              const answer = rejection(
+                idOf(message),
+                new StrongroomError('INTERNAL_ERROR', 'the call could not be sent', {
+                  cause: error,
+                }),
+              );
+              for (const listener of wrapped.keys()) {
+                deliver(listener, { data: answer } as MessageEvent);
+              }
+            },
+          },
+          batch,
+        );
   return {
-    postMessage: (message: unknown, transfer?: Transferable[]) =>
-      port.postMessage(message, transfer ?? []),
+    postMessage: (message: unknown, transfer?: Transferable[]) => {
+      if (!sender) {
+        port.postMessage(message, transfer ?? []);
+        return;
+      }
+      // Only calls wait for their task's batch; a RELEASE (before the port closes) goes now,
+      // after what was queued.
+      if ((message as { type?: unknown }).type === 'APPLY') {
+        sender.send(message, transfer ?? []);
+        return;
+      }
+      sender.flush();
+      port.postMessage(message, transfer ?? []);
+    },
     addEventListener: (type: string, listener: Listener, options?: object) => {
       const decoded: EventListener = (event) => {
         const data = (event as MessageEvent).data;
-        const answer = decodeAnswer(data);
-        const seen = answer === data ? event : ({ data: answer } as MessageEvent);
-        if (typeof listener === 'function') listener(seen);
-        else listener.handleEvent(seen);
+        const batched = batchedMessages(data, MAX_BATCH_MESSAGES);
+        for (const one of batched ?? [data]) {
+          const answer = decodeAnswer(one);
+          const seen = answer === data ? event : ({ data: answer } as MessageEvent);
+          deliver(listener, seen);
+        }
       };
       wrapped.set(listener, decoded);
       port.addEventListener(type, decoded, options);

@@ -7,11 +7,13 @@
  * rejects here, and an enclave that receives a `connect` of another version answers `refused`
  * with `protocol-mismatch` (enclave/src/main.ts). Both give `PROTOCOL_MISMATCH`.
  */
+import { announcedBatch } from './batch';
 import { StrongroomError } from './errors';
 import { abortError } from './lifecycle';
 import {
   type AcceptedMessage,
   type ConnectMessage,
+  MAX_BATCH_MESSAGES,
   PROTOCOL_VERSION,
   type RefusalReason,
 } from './protocol';
@@ -113,9 +115,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
+/** What a completed handshake gives. */
+export interface Connected {
+  /** The channel's port. */
+  readonly port: MessagePort;
+  /** The most calls the enclave reads in one batch (it announced `batch`), or `null`. */
+  readonly batch: number | null;
+}
+
 /**
  * Run the handshake with `iframe` (already inserted, loading `enclaveOrigin`). Resolves with
- * the connected port; rejects with `HANDSHAKE_TIMEOUT` after `timeoutMs`,
+ * the connected port (and whether calls may be batched); rejects with `HANDSHAKE_TIMEOUT` after `timeoutMs`,
  * {@link EnclaveRefusedError} (`ENCLAVE_UNAVAILABLE`) if the enclave says it refuses to start,
  * `PROTOCOL_MISMATCH` if the enclave speaks another protocol version, and `ABORTED` when
  * `signal` aborts. The caller removes the iframe when it rejects.
@@ -125,8 +135,8 @@ export function handshake(
   enclaveOrigin: string,
   timeoutMs: number,
   signal?: AbortSignal,
-): Promise<MessagePort> {
-  return new Promise<MessagePort>((resolve, reject) => {
+): Promise<Connected> {
+  return new Promise<Connected>((resolve, reject) => {
     if (signal?.aborted) {
       reject(abortError(signal, 'connect()'));
       return;
@@ -185,6 +195,7 @@ export function handshake(
         type: 'strongroom:connect',
         protocol: PROTOCOL_VERSION,
         nonce,
+        batch: MAX_BATCH_MESSAGES,
       };
       iframe.contentWindow?.postMessage(connect, enclaveOrigin, [channel.port2]);
     }
@@ -195,7 +206,7 @@ export function handshake(
       const accepted = data as Partial<AcceptedMessage>;
       if (accepted.type !== 'strongroom:accepted' || accepted.nonce !== nonce) return;
       cleanup();
-      resolve(channel.port1);
+      resolve({ port: channel.port1, batch: announcedBatch(accepted.batch) });
     };
     window.addEventListener('message', onWindowMessage);
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -54,6 +54,7 @@ function fakeLink(api: object) {
   const state = { closed: false, watched: false };
   const link: Link = {
     port: port1,
+    batch: null,
     iframe: { remove: () => undefined } as unknown as HTMLIFrameElement,
     watch(_target, onLost) {
       state.watched = true;

@@ -24,6 +24,7 @@
  */
 import { type ConsentEventDetail, watchConsent } from './consent-frame';
 import { StrongroomError } from './errors';
+import type { Connected } from './handshake';
 
 /**
  * The state of a connection:
@@ -263,6 +264,8 @@ export function backoffDelay(
  */
 export interface Link {
   readonly port: MessagePort;
+  /** The most calls the enclave reads in one batch, or `null`: it reads one call per message. */
+  readonly batch: number | null;
   readonly iframe: HTMLIFrameElement;
   /**
    * Start watching: `consent` events go to `target`; `lost` is called at most once, when the
@@ -349,11 +352,11 @@ export function watchFrame(
 }
 
 /**
- * The {@link Link} of a frame whose handshake gave `port`: watches the frame
+ * The {@link Link} of a frame whose handshake gave `port` (and `batch`): watches the frame
  * ({@link watchFrame}) and its consent dialog (`consent-frame.ts`).
  */
 export function frameLink(
-  port: MessagePort,
+  { port, batch }: Connected,
   iframe: HTMLIFrameElement,
   enclaveOrigin: string,
   initialLoadSeen: boolean,
@@ -362,6 +365,7 @@ export function frameLink(
   let closed = false;
   return {
     port,
+    batch,
     iframe,
     watch(target, lost) {
       if (closed) return;

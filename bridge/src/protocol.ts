@@ -44,6 +44,11 @@ export interface ConnectMessage {
   readonly protocol: typeof PROTOCOL_VERSION;
   /** 128 random bits, base64url; echoed in {@link AcceptedMessage}. */
   readonly nonce: string;
+  /**
+   * The bridge reads {@link BatchMessage}s of at most this many messages (an addition to
+   * protocol 1: absent from older bridges, which then never get one).
+   */
+  readonly batch?: number;
 }
 
 /** Key worker → bridge, first message on the port: the channel is bound and ready. */
@@ -51,6 +56,30 @@ export interface AcceptedMessage {
   readonly type: 'strongroom:accepted';
   readonly protocol: typeof PROTOCOL_VERSION;
   readonly nonce: string;
+  /**
+   * Present only when the bridge's `connect` announced `batch`: the enclave reads
+   * {@link BatchMessage}s of at most this many calls, and batches its answers (to at most the
+   * bridge's number). Absent from older enclaves: the bridge then sends one message per call.
+   */
+  readonly batch?: number;
+}
+
+/**
+ * Most messages one {@link BatchMessage} carries, and the most a side announces it reads.
+ * docs/api.md, "Calls made together travel together".
+ */
+export const MAX_BATCH_MESSAGES = 64;
+
+/**
+ * Several channel messages in one, on the port, in either direction, once both sides announced
+ * `batch` in the handshake: the calls the app made in one task, or the answers the key worker
+ * had ready together. Each element is handled exactly as if it had come alone (the enclave's
+ * guard checks each; the policy decides on each call); a batch in a batch is refused.
+ */
+export interface BatchMessage {
+  readonly type: 'strongroom:batch';
+  /** One to {@link MAX_BATCH_MESSAGES} Comlink messages, in the order they were sent. */
+  readonly messages: readonly unknown[];
 }
 
 /**

@@ -7,7 +7,7 @@
 import { OPERATION_MAX_ARGS, OPERATION_NAMES } from '../../bridge/src/protocol';
 import { encode, type Json } from '../fixtures/src/wire-json';
 import type { BrowserFrame, BrowserPage } from '../webkit/browser-page';
-import { enclaveFrame, openHarness, sleep, type Urls } from './harness';
+import { call, connectHarness, enclaveFrame, openHarness, sleep, type Urls } from './harness';
 import { dumpKeystore } from './keystore';
 import { type CoreSuite, expect } from './suite';
 
@@ -424,6 +424,120 @@ export const HOSTILE: readonly CoreSuite[] = [
             apply(['signJwt'], victim, { claims: { sub: 'a' }, expiresIn: 60 }),
           );
           expect(signed).toMatchObject({ type: 'RAW', value: expect.any(String) });
+          await expectUnharmed(page, frame, before);
+        },
+      },
+    ],
+  },
+  {
+    describe: 'when calls are made together (batches)',
+    tests: [
+      {
+        name: 'calls the app makes in one task leave as one message, and each is audited and answered on its own',
+        async run({ page, urls }) {
+          await openHarness(page, urls.app);
+          // Count what the bridge posts on its port (it runs in this page's realm).
+          await page.evaluate(() => {
+            const posted: string[] = [];
+            const original = MessagePort.prototype.postMessage;
+            MessagePort.prototype.postMessage = function (
+              this: MessagePort,
+              ...args: Parameters<MessagePort['postMessage']>
+            ) {
+              const type = (args[0] as { type?: unknown } | null)?.type;
+              posted.push(typeof type === 'string' ? type : 'other');
+              return original.apply(this, args);
+            } as MessagePort['postMessage'];
+            (window as unknown as { posted: string[] }).posted = posted;
+          });
+          await connectHarness(page);
+          const key = await call<{ id: string }>(page, 'generateKey', {
+            alg: 'HS256',
+            purpose: 'mac',
+          });
+          const before = await page.evaluate(
+            () => (window as unknown as { posted: string[] }).posted.length,
+          );
+          const calls: [string, Json[]][] = Array.from({ length: 32 }, (_, i) => [
+            'sign',
+            [encode(key.id), encode(new TextEncoder().encode(`m${i}`))],
+          ]);
+          const outcomes = (await page.evaluate(
+            (input: { calls: [string, Json[]][] }) => window.sr.many(input.calls, 32),
+            { calls },
+          )) as string[];
+          expect(outcomes).toEqual(calls.map(() => 'ok'));
+          const posted = await page.evaluate(() =>
+            (window as unknown as { posted: string[] }).posted.slice(),
+          );
+          // The 32 calls, made in one task, left in one batch message.
+          expect(posted.slice(before)).toEqual(['strongroom:batch']);
+          // Each is its own entry of the audit log, and counted once.
+          const log = await call<{ entries: { op: string; outcome: string }[] }>(page, 'auditLog', {
+            since: 0,
+            limit: 1000,
+          });
+          expect(log.entries.filter((e) => e.op === 'sign' && e.outcome === 'ok')).toHaveLength(32);
+          expect(
+            (await call<{ usage: { count: number } }>(page, 'getKey', key.id)).usage.count,
+          ).toBe(32);
+        },
+      },
+      {
+        name: 'a hostile batch: each message is checked alone, a malformed or oversized batch is refused unopened, and without the announcement a batch is refused',
+        async run({ page, urls }) {
+          // Without `batch` in connect: the enclave announces nothing, and a batch is refused.
+          const { frame, before } = await openWithVictim(page, urls, {
+            alg: 'EdDSA',
+            purpose: 'sign',
+          });
+          expect(await page.evaluate(() => window.sr.rawAccepted())).not.toHaveProperty('batch');
+          const make = () => apply(['generateKey'], { alg: 'HS256', purpose: 'mac' });
+          const collect = async (message: unknown, waitMs = 1500) =>
+            (await page.evaluate(
+              (input: { m: Json; w: number }) => window.sr.rawCollect(input.m, input.w),
+              { m: encode(message), w: waitMs },
+            )) as Reply[];
+          expect(await collect({ type: 'strongroom:batch', messages: [make(), make()] })).toEqual(
+            [],
+          );
+          await expectUnharmed(page, frame, before);
+
+          // With it: the enclave announces 64.
+          expect(await page.evaluate(() => window.sr.rawOpen({ batch: 64 }))).toEqual({ ok: true });
+          expect(await page.evaluate(() => window.sr.rawAccepted())).toMatchObject({ batch: 64 });
+          const escapeGet = { id: id(), type: 'GET', path: ['constructor'] };
+          const escapeConstruct = {
+            id: id(),
+            type: 'CONSTRUCT',
+            path: ['constructor', 'constructor'],
+            argumentList: [raw('return 1')],
+          };
+          const listed = apply(['listKeys']);
+          const nested = { type: 'strongroom:batch', messages: [make()] };
+          const replies = (
+            await collect({
+              type: 'strongroom:batch',
+              messages: [escapeGet, listed, escapeConstruct, nested],
+            })
+          ).flatMap((m) =>
+            (m as { type?: unknown }).type === 'strongroom:batch'
+              ? ((m as unknown as { messages: Reply[] }).messages ?? [])
+              : [m],
+          );
+          const byId = new Map(replies.map((r) => [r.id, r]));
+          expectThrown(byId.get(escapeGet.id) ?? 'no-reply', 'PROTOCOL_VIOLATION');
+          expectThrown(byId.get(escapeConstruct.id) ?? 'no-reply', 'PROTOCOL_VIOLATION');
+          expect(byId.get(listed.id)).toMatchObject({ type: 'RAW' });
+          expect(replies).toHaveLength(3); // the nested batch has no id: dropped, not run
+          for (const malformed of [
+            { type: 'strongroom:batch', messages: Array.from({ length: 65 }, make) },
+            { type: 'strongroom:batch', messages: [] },
+            { type: 'strongroom:batch', messages: { 0: make() } },
+            { type: 'strongroom:batch' },
+          ]) {
+            expect(await collect(malformed, 800)).toEqual([]);
+          }
           await expectUnharmed(page, frame, before);
         },
       },

@@ -26,6 +26,7 @@
  * persistent storage once (`persistence.ts`), in parallel, never holding up the handshake, and
  * tells the worker how that ended.
  */
+import { announcedBatch } from '@strongroom/bridge/batch';
 import {
   type ConnectMessage,
   PROTOCOL_VERSION,
@@ -173,6 +174,7 @@ function onMessage(event: MessageEvent): void {
     enclaveOrigin: location.origin,
     crossSite: isCrossSite(event.origin, location.origin),
     nonce: event.data.nonce,
+    batch: announcedBatch((event.data as { batch?: unknown }).batch),
   };
   serveConsent(worker, event.origin);
   worker.postMessage(init, [port]);

@@ -12,6 +12,11 @@ export interface WorkerInit {
   readonly crossSite: boolean;
   /** The handshake nonce, echoed to the bridge in the `accepted` message. */
   readonly nonce: string;
+  /**
+   * The most messages the bridge said it reads in one batch (`connect`'s `batch`), or `null`:
+   * it never gets one, and sends none.
+   */
+  readonly batch: number | null;
 }
 
 /**

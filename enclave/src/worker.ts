@@ -9,6 +9,7 @@
  */
 import {
   type AcceptedMessage,
+  MAX_BATCH_MESSAGES,
   OPERATION_NAMES,
   PROTOCOL_VERSION,
 } from '@strongroom/bridge/protocol';
@@ -102,16 +103,21 @@ async function start(init: WorkerInit, port: MessagePort): Promise<void> {
       : null;
   const policy = new ChannelPolicy(ctx, RATE_LIMITS, now, consent, audit, CONSENT_FIRST_CONNECTION);
   mark('audit-setup');
+  // Batches both ways only when the bridge announced it reads them (older bridges do not).
   const accepted: AcceptedMessage = {
     type: 'strongroom:accepted',
     protocol: PROTOCOL_VERSION,
     nonce: init.nonce,
+    ...(init.batch !== null ? { batch: MAX_BATCH_MESSAGES } : {}),
   };
   mark('accepted');
   port.postMessage(accepted);
   expose(
     createApi(policy),
-    guardedEndpoint(port, new Set(OPERATION_NAMES), { onViolation: () => policy.violation() }),
+    guardedEndpoint(port, new Set(OPERATION_NAMES), {
+      onViolation: () => policy.violation(),
+      batch: init.batch,
+    }),
     [''],
   );
 }

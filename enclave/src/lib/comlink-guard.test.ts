@@ -36,7 +36,7 @@ class FakePort {
 }
 
 /** A fake port behind the guard, with a real Comlink `expose` of a few operations. */
-function exposed() {
+function exposed(batch: number | null = null) {
   const port = new FakePort();
   let violations = 0;
   const calls: unknown[][] = [];
@@ -56,6 +56,7 @@ function exposed() {
     onViolation: () => {
       violations += 1;
     },
+    batch,
   });
   expose(api, ep, ['']);
   return { port, ep, calls, violations: () => violations };
@@ -370,5 +371,102 @@ describe('guardedEndpoint', () => {
       expect(port.closed).toBe(true);
       expect(port.listeners.size).toBe(0);
     });
+  });
+});
+
+describe('guardedEndpoint with batches (the bridge announced batch)', () => {
+  const call = (id: string, op = 'listKeys') => ({ id, type: 'APPLY', path: [op] });
+  const batch = (messages: unknown) => ({ type: 'strongroom:batch', messages });
+
+  it('handles each call of a batch as if it had come alone, and answers them in one batch', async () => {
+    const { port, calls } = exposed(64);
+    port.deliver(
+      batch([call('a'), { id: 'b', type: 'APPLY', path: ['sign'], argumentList: [raw('k')] }]),
+    );
+    await tick();
+    expect(calls).toEqual([[], ['k']]);
+    expect(port.posted).toEqual([
+      batch([
+        { id: 'a', type: 'RAW', value: [] },
+        { id: 'b', type: 'RAW', value: 'signed' },
+      ]),
+    ]);
+  });
+
+  it('refuses each forbidden message of a batch on its own, a batch in a batch among them', async () => {
+    const { port, calls, violations } = exposed(64);
+    port.deliver(
+      batch([
+        { id: 'x', type: 'GET', path: ['sign'] },
+        call('ok'),
+        { id: 'y', type: 'APPLY', path: ['constructor'] },
+        batch([call('inner')]),
+      ]),
+    );
+    await tick();
+    expect(calls).toEqual([[]]);
+    expect(violations()).toBe(3);
+    // The refusals are posted at once, the answer when the operation has returned.
+    const answers = port.posted.flatMap((m) => (m as { messages?: unknown[] }).messages ?? [m]);
+    expect(answers).toEqual([violation('x'), violation('y'), { id: 'ok', type: 'RAW', value: [] }]);
+  });
+
+  it.each([
+    ['messages not an array', batch({ 0: call('a') })],
+    ['no messages', batch([])],
+    ['more than 64 messages', batch(Array.from({ length: 65 }, (_, i) => call(`c${i}`)))],
+    [
+      'messages that throw when read',
+      {
+        type: 'strongroom:batch',
+        get messages(): never {
+          throw new Error('boom');
+        },
+      },
+    ],
+  ])('refuses a batch with %s as a whole, unopened, once', async (_, message) => {
+    const { port, calls, violations } = exposed(64);
+    port.deliver(message);
+    await tick();
+    expect(calls).toEqual([]);
+    expect(violations()).toBe(1);
+    expect(port.posted).toEqual([]);
+  });
+
+  it('refuses a batch when the bridge did not announce batches', async () => {
+    const { port, calls, violations } = exposed(null);
+    port.deliver(batch([call('a'), call('b')]));
+    await tick();
+    expect(calls).toEqual([]);
+    expect(violations()).toBe(1);
+  });
+
+  it('answers a call made alone alone, and splits answers beyond what the bridge reads', async () => {
+    const { port } = exposed(2);
+    port.deliver(call('alone'));
+    await tick();
+    port.deliver(batch([call('a'), call('b'), call('c')]));
+    await tick();
+    expect(port.posted).toEqual([
+      { id: 'alone', type: 'RAW', value: [] },
+      batch([
+        { id: 'a', type: 'RAW', value: [] },
+        { id: 'b', type: 'RAW', value: [] },
+      ]),
+      { id: 'c', type: 'RAW', value: [] },
+    ]);
+  });
+
+  it('posts the answer to a RELEASE before it closes the port', async () => {
+    const { port } = exposed(64);
+    port.deliver(batch([call('a'), { id: 'r', type: 'RELEASE' }]));
+    await tick();
+    expect(port.closed).toBe(true);
+    expect(port.posted).toEqual([
+      batch([
+        { id: 'a', type: 'RAW', value: [] },
+        { id: 'r', type: 'RAW', value: undefined },
+      ]),
+    ]);
   });
 });

@@ -8,13 +8,25 @@
  * plain (`RAW`) arguments, and `RELEASE` in the exact form Comlink sends it. Everything else is
  * answered here with a `PROTOCOL_VIOLATION` error and never reaches Comlink.
  *
+ * Once the bridge announced `batch` in the handshake, a `strongroom:batch` message of at most
+ * `MAX_BATCH_MESSAGES` messages is unpacked here and each of its messages is checked and handled
+ * exactly as if it had come alone (a batch in a batch is one of them, and refused); a malformed
+ * or oversized batch is refused as a whole, unopened. Answers ready in one task leave as one
+ * batch (`@strongroom/bridge/batch`). Without the announcement a batch is refused like any other
+ * unknown message.
+ *
  * The guard cannot be knocked over by what it checks: it never coerces an untrusted value to a
  * string, and any exception while checking a message is itself a refusal, so nothing the peer
  * sends can throw out of the port listener (an uncaught error would end the worker's usefulness
  * and surface in the enclave document).
  */
+import { BatchSender, batchedMessages } from '@strongroom/bridge/batch';
 import { type SerializedError, StrongroomError, serializeError } from '@strongroom/bridge/errors';
-import { OPERATION_MAX_ARGS, type OperationName } from '@strongroom/bridge/protocol';
+import {
+  MAX_BATCH_MESSAGES,
+  OPERATION_MAX_ARGS,
+  type OperationName,
+} from '@strongroom/bridge/protocol';
 import type { Endpoint } from 'comlink';
 
 type Listener = (event: MessageEvent) => void;
@@ -124,6 +136,11 @@ export interface GuardOptions {
    * An exception it throws is swallowed.
    */
   readonly onViolation?: () => void;
+  /**
+   * The most messages the bridge reads in one batch, as it announced in `connect`: batches are
+   * then read (up to `MAX_BATCH_MESSAGES`) and answers batched. `null` or absent: neither.
+   */
+  readonly batch?: number | null;
 }
 
 /** A Comlink endpoint over a port, which can also close that port. */
@@ -150,15 +167,49 @@ export function guardedEndpoint(
 ): GuardedEndpoint {
   const wrapped = new Map<EventListenerOrEventListenerObject, Listener>();
   let released = false;
+  const batching = options.batch ?? null;
 
-  const reply = (id: string | null, error: StrongroomError): void => {
-    if (id === null) return;
+  /** Post a reply now, or with this task's other answers; never throws. */
+  const post = (message: unknown, transfer: Transferable[] = []): void => {
+    if (sender) {
+      sender.send(message, transfer);
+      return;
+    }
     try {
-      port.postMessage(thrownReply(id, serializeError(error)));
+      port.postMessage(message, transfer);
     } catch {
       // The port is closed or the reply could not be posted: there is no one left to tell.
     }
   };
+
+  const reply = (id: string | null, error: StrongroomError): void => {
+    if (id === null) return;
+    post(thrownReply(id, serializeError(error)));
+  };
+
+  const sender =
+    batching === null
+      ? null
+      : new BatchSender(
+          {
+            post: (message, transfer) => port.postMessage(message, transfer),
+            failed: (message) => {
+              // An answer that cannot be cloned (Comlink would have sent a TypeError): say so,
+              // without detail. If even that fails, the port is gone.
+              try {
+                port.postMessage(
+                  thrownReply(
+                    callId(message) ?? '',
+                    serializeError(new StrongroomError('INTERNAL_ERROR', 'internal error')),
+                  ),
+                );
+              } catch {
+                // No one left to tell.
+              }
+            },
+          },
+          batching,
+        );
 
   const refuse = (data: unknown, reason: string): void => {
     reply(callId(data), new StrongroomError('PROTOCOL_VIOLATION', reason));
@@ -170,6 +221,7 @@ export function guardedEndpoint(
   };
 
   const close = (): void => {
+    sender?.flush(); // the answers of this task (a RELEASE's) go before the port closes
     for (const guard of wrapped.values()) port.removeEventListener('message', guard);
     wrapped.clear();
     port.close();
@@ -177,15 +229,37 @@ export function guardedEndpoint(
 
   return {
     postMessage(message: unknown, transfer?: Transferable[]) {
-      port.postMessage(message, transfer ?? []);
+      if (sender) sender.send(message, transfer ?? []);
+      else port.postMessage(message, transfer ?? []);
     },
     addEventListener(type: string, listener: EventListenerOrEventListenerObject) {
       const guard: Listener = (event) => {
         let data: unknown;
+        try {
+          data = event.data;
+        } catch {
+          refuse(undefined, UNCHECKABLE);
+          return;
+        }
+        const batched = batching === null ? null : batchedMessages(data, MAX_BATCH_MESSAGES);
+        if (batched === null) {
+          one(data, event);
+          return;
+        }
+        if (batched.length === 0) {
+          refuse(data, 'malformed batch');
+          return;
+        }
+        // Comlink reads `data` and `origin` (a port's messages have origin '').
+        for (const message of batched) {
+          one(message, { data: message, origin: event.origin } as MessageEvent);
+        }
+      };
+      /** Check and handle one message (`event` carries it to Comlink). */
+      const one = (data: unknown, event: MessageEvent): void => {
         let reason: string | null;
         let release = false;
         try {
-          data = event.data;
           reason = checkMessage(data, operations);
           release = reason === null && (data as { type: unknown }).type === 'RELEASE';
         } catch {
