@@ -15,11 +15,47 @@ import { writeDeployConfigs } from './release/generate-deploy-configs';
 import { createManifest, writeManifest } from './release/manifest';
 import { buildEnclave, enclaveVersion, ROOT } from './vite-enclave';
 
-/** Read the release build configuration. */
+/** The members a release's `strongroom.config.json` may have (docs/deployment.md). */
+const RELEASE_CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'allowedOrigins',
+  'rateLimits',
+  'consentTimeoutMs',
+  'consentOnFirstConnection',
+]);
+
+/**
+ * The release build configuration in `raw` (the parsed `strongroom.config.json`), keeping only
+ * the documented members. Anything else is refused — above all `dev`, which would compile the
+ * dev-only test seams (a policy clock, lowered limits) into a release, and `outDir` or
+ * `sourceRoot`, which are not configuration.
+ */
+export function releaseConfig(raw: unknown): EnclaveBuildConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error('strongroom.config.json must hold a JSON object');
+  }
+  for (const key of Object.keys(raw)) {
+    if (!RELEASE_CONFIG_KEYS.has(key)) {
+      throw new Error(
+        `strongroom.config.json: ${JSON.stringify(key)} is not a release build option ` +
+          `(allowed: ${[...RELEASE_CONFIG_KEYS].join(', ')})`,
+      );
+    }
+  }
+  const { allowedOrigins, rateLimits, consentTimeoutMs, consentOnFirstConnection } =
+    raw as EnclaveBuildConfig;
+  return {
+    allowedOrigins,
+    ...(rateLimits !== undefined ? { rateLimits } : {}),
+    ...(consentTimeoutMs !== undefined ? { consentTimeoutMs } : {}),
+    ...(consentOnFirstConnection !== undefined ? { consentOnFirstConnection } : {}),
+  };
+}
+
+/** Read the release build configuration (`STRONGROOM_ALLOWED_ORIGINS`, else the file). */
 export function readBuildConfig(): EnclaveBuildConfig {
   const fromEnv = process.env.STRONGROOM_ALLOWED_ORIGINS;
   if (fromEnv) return { allowedOrigins: fromEnv.split(',').map((o) => o.trim()) };
-  return JSON.parse(readFileSync(`${ROOT}strongroom.config.json`, 'utf8')) as EnclaveBuildConfig;
+  return releaseConfig(JSON.parse(readFileSync(`${ROOT}strongroom.config.json`, 'utf8')));
 }
 
 /**
@@ -72,7 +108,8 @@ export function sourceCommit(): string {
 export async function buildRelease(): Promise<{ releaseDigest: string; files: number }> {
   const config = readBuildConfig();
   const outDir = `${ROOT}dist/enclave`;
-  const built = await buildEnclave({ ...config, outDir });
+  // Never a dev build, whatever the configuration held (releaseConfig refuses `dev` anyway).
+  const built = await buildEnclave({ ...config, outDir, dev: false });
   const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { name: string };
   const manifest = await createManifest({
     dir: outDir,
