@@ -63,6 +63,7 @@ import { base64url } from '../lib/encoding';
 import { generateKeyRetrying } from '../lib/generate';
 import { jwkThumbprint } from '../lib/thumbprint';
 import { type BucketState, limited, THROTTLE_MS, takeStored, VIOLATIONS } from './rate-limit';
+import { pruneStep } from './retention';
 
 /** A key a call used, as the commit re-checks it. */
 export interface KeyUse {
@@ -507,8 +508,15 @@ export class AuditTrail {
     }
 
     // Retention: by count and by age, under a checkpoint at the entry before the first kept.
+    // Over the count, entries go in steps (see pruneStep): at the default count, down to the
+    // next checkpoint every 100 entries, so a log at its cap neither prunes nor signs at every
+    // commit.
     let firstSeq = head.firstSeq;
-    let keepFrom = Math.max(firstSeq, seq - maxAuditEntries + 1);
+    let keepFrom = firstSeq;
+    if (seq - firstSeq + 1 > maxAuditEntries) {
+      const step = pruneStep(maxAuditEntries);
+      keepFrom = Math.max(firstSeq, Math.ceil((seq - maxAuditEntries) / step) * step + 1);
+    }
     const cutoff = now - LIMITS.maxAuditAgeDays * DAY_MS;
     const oldest = state.oldest;
     if (oldest && oldest.seq <= firstSeq && oldest.time < cutoff) {
