@@ -20,9 +20,8 @@ import { PARTITIONING } from '../core/partitioning';
 import { POLICY } from '../core/policy';
 import { type CoreSuite, skipReason } from '../core/suite';
 import { VAULT } from '../core/vault';
-import { origins } from '../support/ports';
 import { findWebKit } from './find-webkit';
-import { openWebKitPage } from './page';
+import { runCoreTest } from './run-core';
 
 const SUITES: readonly CoreSuite[] = [
   ...HANDSHAKE,
@@ -39,15 +38,6 @@ const SUITES: readonly CoreSuite[] = [
   ...LIFECYCLE,
 ];
 const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
-
-/** Whether `err` is WebDriver reporting that the WebKitGTK web process crashed or hung. */
-function isWebProcessCrash(err: unknown): boolean {
-  return (
-    err instanceof Error &&
-    err.name === 'NoSuchSessionError' &&
-    err.message.includes('page crash or hang')
-  );
-}
 const available = findWebKit().ok;
 
 for (const topology of TOPOLOGIES) {
@@ -57,34 +47,7 @@ for (const topology of TOPOLOGIES) {
         for (const t of suite.tests) {
           it.skipIf(skipReason(t, 'webkit', topology) !== null)(
             t.name,
-            async () => {
-              const attempt = async () => {
-                const page = await openWebKitPage();
-                try {
-                  await t.run({
-                    browserName: 'webkit',
-                    topology,
-                    urls: origins(topology),
-                    page,
-                    // Tabs of the same session; page.close() below stops them all.
-                    newPage: () => page.newPage(),
-                  });
-                } finally {
-                  await page.close().catch(() => undefined);
-                }
-              };
-              try {
-                await attempt();
-              } catch (err) {
-                // Only a crashed WebKitGTK web process (WebDriver: "session deleted because of
-                // page crash or hang"; once in four clean-clone runs, in a test that passed in
-                // the others) gets one more attempt, in a new session; it must pass whole. Any
-                // other failure, and a second crash, fails the test.
-                if (!isWebProcessCrash(err)) throw err;
-                console.warn(`[e2e/webkit] web process crashed; retrying once: ${t.name}`);
-                await attempt();
-              }
-            },
+            () => runCoreTest(t, topology),
             t.timeoutMs,
           );
         }

@@ -6,9 +6,8 @@
 import { describe, it } from 'vitest';
 import type { Topology } from '../../scripts/topology';
 import { PERSISTENCE } from '../core/persistence';
-import { origins } from '../support/ports';
 import { findWebKit } from './find-webkit';
-import { openWebKitPage } from './page';
+import { runCoreTest } from './run-core';
 
 const TOPOLOGIES: readonly Topology[] = ['cross-site', 'same-site'];
 
@@ -17,20 +16,7 @@ for (const topology of TOPOLOGIES) {
     for (const suite of PERSISTENCE) {
       describe(suite.describe, () => {
         for (const t of suite.tests) {
-          it(t.name, async () => {
-            const page = await openWebKitPage();
-            try {
-              await t.run({
-                browserName: 'webkit',
-                topology,
-                urls: origins(topology),
-                page,
-                newPage: () => page.newPage(),
-              });
-            } finally {
-              await page.close();
-            }
-          });
+          it(t.name, () => runCoreTest(t, topology));
         }
       });
     }
