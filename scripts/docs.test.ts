@@ -72,11 +72,24 @@ describe('the documentation', () => {
     );
   });
 
+  it('gives the reporting channel and the supported versions in SECURITY.md itself', () => {
+    const security = read('SECURITY.md');
+    const reporting = security.slice(0, security.indexOf('## What Strongroom protects'));
+    expect(reporting).toContain('https://github.com/strongroom/strongroom/security/advisories/new');
+    expect(reporting).toContain('### Supported versions');
+    expect(reporting).toMatch(/\| `@strongroom\/bridge` \| 0\.1\.x \| yes \|/);
+  });
+
+  it('names one repository everywhere, never a placeholder owner', () => {
+    const placeholders = markdownFiles().filter((file) => read(file).includes('<owner>'));
+    expect(placeholders).toEqual([]);
+    expect(read('scripts/verify/main.ts')).not.toContain('<owner>');
+  });
+
   it('has the pages the README promises', () => {
     for (const page of [
       'docs/web-push.md',
       'docs/compatibility.md',
-      'docs/security-contact.md',
       'docs/reference/README.md',
     ]) {
       expect(existsSync(join(ROOT, page)), page).toBe(true);

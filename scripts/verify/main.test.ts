@@ -470,6 +470,20 @@ describe('strongroom-verify, keyless (mock Sigstore), --url', () => {
       for (const row of files)
         expect(row.got).toMatch(/fetch failed: connect ECONNREFUSED 127\.0\.0\.1:\d+/);
     });
+
+    it('names the cause once when the manifest itself cannot be fetched', async () => {
+      const r = await release();
+      const d = await deploy(r);
+      await d.stop();
+      const manifestAt = d.args.indexOf('--manifest');
+      const args = [...d.args];
+      args[manifestAt + 1] = `${d.args[d.args.indexOf('--url') + 1]}manifest.json`;
+      const res = await run(args);
+      expect(res.code).not.toBe(0);
+      const said = res.stderr.match(/ECONNREFUSED 127\.0\.0\.1:\d+/g) ?? [];
+      expect(said).toHaveLength(1);
+      expect(res.stderr).toMatch(/fetch failed: connect ECONNREFUSED/);
+    });
   });
 
   describe('when a header differs in a long value', () => {
@@ -585,6 +599,10 @@ describe('strongroom-verify --help', () => {
     expect(stdout).toContain('PUBLIC key');
     expect(stdout).toContain('examples:');
     expect(stdout).toMatch(/strongroom-verify --dir dist\/enclave --manifest/);
+    // Each example is printed as the shell command it is: continued lines end in " \".
+    const examples = stdout.slice(stdout.indexOf('examples:'));
+    expect(examples).toContain('strongroom-verify --url https://kms.app.example/ \\\n');
+    expect(examples).not.toMatch(/[^\s] {2,}--/);
     expect(stdout).toContain('Exit status: 0 all checks passed, 1 a check failed, 2 usage error.');
   });
 });

@@ -49,18 +49,18 @@ Audit a Strongroom enclave deployment (a live URL or a folder) against its signe
 Exit status: 0 all checks passed, 1 a check failed, 2 usage error.
 
 examples:
-  strongroom-verify --url https://kms.app.example/ \
-    --manifest https://github.com/<owner>/strongroom/releases/download/v0.1.0/manifest.json \
-    --bundle https://github.com/<owner>/strongroom/releases/download/v0.1.0/manifest.sigstore.json \
-    --identity https://github.com/<owner>/strongroom/.github/workflows/release.yml@refs/tags/v0.1.0 \
+  strongroom-verify --url https://kms.app.example/ \\
+    --manifest https://github.com/strongroom/strongroom/releases/download/v0.1.0/manifest.json \\
+    --bundle https://github.com/strongroom/strongroom/releases/download/v0.1.0/manifest.sigstore.json \\
+    --identity https://github.com/strongroom/strongroom/.github/workflows/release.yml@refs/tags/v0.1.0 \\
     --issuer https://token.actions.githubusercontent.com --expect-version 0.1.0
 
-  strongroom-verify --dir dist/enclave --manifest dist/release/manifest.json \
+  strongroom-verify --dir dist/enclave --manifest dist/release/manifest.json \\
     --bundle dist/release/manifest.sigstore.json --key release-key.pub.pem
 
-  npx @strongroom/verify --dir ./strongroom-enclave-v0.1.0 --manifest manifest.json \
-    --bundle manifest.sigstore.json --key release-key.pub.pem --rebuild v0.1.0 \
-    --repo https://github.com/<owner>/strongroom.git`;
+  npx @strongroom/verify --dir ./strongroom-enclave-v0.1.0 --manifest manifest.json \\
+    --bundle manifest.sigstore.json --key release-key.pub.pem --rebuild v0.1.0 \\
+    --repo https://github.com/strongroom/strongroom.git`;
 
 /** Extra seams for tests. */
 export interface CliDeps {

@@ -192,7 +192,8 @@ export function describeFailure(err: unknown): string {
       break;
     }
     const text = ownText(current);
-    if (!parts.includes(text)) parts.push(text);
+    // An error that already names its cause (our own wrappers do) is not repeated by the cause.
+    if (!parts.some((part) => part.includes(text))) parts.push(text);
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join(': ');
