@@ -87,11 +87,7 @@ describe('the documentation', () => {
   });
 
   it('has the pages the README promises', () => {
-    for (const page of [
-      'docs/web-push.md',
-      'docs/compatibility.md',
-      'docs/reference/README.md',
-    ]) {
+    for (const page of ['docs/web-push.md', 'docs/compatibility.md', 'docs/reference/README.md']) {
       expect(existsSync(join(ROOT, page)), page).toBe(true);
     }
     const deployment = read('docs/deployment.md');
