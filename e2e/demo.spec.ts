@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DemoServer, openDemo } from './support/demo-server';
-import { enclaveFrame, expect, test } from './support/test';
+import { call, connectHarness, enclaveFrame, expect, openHarness, test } from './support/test';
 
 // The service worker is tested on its own (demo-pwa.spec.ts); here it would hide requests from
 // page.route in Chromium.
@@ -66,43 +66,86 @@ test.describe('when a person uses the demo app', () => {
     expect(db.includes(Buffer.from('plaintext-marker'))).toBe(false);
     expect(db.includes(Buffer.from(marker, 'utf16le'))).toBe(false);
 
-    // The attacker panel: every attempt refused; the destroy asks the person, who declines.
+    // The attacker panel, each attempt a real call. Another allowlisted app origin makes a key,
+    // and the demo page is given its id, as an attacker who learned it would be.
+    const other = await page.context().newPage();
+    await openHarness(other, urls.secondApp);
+    await connectHarness(other, { url: urls.enclave });
+    const foreign = await call<{ id: string }>(other, 'generateKey', {
+      alg: 'EdDSA',
+      purpose: 'sign',
+      label: 'another app origin',
+    });
+    await other.close();
+    await page.evaluate((id) => {
+      history.replaceState(null, '', `?foreignKey=${encodeURIComponent(id)}`);
+    }, foreign.id);
     await page.click('#attack-run');
     const frame = await enclaveFrame(page, urls.enclave);
-    await frame.waitForFunction(() => document.documentElement.dataset.consent === 'open');
     // Stock Firefox ESR does not route Playwright's input into an out-of-process (cross-site)
-    // frame (see NEEDS_INPUT in e2e/core/consent.ts): there nobody answers, and the question
+    // frame (see NEEDS_INPUT in e2e/core/consent.ts): there nobody answers, and each question
     // times out (8 s in the test build) — refused all the same.
     const canClick = !(browserName === 'firefox' && topology === 'cross-site');
     const refusal = canClick ? 'CONSENT_DECLINED' : 'CONSENT_TIMEOUT';
-    if (canClick) {
-      await page.waitForTimeout(300);
-      await frame.click('#consent-decline');
+    // Two questions: destroyKey, then resetEnclave; the person declines both.
+    for (const id of ['destroy', 'reset']) {
+      await frame.waitForFunction(() => document.documentElement.dataset.consent === 'open', null, {
+        timeout: 30_000,
+      });
+      if (canClick) {
+        await page.waitForTimeout(300);
+        await frame.click('#consent-decline');
+      }
+      await expect(page.locator(`#attacks li[data-attack="${id}"]`)).toHaveAttribute(
+        'data-outcome',
+        /./,
+        { timeout: 30_000 },
+      );
     }
     await expect(page.locator('html')).toHaveAttribute('data-attacks', 'done', { timeout: 30_000 });
-    for (const id of ['export', 'raw-jwt', 'long-jwt', 'other-origin', 'destroy']) {
-      await expect(page.locator(`#attacks li[data-attack="${id}"]`)).toHaveAttribute(
-        'data-outcome',
-        'refused',
-      );
+    const refusals: Record<string, string> = {
+      'read-dom': 'SecurityError',
+      'read-idb': 'SecurityError',
+      'wrap-export': 'OPERATION_NOT_ALLOWED',
+      'backup-export': 'OPERATION_NOT_ALLOWED',
+      'raw-jwt': 'OPERATION_NOT_ALLOWED',
+      'long-jwt': 'OPERATION_NOT_ALLOWED',
+      'other-origin': 'KEY_NOT_FOUND',
+      destroy: refusal,
+      reset: refusal,
+    };
+    for (const [id, code] of Object.entries(refusals)) {
+      const row = page.locator(`#attacks li[data-attack="${id}"]`);
+      await expect(row).toHaveAttribute('data-outcome', 'refused');
+      await expect(row).toHaveAttribute('data-code', code);
+      await expect(row).toContainText(`refused: ${code}`);
     }
-    await expect(page.locator('#attacks li[data-attack="raw-jwt"]')).toHaveAttribute(
-      'data-code',
-      'OPERATION_NOT_ALLOWED',
+    await expect(page.locator('#attacks li[data-attack="other-origin"]')).toContainText(
+      'another app origin’s key, by its id',
     );
-    await expect(page.locator('#attacks li[data-attack="destroy"]')).toHaveAttribute(
-      'data-code',
-      refusal,
+    // Reads through the bridge give public material only; deleteKey only schedules.
+    await expect(page.locator('#attacks li[data-attack="read-public"]')).toHaveAttribute(
+      'data-outcome',
+      'public-only',
     );
-    for (const id of ['delete', 'allowed']) {
-      await expect(page.locator(`#attacks li[data-attack="${id}"]`)).toHaveAttribute(
-        'data-outcome',
-        'allowed',
-      );
-    }
+    await expect(page.locator('#attacks li[data-attack="read-public"]')).toContainText(
+      'the JWK is {crv, kty, x, kid, alg}',
+    );
+    await expect(page.locator('#attacks li[data-attack="delete"]')).toHaveAttribute(
+      'data-outcome',
+      'scheduled',
+    );
+    await expect(page.locator('#attacks li[data-attack="allowed"]')).toHaveAttribute(
+      'data-outcome',
+      'allowed',
+    );
+    await expect(page.locator('#attacks li')).toHaveCount(12);
     await expect(page.locator('#attacks li[data-outcome="failed"]')).toHaveCount(0);
     // What it could do is in the enclave's audit log, next to what was refused.
     await expect(page.locator('#audit li[data-op="signJwt"][data-outcome="ok"]')).toHaveCount(1);
+    await expect(
+      page.locator(`#audit li[data-op="resetEnclave"][data-outcome="${refusal}"]`),
+    ).toHaveCount(1);
     await expect(
       page.locator(`#audit li[data-op="destroyKey"][data-outcome="${refusal}"]`),
     ).toHaveCount(1);

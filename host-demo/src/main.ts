@@ -184,6 +184,7 @@ async function showIdentity(ctx: Ctx, server?: ServerKey & { keys?: ServerKey[] 
   el<HTMLButtonElement>('key-delete').disabled = !active;
   el<HTMLButtonElement>('key-revoke').disabled = k.state === 'revoked';
   el<HTMLButtonElement>('key-cancel').disabled = k.state !== 'pending-deletion';
+  el<HTMLButtonElement>('key-destroy').disabled = k.state !== 'pending-deletion';
 }
 
 /** The server's view of the signing key (`GET /api/me`); null if it does not know the key. */
@@ -261,6 +262,20 @@ async function scheduleIdentityDeletion(ctx: Ctx): Promise<void> {
     state: 'pending-deletion',
     destroyAt: answer.destroyAt,
   });
+}
+
+/**
+ * Destroy a key pending deletion now rather than at its date: the enclave asks the person in its
+ * own dialog (declined: `CONSENT_DECLINED`, and nothing changes). The server already refuses it.
+ */
+async function destroyIdentityNow(ctx: Ctx): Promise<void> {
+  await ctx.enclave.destroyKey(ctx.identity.id);
+  const out = el<HTMLOutputElement>('key-state');
+  out.dataset.state = 'destroyed';
+  out.textContent = 'destroyed: reload for a new identity';
+  for (const id of ['key-rotate', 'key-delete', 'key-cancel', 'key-revoke', 'key-destroy']) {
+    el<HTMLButtonElement>(id).disabled = true;
+  }
 }
 
 /** Cancel it: the enclave first (the key signs again), then the server. */
@@ -363,14 +378,51 @@ interface Attempt {
   id: string;
   what: string;
   run: () => Promise<string>;
-  /** The error codes that count as refused; none: an allowed operation. */
+  /** The error codes that count as refused; none: an operation the page may do. */
   expect?: readonly string[];
+  /** What a success shows, when the page may do it: `allowed` by default. */
+  outcome?: 'allowed' | 'public-only' | 'scheduled';
 }
 
-async function runAttacks(ctx: Ctx): Promise<void> {
+const ATTACK_KEK_LABEL = 'strongroom-demo attacker kek';
+
+/** The code of a refusal: a bridge error's `code`, a DOMException's `name` (not its number). */
+function refusalCode(err: unknown): string {
+  if (err instanceof StrongroomError) return err.code;
+  if (err instanceof DOMException) return err.name;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'ERROR';
+}
+
+/** The enclave's iframe, as script in the page finds it. */
+function enclaveWindow(enclaveOrigin: string): Window {
+  const frame = [...document.querySelectorAll('iframe')].find(
+    (f) => new URL(f.src, location.href).origin === enclaveOrigin,
+  );
+  if (!frame?.contentWindow) throw new Error('no enclave frame in this page');
+  return frame.contentWindow;
+}
+
+/** Members of a public JWK or key description that would carry private material. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'material', 'privateKey'];
+
+function assertPublicOnly(what: string, value: object): string[] {
+  const found = PRIVATE_MEMBERS.filter((m) => m in value);
+  if (found.length) throw new Error(`${what} carries ${found.join(', ')}`);
+  return Object.keys(value);
+}
+
+/**
+ * What script injected into this page would try, each attempt a real call: through the page's
+ * own `Enclave` (the bridge), or at the enclave frame itself. `foreignKeyId`: the id of a key
+ * of another app origin, if the page was given one (`?foreignKey=`), as an attacker who learned
+ * it would be.
+ */
+async function runAttacks(ctx: Ctx, foreignKeyId: string | null): Promise<void> {
   const { enclave } = ctx;
   const list = el<HTMLUListElement>('attacks');
   list.replaceChildren();
+  const { enclaveOrigin } = await enclave.info();
   const relay = await relayKey(enclave);
   const decoy = await findOrCreate(enclave, DECOY_LABEL, () =>
     enclave.generateKey({ alg: 'EdDSA', purpose: 'sign', label: DECOY_LABEL }),
@@ -378,25 +430,59 @@ async function runAttacks(ctx: Ctx): Promise<void> {
   const forged = new TextEncoder().encode(
     `${b64url(new TextEncoder().encode('{"alg":"EdDSA"}'))}.${b64url(new TextEncoder().encode(`{"aud":"${RELAY}","exp":4102444800}`))}`,
   );
+  const identity = ctx.identity;
   const attempts: Attempt[] = [
     {
-      id: 'export',
-      what: 'read the identity key’s private half',
-      expect: ['NO_API'],
+      id: 'read-dom',
+      what: 'read the enclave frame’s document (its DOM) from this page',
+      expect: ['SecurityError'],
       run: async () => {
-        const api = enclave as unknown as Record<string, unknown>;
-        if (typeof api.exportKey === 'function') return 'exportKey exists!';
-        throw Object.assign(
-          new Error('the bridge has no exportKey, and keys are non-extractable'),
-          { code: 'NO_API' },
-        );
+        const doc = enclaveWindow(enclaveOrigin).document;
+        return `read ${doc.documentElement.outerHTML.length} characters!`;
       },
+    },
+    {
+      id: 'read-idb',
+      what: 'open the enclave origin’s IndexedDB through its frame',
+      expect: ['SecurityError'],
+      run: async () => {
+        const idb = (enclaveWindow(enclaveOrigin) as Window & typeof globalThis).indexedDB;
+        return `got ${typeof idb}!`;
+      },
+    },
+    {
+      id: 'read-public',
+      what: 'read the identity key through the bridge (getKey, publicKey)',
+      outcome: 'public-only',
+      run: async () => {
+        const info = assertPublicOnly('getKey', await enclave.getKey(identity.id));
+        const jwk = assertPublicOnly('publicKey', await enclave.publicKey(identity.id, 'jwk'));
+        return `public material only: getKey has ${info.length} fields, none private; the JWK is {${jwk.join(', ')}}`;
+      },
+    },
+    {
+      id: 'wrap-export',
+      what: 'export the identity key wrapped under a KEK this page makes in the enclave (wrapKey)',
+      expect: ['OPERATION_NOT_ALLOWED'],
+      run: async () => {
+        const kek = await findOrCreate(enclave, ATTACK_KEK_LABEL, () =>
+          enclave.generateKey({ alg: 'A256KW', purpose: 'wrap', label: ATTACK_KEK_LABEL }),
+        );
+        return `${(await enclave.wrapKey(kek.id, identity.id)).length} wrapped bytes!`;
+      },
+    },
+    {
+      id: 'backup-export',
+      what: 'take the identity key out in a backup file (exportBackup)',
+      expect: ['OPERATION_NOT_ALLOWED'],
+      run: async () =>
+        `${(await enclave.exportBackup({ keys: [identity.id] })).length}-byte backup!`,
     },
     {
       id: 'raw-jwt',
       what: 'sign a forged, long-lived token with a raw signature of the relay key',
       expect: ['OPERATION_NOT_ALLOWED'],
-      run: async () => `${(await enclave.sign(relay.id, forged)).length}-byte signature`,
+      run: async () => `${(await enclave.sign(relay.id, forged)).length}-byte signature!`,
     },
     {
       id: 'long-jwt',
@@ -407,14 +493,31 @@ async function runAttacks(ctx: Ctx): Promise<void> {
     },
     {
       id: 'other-origin',
-      what: 'use a key of another origin (by its id)',
+      what: foreignKeyId
+        ? 'sign with another app origin’s key, by its id (given to this page in ?foreignKey=)'
+        : 'sign with a key of another app origin, by an id that is not this origin’s (pass a real one in ?foreignKey=)',
       expect: ['KEY_NOT_FOUND'],
-      run: async () =>
-        `${(await enclave.sign('AAAAAAAAAAAAAAAAAAAAAA', forged)).length}-byte signature`,
+      run: async () => {
+        const id = foreignKeyId ?? b64url(crypto.getRandomValues(new Uint8Array(16)));
+        return `${(await enclave.sign(id, forged)).length}-byte signature!`;
+      },
+    },
+    {
+      id: 'delete',
+      what: 'delete a key silently (deleteKey)',
+      outcome: 'scheduled',
+      run: async () => {
+        const scheduled = await enclave.deleteKey(decoy.id);
+        if (scheduled.state !== 'pending-deletion' || !scheduled.deletion) {
+          throw new Error(`deleteKey left the key ${scheduled.state}`);
+        }
+        await enclave.cancelDeletion(decoy.id);
+        return `only scheduled, for ${new Date(scheduled.deletion.destroyAt).toDateString()}; cancellable until then (this panel cancelled it)`;
+      },
     },
     {
       id: 'destroy',
-      what: 'destroy a key at once without the person (the enclave asks them)',
+      what: 'destroy a key at once without the person (destroyKey: the enclave asks them)',
       // Whatever the person does but Allow, nothing is destroyed.
       expect: ['CONSENT_DECLINED', 'CONSENT_TIMEOUT', 'CONSENT_NOT_VISIBLE'],
       run: async () => {
@@ -423,12 +526,12 @@ async function runAttacks(ctx: Ctx): Promise<void> {
       },
     },
     {
-      id: 'delete',
-      what: 'delete a key silently: deleteKey only schedules it, and the app can cancel',
+      id: 'reset',
+      what: 'erase every key of this origin (resetEnclave: the enclave asks them)',
+      expect: ['CONSENT_DECLINED', 'CONSENT_TIMEOUT', 'CONSENT_NOT_VISIBLE'],
       run: async () => {
-        const scheduled = await enclave.deleteKey(decoy.id);
-        await enclave.cancelDeletion(decoy.id);
-        return `only scheduled for ${new Date(scheduled.deletion?.destroyAt ?? 0).toDateString()}, then cancelled`;
+        await enclave.resetEnclave();
+        return 'every key erased (the person allowed it)';
       },
     },
     {
@@ -446,13 +549,13 @@ async function runAttacks(ctx: Ctx): Promise<void> {
     list.append(item);
     try {
       const result = await attempt.run();
-      item.dataset.outcome = attempt.expect ? 'failed' : 'allowed';
+      item.dataset.outcome = attempt.expect ? 'failed' : (attempt.outcome ?? 'allowed');
       item.textContent = `${attempt.what} → ${result}`;
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'ERROR';
+      const code = refusalCode(err);
       item.dataset.outcome = attempt.expect?.includes(code) ? 'refused' : 'failed';
       item.dataset.code = code;
-      item.textContent = `${attempt.what} → ${code === 'NO_API' ? (err as Error).message : code}`;
+      item.textContent = `${attempt.what} → refused: ${code}`;
     }
   }
   await showAudit(enclave);
@@ -576,7 +679,7 @@ async function sendPush(ctx: Ctx, text: string): Promise<void> {
 
 async function showAudit(enclave: Enclave): Promise<void> {
   const { entries } = await enclave.auditLog({ since: 0, limit: 1000 });
-  const items = entries.slice(-10).map((e) => {
+  const items = entries.slice(-16).map((e) => {
     const li = document.createElement('li');
     li.dataset.op = e.op;
     li.dataset.outcome = e.outcome;
@@ -691,6 +794,16 @@ async function main(): Promise<void> {
       () => (startedPending ? location.reload() : void showIdentity(ctx)),
     );
     el<HTMLButtonElement>('key-cancel').disabled = !startedPending;
+    onClick(
+      'key-destroy',
+      () => destroyIdentityNow(ctx),
+      () => {
+        if (el('key-state').dataset.state === 'destroyed') {
+          el<HTMLButtonElement>('key-destroy').disabled = true;
+        } else void showIdentity(ctx);
+      },
+    );
+    el<HTMLButtonElement>('key-destroy').disabled = !startedPending;
     if (startedPending) {
       el<HTMLOutputElement>('registration').textContent =
         'this key is scheduled for deletion: cancel it to use it again';
@@ -746,7 +859,7 @@ async function main(): Promise<void> {
     });
     onClick(
       'attack-run',
-      () => runAttacks(ctx),
+      () => runAttacks(ctx, new URLSearchParams(location.search).get('foreignKey')),
       () => {
         document.documentElement.dataset.attacks = 'done';
       },
