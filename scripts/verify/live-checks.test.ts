@@ -31,9 +31,16 @@ afterEach(async () => {
 });
 
 async function deployed(
-  options: ServeOptions & { headers?: Record<string, string>; version?: string } = {},
+  options: ServeOptions & {
+    headers?: Record<string, string>;
+    version?: string;
+    extraFile?: [path: string, text: string];
+  } = {},
 ) {
-  const r: FixtureRelease = await makeRelease(options.version ? { version: options.version } : {});
+  const r: FixtureRelease = await makeRelease({
+    ...(options.version ? { version: options.version } : {}),
+    ...(options.extraFile ? { extraFile: options.extraFile } : {}),
+  });
   cleanup.push(() => rm(r.root, { recursive: true, force: true }));
   const bundle = await signManifest(bytesOf(r), { kind: 'key', privateKeyPem: key.privateKeyPem });
   const bundlePath = join(r.root, 'release', 'bundle.json');
@@ -167,6 +174,65 @@ describe('strongroom-verify --url, responses', () => {
           subject: expect.stringMatching(/^assets\/strongroom-verify-[0-9a-f]{16}\.js \(absent\)$/),
           got: 'Cache-Control: public, max-age=31536000, immutable',
         }),
+      ]);
+    });
+  });
+
+  describe('when index.html is cached immutable for a year', () => {
+    it('FAILS the Cache-Control row of the document, index.html and the folder URL', async () => {
+      const year = 'public, max-age=31536000, immutable';
+      const { code, report } = await run(
+        (
+          await deployed({
+            pathHeaders: (file) => (file === 'index.html' ? { 'Cache-Control': year } : {}),
+          })
+        ).args,
+      );
+      expect(code).toBe(1);
+      expect(failed(report).map((row) => [row.subject, row.got])).toEqual([
+        ['Cache-Control', year],
+        ['index.html', `Cache-Control: ${year}`],
+        ['/ (index.html)', `Cache-Control: ${year}`],
+      ]);
+    });
+  });
+
+  describe('when the responses under /assets/ lost their CSP, nosniff and CORP', () => {
+    it('FAILS every asset, naming the missing headers', async () => {
+      const lost = {
+        'Content-Security-Policy': null,
+        'X-Content-Type-Options': null,
+        'Cross-Origin-Resource-Policy': null,
+      };
+      const { r, args } = await deployed({
+        pathHeaders: (file) => (file.startsWith('assets/') ? lost : {}),
+      });
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      const assets = r.manifest.files
+        .filter((f) => f.path.startsWith('assets/'))
+        .map((f) => f.path);
+      expect(assets.length).toBeGreaterThan(0);
+      const rows = failed(report);
+      // Each listed asset, and the 404 probe under /assets/ (which lost them too).
+      expect(rows.map((row) => row.subject)).toEqual([
+        ...assets,
+        expect.stringMatching(/^assets\/strongroom-verify-[0-9a-f]{16}\.js \(absent\)$/),
+      ]);
+      for (const row of rows) {
+        for (const name of Object.keys(lost)) expect(row.got).toContain(`${name}: (absent)`);
+      }
+    });
+  });
+
+  describe('when a listed file has an extension the manifest lists no Content-Type for', () => {
+    it('FAILS that file instead of skipping the Content-Type check', async () => {
+      const { r, args } = await deployed({ extraFile: ['assets/data-7a8b.bin', 'x'] });
+      expect(r.manifest.files.map((f) => f.path)).toContain('assets/data-7a8b.bin');
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      expect(failed(report).map((row) => [row.subject, row.got])).toEqual([
+        ['assets/data-7a8b.bin', 'Content-Type: (absent), and the manifest lists none for .bin'],
       ]);
     });
   });

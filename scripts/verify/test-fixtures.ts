@@ -43,6 +43,8 @@ export async function makeRelease(
     extraReference?: string;
     /** Markup added to index.html's head as it is (before the manifest is made). */
     extraMarkup?: string;
+    /** One more file in the release (listed in the manifest, not referenced by index.html). */
+    extraFile?: [path: string, text: string];
   } = {},
 ): Promise<FixtureRelease> {
   const root = await mkdtemp(join(tmpdir(), 'strongroom-verify-'));
@@ -52,6 +54,7 @@ export async function makeRelease(
     'assets/main-1a2b.js': options.script ?? 'export const main = 1;\n',
     'assets/style-3c4d.css': 'body{margin:0}\n',
     'assets/worker-5e6f.js': 'self.onmessage = () => {};\n',
+    ...(options.extraFile ? { [options.extraFile[0]]: options.extraFile[1] } : {}),
   };
   for (const [path, text] of Object.entries(files)) await writeFile(join(dir, path), text);
   const sri = (path: string) => sha384Sri(new TextEncoder().encode(files[path]));
@@ -109,11 +112,31 @@ export interface ServeOptions {
   readonly notFoundCacheControl?: string;
   /** Content-Type by extension, replacing the defaults. */
   readonly types?: Record<string, string>;
+  /**
+   * Per-path header overrides, applied last: `file` is the release path (`index.html` for `/`),
+   * a value replaces the header, `null` removes it (a deployment whose /assets/ lost headers).
+   */
+  readonly pathHeaders?: (file: string, status: number) => Record<string, string | null>;
+}
+
+/** `headers` with `overrides` applied (`null` removes a header, whatever its case). */
+function overridden(
+  headers: Record<string, string>,
+  overrides: Record<string, string | null>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lower = new Map(Object.entries(overrides).map(([n, v]) => [n.toLowerCase(), v]));
+  for (const [name, value] of Object.entries(headers)) {
+    if (!lower.has(name.toLowerCase())) out[name] = value;
+  }
+  for (const [name, value] of Object.entries(overrides)) if (value !== null) out[name] = value;
+  return out;
 }
 
 /**
  * Serve `dir` on 127.0.0.1 with `headers` (default: the enclave's), the right Content-Type and
- * Cache-Control per file, and `no-store` on a 404; `/` serves index.html.
+ * Cache-Control per file, and `no-store` on a 404; `/` serves index.html. `options.pathHeaders`
+ * changes the headers of some paths only.
  */
 export async function serveDir(
   dir: string,
@@ -132,21 +155,22 @@ export async function serveDir(
     readFile(join(dir, file)).then(
       (body) => {
         const split = file === 'index.html' ? options.splitIndex?.(req) : undefined;
+        const sent = {
+          ...headers,
+          'Cache-Control': cacheControl(file),
+          ...(types[ext] ? { 'Content-Type': types[ext] } : {}),
+        };
         res
-          .writeHead(200, {
-            ...headers,
-            'Cache-Control': cacheControl(file),
-            ...(types[ext] ? { 'Content-Type': types[ext] } : {}),
-          })
+          .writeHead(200, overridden(sent, options.pathHeaders?.(file, 200) ?? {}))
           .end(split ?? body);
       },
-      () =>
-        res
-          .writeHead(404, {
-            ...headers,
-            'Cache-Control': options.notFoundCacheControl ?? cacheControl(file, 404),
-          })
-          .end(),
+      () => {
+        const sent = {
+          ...headers,
+          'Cache-Control': options.notFoundCacheControl ?? cacheControl(file, 404),
+        };
+        res.writeHead(404, overridden(sent, options.pathHeaders?.(file, 404) ?? {})).end();
+      },
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -316,9 +316,19 @@ function differences(
     const got = answer.headers.get(name);
     if (got !== value) out.push(`${name}: ${got ?? '(absent)'}`);
   }
-  const accepted = status === 200 ? manifest.headers.contentTypes[extensionOf(path)] : undefined;
-  if (accepted && !contentTypeOk(answer.headers.get('Content-Type'), accepted)) {
-    out.push(`Content-Type: ${answer.headers.get('Content-Type') ?? '(absent)'}`);
+  if (status === 200) {
+    // A file whose type the manifest does not name cannot be checked: that is a failure, not
+    // a skipped check (a browser may refuse it, and the verifier cannot say it will not).
+    const ext = extensionOf(path);
+    const accepted = Object.hasOwn(manifest.headers.contentTypes, ext)
+      ? manifest.headers.contentTypes[ext]
+      : undefined;
+    const got = answer.headers.get('Content-Type');
+    if (!accepted) {
+      out.push(
+        `Content-Type: ${got ?? '(absent)'}, and the manifest lists none for ${ext ? `.${ext}` : 'a file without extension'}`,
+      );
+    } else if (!contentTypeOk(got, accepted)) out.push(`Content-Type: ${got ?? '(absent)'}`);
   }
   return out;
 }
