@@ -171,12 +171,50 @@ export async function storedRecords(ctx: CoreContext): Promise<
   );
 }
 
-/** Every message the app page's window received contains none of `secrets`. */
-export async function expectNoSecretInMessages(ctx: CoreContext, secrets: string[]): Promise<void> {
-  const messages = await ctx.page.evaluate(() => window.sr.windowMessages());
-  expect((messages as string[]).length).toBeGreaterThan(0);
-  for (const message of messages as string[]) {
-    for (const secret of secrets) expect(message).not.toContain(secret);
+/**
+ * The forms a secret string could take in a message: itself, and its UTF-8 bytes as hex, base64
+ * and base64url (unpadded, so a padded rendering contains it too).
+ */
+export function secretForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  return [
+    secret,
+    bytes.toString('hex'),
+    bytes.toString('base64').replace(/=+$/, ''),
+    bytes.toString('base64url'),
+  ];
+}
+
+/** A recovery phrase's forms: the whole phrase and every run of three consecutive words. */
+export function phraseSecrets(words: string[]): string[] {
+  const runs = [words.join(' ')];
+  for (let i = 0; i + 3 <= words.length; i++) runs.push(words.slice(i, i + 3).join(' '));
+  return runs;
+}
+
+/**
+ * No message the app page received holds any of `secrets` in any form ({@link secretForms}):
+ * neither a window `message` event nor any message on a `MessagePort` of the page — the bridge's
+ * channel to the enclave, with every reply the bridge got (recorded by the harness, bytes as hex,
+ * base64, base64url and text). `seen` is a non-secret value of the same flow (a key id, say)
+ * that must be in the recorded port traffic: proof that the recording saw the replies.
+ */
+export async function expectNoSecretInMessages(
+  ctx: CoreContext,
+  secrets: string[],
+  seen: string,
+): Promise<void> {
+  const windowMessages = (await ctx.page.evaluate(() => window.sr.windowMessages())) as string[];
+  const portMessages = (await ctx.page.evaluate(() => window.sr.portMessages())) as string[];
+  expect(windowMessages.length).toBeGreaterThan(0);
+  expect(portMessages.length).toBeGreaterThan(0);
+  expect(
+    portMessages.some((m) => m.includes(seen)),
+    `the recorded port traffic does not hold ${seen}`,
+  ).toBe(true);
+  const forms = secrets.flatMap(secretForms);
+  for (const message of [...windowMessages, ...portMessages]) {
+    for (const form of forms) expect(message).not.toContain(form);
   }
 }
 
@@ -203,6 +241,34 @@ export const VAULT: readonly CoreSuite[] = [
   {
     describe: 'vault mode',
     tests: [
+      {
+        name: 'the message recorder sees every reply on the bridge’s port and a secret in any encoding',
+        async run(ctx) {
+          await connected(ctx);
+          const key = await call<Key>(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+          // The bridge's replies arrive on its port, never as window messages: recorded there.
+          const ports = (await ctx.page.evaluate(() => window.sr.portMessages())) as string[];
+          expect(ports.some((m) => m.includes('strongroom:accepted'))).toBe(true);
+          expect(ports.some((m) => m.includes(key.id))).toBe(true);
+          const windows = (await ctx.page.evaluate(() => window.sr.windowMessages())) as string[];
+          expect(windows.some((m) => m.includes(key.id))).toBe(false);
+          // A deliberate leak, as bytes in every shape structured clone carries, and in an
+          // error: each form the checks look for is in the recording.
+          const leak = 'leaked passphrase: correct horse';
+          const recorded = (await ctx.page.evaluate((parts) => window.sr.portCanary(parts), {
+            text: leak,
+            error: 'leaked in an error',
+          })) as string[];
+          expect(recorded).toHaveLength(1);
+          const text = recorded[0] ?? '';
+          for (const form of secretForms(leak)) expect(text).toContain(form);
+          expect(text).toContain('leaked in an error');
+          const bytes = Buffer.from(leak, 'utf8');
+          // The typed array, its buffer, a DataView, a list of numbers and an index-keyed object.
+          expect(text.split(bytes.toString('hex')).length - 1).toBe(5);
+          expect(text).toContain(bytes.subarray(1).toString('hex'));
+        },
+      },
       {
         name: 'enable, seal, lock, refuse a wrong passphrase, unlock: no key usable while locked and no secret reaches the page',
         skip: NEEDS_INPUT,
@@ -256,7 +322,7 @@ export const VAULT: readonly CoreSuite[] = [
             { locked: true, reason: 'lock' },
             { locked: false, reason: 'unlock' },
           ]);
-          await expectNoSecretInMessages(ctx, [PASSPHRASE, 'not the passphrase']);
+          await expectNoSecretInMessages(ctx, [PASSPHRASE, 'not the passphrase'], key.id);
           await expectAuditedWithoutSecrets(
             ctx,
             ['enableVault', 'lock', 'unlock'],
@@ -410,7 +476,7 @@ export const VAULT: readonly CoreSuite[] = [
           );
           await call(ctx.page, 'lock');
           expectError(await withSecrets(ctx, 'unlock', [], [UNLOCK(PASSPHRASE)]), 'UNLOCK_FAILED');
-          await expectNoSecretInMessages(ctx, [PASSPHRASE, OTHER]);
+          await expectNoSecretInMessages(ctx, [PASSPHRASE, OTHER], spareId);
         },
       },
       {
