@@ -153,11 +153,20 @@ describe('the published bridge package', () => {
       'JsonObject',
       'JsonValue',
       'TransferOption',
+      'ReconnectOptions',
+      'ReconnectCallOptions',
       'ConnectOptions',
       'StrongroomErrorCode',
     ]) {
       expect(exported.has(name), name).toBe(true);
     }
+    // Every option of a public method has a name a user can import: no inline object types.
+    const enclave = readFileSync(`${dir}dist/enclave.d.ts`, 'utf8');
+    const methods = enclave
+      .slice(enclave.indexOf('export declare class Enclave'))
+      .replace(/\/\*\*[\s\S]*?\*\//g, '');
+    expect(methods).toContain('reconnect(options?: ReconnectCallOptions)');
+    expect(methods).not.toMatch(/\w+\??: \{/);
   });
 
   it('builds a self-contained ES module (Comlink inlined) and reports its sha384', async () => {

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../build/vite-enclave';
 
@@ -18,6 +19,7 @@ function markdownFiles(): string[] {
   const files = [
     'README.md',
     'SECURITY.md',
+    'CHANGELOG.md',
     'bridge/README.md',
     'bridge/CHANGELOG.md',
     'verify/README.md',
@@ -70,6 +72,66 @@ describe('the documentation', () => {
     expect(read('docs/api-tokens.md')).toContain(
       'first time a key of an algorithm is stored, the key worker stores a probe key',
     );
+  });
+
+  it("lists every KeyInfo field, policy member and provenance source in api.md's table", () => {
+    const source = ts.createSourceFile(
+      'protocol.ts',
+      read('bridge/src/protocol.ts'),
+      ts.ScriptTarget.Latest,
+    );
+    const members = (name: string): string[] => {
+      const found: string[] = [];
+      source.forEachChild((node) => {
+        if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
+          for (const m of node.members)
+            if (m.name && ts.isIdentifier(m.name)) found.push(m.name.text);
+          for (const clause of node.heritageClauses ?? [])
+            for (const t of clause.types) found.push(...members(t.expression.getText(source)));
+        }
+      });
+      return found;
+    };
+    const sources: string[] = [];
+    source.forEachChild((node) => {
+      if (ts.isTypeAliasDeclaration(node) && node.name.text === 'KeySource')
+        for (const m of node.type.getText(source).matchAll(/'([a-z]+)'/g)) sources.push(m[1] ?? '');
+    });
+    const api = read('docs/api.md');
+    const table = api.slice(api.indexOf('| field | meaning |'), api.indexOf('### `publicKey('));
+    const rows = table.split('\n').filter((line) => line.startsWith('| `'));
+    const named = (field: string) =>
+      rows.some((row) => (row.split('|')[1] ?? '').includes(`\`${field}\``));
+    expect(members('KeyInfo').length).toBeGreaterThan(10);
+    for (const field of members('KeyInfo')) expect(named(field), field).toBe(true);
+    const policyRow = rows.find((row) => row.startsWith('| `policy`')) ?? '';
+    for (const field of members('KeyPolicy')) expect(policyRow, field).toContain(field);
+    const provenanceRow = rows.find((row) => row.startsWith('| `provenance`')) ?? '';
+    expect(sources).toContain('restored');
+    for (const s of sources) expect(provenanceRow, s).toContain(`'${s}'`);
+  });
+
+  it("describes the iframe's allow attribute as the bridge sets it", () => {
+    const api = read('docs/api.md');
+    expect(api).not.toContain('`allow=""`');
+    expect(api).toContain(
+      '`allow="publickey-credentials-get <enclave origin>; publickey-credentials-create <enclave origin>"`',
+    );
+    expect(read('bridge/src/connect.ts')).toContain(
+      "['publickey-credentials-get', 'publickey-credentials-create']",
+    );
+  });
+
+  it("names the keystore schema of this version in the enclave's changelog", () => {
+    const version = /export const DB_VERSION = (\d+);/.exec(
+      read('enclave/src/keystore/schema.ts'),
+    )?.[1];
+    const pkg = JSON.parse(read('package.json')) as { version: string };
+    const changelog = read('CHANGELOG.md');
+    const entry = changelog.slice(changelog.indexOf(`## ${pkg.version}`));
+    expect(entry.startsWith(`## ${pkg.version}`)).toBe(true);
+    expect(entry).toContain(`**Keystore schema ${version}.**`);
+    expect(read('docs/compatibility.md')).toContain('(../CHANGELOG.md)');
   });
 
   it('gives the reporting channel and the supported versions in SECURITY.md itself', () => {

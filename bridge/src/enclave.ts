@@ -53,6 +53,12 @@ function exactBytes(value: Uint8Array): Uint8Array {
   return value.slice();
 }
 
+/** Options of a call to {@link Enclave.reconnect}. */
+export interface ReconnectCallOptions {
+  /** Abort the new connection attempt: `ABORTED`, and the new frame is removed. */
+  readonly signal?: AbortSignal;
+}
+
 /** Bridge-side options of `seal` and `open` that never cross the wire. */
 export interface TransferOption {
   /**
@@ -203,7 +209,7 @@ export class Enclave extends EventTarget implements EnclaveApi, Disposable, Asyn
    * enclave.addEventListener('disconnect', () => void enclave.reconnect().catch(report));
    * ```
    */
-  reconnect(options?: { readonly signal?: AbortSignal }): Promise<void> {
+  reconnect(options?: ReconnectCallOptions): Promise<void> {
     return this.#connection.reconnect(options?.signal);
   }
 

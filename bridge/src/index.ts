@@ -17,7 +17,7 @@
  */
 export { type ConnectOptions, connect, DEFAULT_TIMEOUT_MS } from './connect';
 export type { ConsentEventDetail, LockEventDetail } from './consent-frame';
-export { Enclave, type TransferOption } from './enclave';
+export { Enclave, type ReconnectCallOptions, type TransferOption } from './enclave';
 export {
   ERROR_CODES,
   isStrongroomError,
