@@ -4,7 +4,8 @@
  * enclave cannot start; then the chunk is uploaded, and a new `connect()` in the same browser
  * context — and a reload of the page — must work: the 404 was not kept in the HTTP cache.
  *
- * Served by nginx and by Caddy when installed (`.ci/run` installs both from apt), each loading
+ * Served by nginx and by Caddy when installed (and by nginx sending what the generated
+ * `_headers` sends under /assets/ — `no-cache` for files and 404s alike) (`.ci/run` installs both from apt), each loading
  * the config from build/release/generate-deploy-configs.ts; without them, by the project's own
  * server with the generated headers (scripts/serve.ts, which sends `no-store` on a 404 as the
  * configs do; `STRONGROOM_E2E_OWN_SERVER=1` runs it where both are installed). The control, when nginx is present: the same nginx config with the 404 given the
@@ -25,6 +26,7 @@ import {
   startCaddy,
   startNginx,
 } from '../build/release/deploy-servers';
+import { HEADERS_FILE_ASSETS_CACHE } from '../build/release/generate-deploy-configs';
 import { ROOT } from '../build/vite-enclave';
 import { serveSites } from '../scripts/serve';
 import { enclaveUrl } from '../scripts/topology';
@@ -101,6 +103,25 @@ const KINDS: { name: string; present: boolean; start: Start }[] = [
     name: 'nginx',
     present: NGINX !== undefined,
     start: (root, edit) => startNginx({ root, origins: ORIGINS, ...(edit ? { edit } : {}) }),
+  },
+  {
+    // What a _headers host sends (it cannot set a header by status): the /assets/* rule's
+    // `no-cache` on files and 404s alike — played by nginx with both map values replaced.
+    name: 'nginx with the Cache-Control of the generated _headers',
+    present: NGINX !== undefined,
+    start: (root) =>
+      startNginx({
+        root,
+        origins: ORIGINS,
+        edit: (config) => {
+          const edited = config.replace(
+            /(map \$status \$strongroom_cache_assets \{)[^}]*\}/,
+            `$1\n    default "${HEADERS_FILE_ASSETS_CACHE}";\n}`,
+          );
+          if (edited === config) throw new Error('the assets map of the generated config changed');
+          return edited;
+        },
+      }),
   },
   {
     name: 'Caddy',

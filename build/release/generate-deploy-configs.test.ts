@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cacheControl, enclaveHeaders, httpsHeaders } from '../enclave-config';
-import { generateDeployConfigs, writeDeployConfigs } from './generate-deploy-configs';
+import {
+  generateDeployConfigs,
+  HEADERS_FILE_ASSETS_CACHE,
+  writeDeployConfigs,
+} from './generate-deploy-configs';
 
 const ORIGINS = ['https://app.example', 'https://admin.app.example'];
 const SORTED = [...ORIGINS].sort();
@@ -108,8 +112,11 @@ describe('generateDeployConfigs', () => {
     it('Caddy sends every header with its exact value', () => {
       expect(caddyFor(configs.Caddyfile, url)).toEqual(expected(file));
     });
-    it('_headers hosts send every header with its exact value', () => {
-      expect(headersFileFor(configs._headers, url)).toEqual(expected(file));
+    it('_headers hosts send every header with its exact value (assets: no-cache)', () => {
+      expect(headersFileFor(configs._headers, url)).toEqual({
+        ...expected(file),
+        ...(file.startsWith('assets/') ? { 'Cache-Control': HEADERS_FILE_ASSETS_CACHE } : {}),
+      });
     });
     it('nginx, Caddy and _headers all send Origin-Agent-Cluster: ?1', () => {
       for (const headers of [
@@ -147,6 +154,20 @@ describe('generateDeployConfigs', () => {
     expect(configs.Caddyfile).toContain('\theader @other Cache-Control "no-store"\n');
     expect(configs._headers).toContain('/index.html\n  Cache-Control: no-store\n');
     expect(configs._headers).toContain('/\n  Cache-Control: no-store\n');
+  });
+
+  describe('_headers, which cannot set a header by status', () => {
+    it('caches nothing immutable: a 404 under /assets/ gets the /assets/* rule too', () => {
+      // What a 404 under /assets/ gets on these hosts: the same rules as an existing file.
+      const notFound = headersFileFor(configs._headers, '/assets/not-uploaded-yet.js');
+      expect(notFound['Cache-Control']).toBe('no-cache');
+      const cache = configs._headers.split('\n').filter((l) => l.startsWith('  Cache-Control:'));
+      expect(cache).toEqual([
+        '  Cache-Control: no-store',
+        '  Cache-Control: no-store',
+        '  Cache-Control: no-cache',
+      ]);
+    });
   });
 
   describe('when an origin is a wildcard', () => {

@@ -115,20 +115,27 @@ ${headers.map(([n, v]) => `\t\t${n} "${v}"`).join('\n')}
 `;
 }
 
+/**
+ * `Cache-Control` of `/assets/*` in `_headers`: these hosts cannot set a header by status, so
+ * whatever the rule says reaches a 404 too. `no-cache` lets a browser keep a file but revalidate
+ * it before every use: a 404 (sent before the file was uploaded) is asked again, never reused.
+ * Content-addressed files answer the revalidation with a 304 (no body).
+ */
+export const HEADERS_FILE_ASSETS_CACHE = 'no-cache';
+
 function headersFile(headers: [string, string][]): string {
-  const { immutable, indexCache } = cacheValues();
-  // Limit: these hosts cannot set a header by status, so a 404 under /assets/ carries the
-  // immutable Cache-Control of the rule below (docs/deployment.md says so; prefer nginx or
-  // Caddy, or a host that serves errors without custom headers). Hosts merge every matching rule and join repeated names with commas, so Cache-Control
-  // must appear in rules that never overlap: "/" and "/index.html" versus "/assets/*".
+  const { indexCache } = cacheValues();
+  // Hosts merge every matching rule and join repeated names with commas, so Cache-Control must
+  // appear in rules that never overlap: "/" and "/index.html" versus "/assets/*". No rule may
+  // say `immutable`: a 404 under /assets/ would get it (the 404 race).
   const rule = (path: string, lines: [string, string][]) =>
     `${path}\n${lines.map(([n, v]) => `  ${n}: ${v}`).join('\n')}\n`;
   return [
-    `# ${HEADER}\n`,
+    `# ${HEADER}\n# /assets/* is "${HEADERS_FILE_ASSETS_CACHE}", not immutable: these hosts cannot tell a 404 from a file.\n`,
     rule('/*', headers),
     rule('/', [['Cache-Control', indexCache]]),
     rule('/index.html', [['Cache-Control', indexCache]]),
-    rule('/assets/*', [['Cache-Control', immutable]]),
+    rule('/assets/*', [['Cache-Control', HEADERS_FILE_ASSETS_CACHE]]),
   ].join('\n');
 }
 

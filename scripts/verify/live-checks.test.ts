@@ -184,7 +184,8 @@ describe('strongroom-verify --url, responses', () => {
       const { code, report } = await run(
         (
           await deployed({
-            pathHeaders: (file) => (file === 'index.html' ? { 'Cache-Control': year } : {}),
+            pathHeaders: (file): Record<string, string | null> =>
+              file === 'index.html' ? { 'Cache-Control': year } : {},
           })
         ).args,
       );
@@ -197,6 +198,28 @@ describe('strongroom-verify --url, responses', () => {
     });
   });
 
+  describe('when /assets/ is served no-cache (the generated _headers: no status-based rules)', () => {
+    it('PASSES: an asset (or a 404 under /assets/) that must be revalidated is safe', async () => {
+      const { args } = await deployed({
+        pathHeaders: (file): Record<string, string | null> =>
+          file.startsWith('assets/') ? { 'Cache-Control': 'no-cache' } : {},
+      });
+      const { code, report } = await run(args);
+      expect(failed(report)).toEqual([]);
+      expect(code).toBe(0);
+    });
+
+    it('still FAILS index.html served no-cache in place of no-store', async () => {
+      const { args } = await deployed({
+        pathHeaders: (file): Record<string, string | null> =>
+          file === 'index.html' ? { 'Cache-Control': 'no-cache' } : {},
+      });
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      expect(failed(report).map((row) => row.subject)).toContain('Cache-Control');
+    });
+  });
+
   describe('when the responses under /assets/ lost their CSP, nosniff and CORP', () => {
     it('FAILS every asset, naming the missing headers', async () => {
       const lost = {
@@ -205,7 +228,8 @@ describe('strongroom-verify --url, responses', () => {
         'Cross-Origin-Resource-Policy': null,
       };
       const { r, args } = await deployed({
-        pathHeaders: (file) => (file.startsWith('assets/') ? lost : {}),
+        pathHeaders: (file): Record<string, string | null> =>
+          file.startsWith('assets/') ? lost : {},
       });
       const { code, report } = await run(args);
       expect(code).toBe(1);
