@@ -2,9 +2,10 @@
  * Every command works in a checkout whose path has a space and a non-ASCII character. The
  * entry-point check used to compare the percent-encoded `import.meta.url` with the raw
  * `process.argv[1]`, so `npm run build`, `npm start` and the test build did nothing and exited 0
- * there. This copies what the commands need into such a folder and runs them.
+ * there. This copies every tracked file into such a folder and runs them there: `npm run build`
+ * builds the enclave and its manifest, `npm start` serves both origins, the others start.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -17,7 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMain } from './is-main';
@@ -38,31 +39,13 @@ function run(args: string[], env: Record<string, string> = {}) {
 }
 
 beforeAll(() => {
-  mkdirSync(checkout, { recursive: true });
-  for (const name of [
-    'build',
-    'scripts',
-    'bridge/src',
-    'e2e/support',
-    'enclave/src/lib',
-    'host-demo/server',
-  ]) {
-    cpSync(join(ROOT, name), join(checkout, name), {
-      recursive: true,
-      filter: (src) => !src.includes(`${join(ROOT, 'bridge/dist')}`),
-    });
-  }
-  for (const name of [
-    'package.json',
-    'tsconfig.base.json',
-    'strongroom.config.json',
-    'bridge/package.json',
-    'bridge/tsconfig.build.json',
-  ]) {
-    cpSync(join(ROOT, name), join(checkout, name));
-  }
-  for (const name of ['bridge/README.md', 'bridge/LICENSE', 'bridge/CHANGELOG.md']) {
-    if (existsSync(join(ROOT, name))) cpSync(join(ROOT, name), join(checkout, name));
+  // A checkout: every file git tracks (what a clone has), and the installed dependencies.
+  const tracked = spawnSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' });
+  expect(tracked.status).toBe(0);
+  for (const file of tracked.stdout.split('\0').filter(Boolean)) {
+    if (!existsSync(join(ROOT, file))) continue; // deleted in the working tree, not committed
+    mkdirSync(dirname(join(checkout, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(checkout, file));
   }
   symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
 });
@@ -119,11 +102,50 @@ describe('commands in a checkout at a path with a space and a non-ASCII characte
     expect(result.stderr).toContain('contains a wildcard');
   }, 60_000);
 
+  it('npm run build builds the enclave and its release manifest there', () => {
+    // Not a git checkout: the copy says which commit it is, as a source tarball would.
+    const result = run(['build/build.ts'], { STRONGROOM_COMMIT: 'f'.repeat(40) });
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('built dist/enclave');
+    expect(existsSync(join(checkout, 'dist/enclave/index.html'))).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(checkout, 'dist/release/manifest.json'), 'utf8'));
+    expect(manifest.commit).toBe('f'.repeat(40));
+  }, 180_000);
+
   it('npm start runs there (--help prints the options)', () => {
     const result = run(['scripts/start.ts', '--help']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('usage: npm start');
   }, 60_000);
+
+  it('npm start serves the demo app and the enclave there', async () => {
+    const child = spawn(
+      process.execPath,
+      [TSX, 'scripts/start.ts', '--host-port', '6981', '--enclave-port', '6982'],
+      { cwd: checkout, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      const deadline = Date.now() + 170_000;
+      while (!out.includes('Ctrl-C stops') && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(out).toContain('Ctrl-C stops');
+      const app = /app: +(\S+)/.exec(out)?.[1] ?? '';
+      const enclave = /enclave: +(\S+)/.exec(out)?.[1] ?? '';
+      expect(app).toBe('http://127.0.0.1:6981/');
+      expect(enclave).toBe('http://localhost:6982/');
+      for (const url of [app, enclave]) {
+        const res = await fetch(url);
+        expect(res.status, url).toBe(200);
+        expect(await res.text(), url).toContain('<html');
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 180_000);
 
   it('the test build and the test servers run there (a bad option of theirs is reported)', () => {
     // Both read STRONGROOM_E2E_BUILD_DIR relative to the checkout: an absolute one is refused
