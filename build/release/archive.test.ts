@@ -3,7 +3,7 @@
  * under umask 022 or 077 (the modes are forced), and the same bytes twice.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,4 +67,38 @@ describe.skipIf(!existsSync(`${BRIDGE}/dist/index.js`))('packPackage (the bridge
     const listing = execFileSync('tar', ['tvzf', tarballs[1] ?? ''], { encoding: 'utf8' });
     expect(listing).not.toMatch(/^-rw-------/m);
   }, 60_000);
+
+  it('control: a plain npm pack of the same copies differs (what packPackage fixes)', () => {
+    const tarballs: string[] = [];
+    for (const umask of ['022', '077']) {
+      // The copies the test above wrote under each umask.
+      const copy = join(work, `bridge-${umask}`);
+      mkdirSync(`${copy}-plain`, { recursive: true });
+      const out = execFileSync(
+        'npm',
+        ['pack', '--ignore-scripts', '--json', '--pack-destination', `${copy}-plain`],
+        { cwd: copy, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'silent' } },
+      );
+      const [packed] = JSON.parse(out) as { filename: string }[];
+      tarballs.push(join(`${copy}-plain`, packed?.filename ?? ''));
+    }
+    const [a, b] = tarballs.map(digest);
+    expect(a).not.toBe(b);
+  }, 60_000);
+});
+
+describe('the documented packing path', () => {
+  it('npm run pack:bridge and the release workflow (both builds) pack the bridge with packPackage', () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts['pack:bridge']).toMatch(
+      /&& tsx build\/release\/archive\.ts pack bridge dist\/release$/,
+    );
+    const workflow = readFileSync(`${ROOT}.github/workflows/release.yml`, 'utf8');
+    // Once under umask 022, once in the umask-077 rebuild whose dist/release is compared.
+    expect(workflow.match(/^ +npm run pack:bridge$/gm)).toHaveLength(2);
+    expect(workflow).toContain('dist/release/strongroom-bridge-*.tgz');
+    expect(workflow).not.toMatch(/^ +(npm|npx) pack\b/m);
+  });
 });
