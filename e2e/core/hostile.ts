@@ -543,4 +543,75 @@ export const HOSTILE: readonly CoreSuite[] = [
       },
     ],
   },
+  {
+    describe: 'when script in the enclave document tries to run code from strings',
+    tests: [
+      {
+        name: 'eval, new Function and inline script are blocked by the CSP, and Trusted Types refuse strings at the DOM sinks',
+        async run({ page, urls, browserName }) {
+          await openHarness(page, urls.app);
+          await connectHarness(page);
+          const frame = enclaveFrame(page, urls.enclave);
+          // What an injected script in the enclave document would try first. (The test's own
+          // function is injected by the driver, which CSP does not govern: what is checked is
+          // what code running there can do next, in a later task of the document.)
+          const tried = await frame.evaluate(async () => {
+            // Out of the driver's own evaluation first: DevTools-style evaluation may allow code
+            // generation from strings while it runs (V8's inspector does), a timer task does not.
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            const w = window as unknown as Record<string, unknown>;
+            const attempt = (fn: () => void): string => {
+              try {
+                fn();
+                return 'ran';
+              } catch (err) {
+                return (err as Error).name;
+              }
+            };
+            const evalResult = attempt(() => {
+              // biome-ignore lint/security/noGlobalEval: the attack under test
+              eval('window.srEval = 1');
+            });
+            const functionResult = attempt(() => {
+              new Function('window.srFunction = 1')();
+            });
+            // An inline script element: refused at the Trusted Types sink where the engine
+            // has them; otherwise inserted, and its text must not run ('unsafe-inline' absent).
+            const inlineSet = attempt(() => {
+              const script = document.createElement('script');
+              script.textContent = 'window.srInline = 1';
+              document.head.append(script);
+            });
+            // An inline event handler, through innerHTML: a Trusted Types sink.
+            const hasTrustedTypes = typeof (w.trustedTypes as object | undefined) === 'object';
+            const div = document.createElement('div');
+            const html = attempt(() => {
+              div.innerHTML = '<img src="data:," onerror="window.srHandler = 1">';
+              document.body.append(div);
+            });
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            div.remove();
+            return {
+              eval: evalResult,
+              function: functionResult,
+              inlineSet,
+              html,
+              hasTrustedTypes,
+              ran: ['srEval', 'srFunction', 'srInline', 'srHandler'].filter((k) => k in w),
+            };
+          });
+          // Every engine tested (Chromium, Firefox, WebKitGTK) has Trusted Types: the DOM sinks
+          // refuse a string (TypeError); the CSP refuses code from strings (EvalError).
+          expect(tried, browserName).toEqual({
+            eval: 'EvalError',
+            function: 'EvalError',
+            inlineSet: 'TypeError',
+            html: 'TypeError',
+            hasTrustedTypes: true,
+            ran: [],
+          });
+        },
+      },
+    ],
+  },
 ];
