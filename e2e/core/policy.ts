@@ -455,6 +455,98 @@ export const POLICY: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'a key pair is never imported under a KEK the page may know: imported, restored or migrated',
+        async run(ctx) {
+          await connected(ctx);
+          const { privateKey } = generateKeyPairSync('ed25519');
+          const pkcs8 = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }));
+          const pair = { alg: 'EdDSA', purpose: 'sign' };
+          // A KEK generated here whose value the test holds (as a restored backup KEK would be).
+          const base = await make(ctx, { alg: 'A256GCM', purpose: 'wrap' });
+          const baseBytes = new Uint8Array(32).fill(11);
+          await plantKek(ctx, base.id, 'AES-GCM', baseBytes);
+          // An A256GCM KEK imported under it, whose value the page chose: page-knowable.
+          const knownBytes = new Uint8Array(32).fill(12);
+          const imported = await call<Key>(
+            ctx.page,
+            'unwrapKey',
+            base.id,
+            gcmWrapNode(baseBytes, 'A256GCM', knownBytes),
+            { alg: 'A256GCM', purpose: 'wrap' },
+          );
+          expect(imported.provenance).toMatchObject({ source: 'imported', pageKnowable: true });
+          // Two KEKs as a restored backup and a migrated keystore leave them (the provenance
+          // written in the record from inside the enclave frame, as importBackup and the v1/v2
+          // migration write it).
+          const marked: Key[] = [];
+          for (const source of ['restored', 'migrated'] as const) {
+            const key = await make(ctx, { alg: 'A256GCM', purpose: 'wrap' });
+            await plantKek(ctx, key.id, 'AES-GCM', knownBytes);
+            await enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
+              (input: { id: string; source: string }) =>
+                new Promise<void>((resolve, reject) => {
+                  const req = indexedDB.open('strongroom');
+                  req.onerror = () => reject(req.error);
+                  req.onsuccess = () => {
+                    const db = req.result;
+                    const tx = db.transaction('keys', 'readwrite');
+                    const store = tx.objectStore('keys');
+                    const get = store.get(input.id);
+                    get.onsuccess = () =>
+                      store.put({ ...get.result, provenance: { source: input.source } });
+                    tx.oncomplete = () => {
+                      db.close();
+                      resolve();
+                    };
+                    tx.onerror = () => reject(tx.error);
+                  };
+                }),
+              { id: key.id, source },
+            );
+            marked.push(key);
+          }
+          await ctx.page.reload();
+          await connected(ctx);
+          for (const [kek, source] of [
+            [imported, 'imported'],
+            [marked[0] as Key, 'restored'],
+            [marked[1] as Key, 'migrated'],
+          ] as const) {
+            expect((await call<Key>(ctx.page, 'getKey', kek.id)).provenance).toMatchObject({
+              source,
+              pageKnowable: true,
+            });
+            const before = await state(ctx);
+            const err = await callError(
+              ctx.page,
+              'unwrapKey',
+              kek.id,
+              gcmWrapNode(knownBytes, 'EdDSA', pkcs8),
+              pair,
+            );
+            expectCode(err, 'OPERATION_NOT_ALLOWED');
+            expect(err.message, source).toMatch(
+              /key pairs are imported only under a KEK generated/,
+            );
+            expect(await state(ctx)).toEqual(before);
+          }
+          // The control: under the KEK generated here, the same pair gets as far as the person.
+          const control = await approvedOrAsked(
+            ctx,
+            'unwrapKey',
+            base.id,
+            gcmWrapNode(baseBytes, 'EdDSA', pkcs8),
+            pair,
+          );
+          if (control.approved) {
+            expect(control.value).toMatchObject({
+              alg: 'EdDSA',
+              provenance: { source: 'imported' },
+            });
+          }
+        },
+      },
+      {
         name: 'an exported key re-imports only as the algorithm and purpose it was exported as',
         skip: NEEDS_INPUT,
         async run(ctx) {
