@@ -56,6 +56,37 @@ function fixDeclarations(dir: string): void {
   }
 }
 
+/**
+ * Build the self-contained ES module (`strongroom-bridge.js`, Comlink inlined, minified) into
+ * `outDir`, and return its path and `integrity` value.
+ */
+export async function buildStandaloneBridge(
+  outDir: string,
+): Promise<{ readonly path: string; readonly integrity: string }> {
+  await build({
+    configFile: false,
+    root: `${ROOT}bridge`,
+    logLevel: 'warn',
+    resolve: workspaceResolve,
+    build: {
+      outDir,
+      emptyOutDir: false,
+      target: 'es2022',
+      minify: true,
+      sourcemap: false,
+      reportCompressedSize: false,
+      lib: {
+        entry: { 'strongroom-bridge': `${ROOT}bridge/src/index.ts` },
+        formats: ['es'],
+        fileName: () => STANDALONE_FILE,
+      },
+      rolldownOptions: { output: { codeSplitting: false } },
+    },
+  });
+  const path = join(outDir, STANDALONE_FILE);
+  return { path, integrity: sha384Sri(readFileSync(path)) };
+}
+
 /** Build `bridge/dist/`. */
 export async function buildBridge(): Promise<BuiltBridge> {
   const entry = `${ROOT}bridge/src/index.ts`;
@@ -79,31 +110,14 @@ export async function buildBridge(): Promise<BuiltBridge> {
       rolldownOptions: { external: ['comlink'] },
     },
   });
-  await build({
-    ...common,
-    build: {
-      outDir,
-      emptyOutDir: false,
-      target: 'es2022',
-      minify: true,
-      sourcemap: false,
-      reportCompressedSize: false,
-      lib: {
-        entry: { 'strongroom-bridge': entry },
-        formats: ['es'],
-        fileName: () => STANDALONE_FILE,
-      },
-      rolldownOptions: { output: { codeSplitting: false } },
-    },
-  });
+  const standalone = await buildStandaloneBridge(outDir);
   execFileSync(
     process.execPath,
     [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}bridge/tsconfig.build.json`],
     { stdio: 'inherit' },
   );
   fixDeclarations(outDir);
-  const path = join(outDir, STANDALONE_FILE);
-  return { standalone: { path, integrity: sha384Sri(readFileSync(path)) } };
+  return { standalone };
 }
 
 if (isMain(import.meta.url)) {

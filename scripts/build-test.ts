@@ -7,9 +7,11 @@
  */
 
 import { isAbsolute } from 'node:path';
+import { buildStandaloneBridge } from '../build/build-bridge';
 import { isMain } from '../build/is-main';
 import { buildEnclave, ROOT } from '../build/vite-enclave';
 import { buildPages } from '../build/vite-host';
+import { STANDALONE, writeStandalonePages } from '../e2e/fixtures/standalone-pages';
 import { TEST_ALLOWED_ORIGINS } from '../e2e/support/ports';
 import { writeLocalManifest } from './local-manifest';
 
@@ -47,6 +49,11 @@ export async function buildTest(outDir = 'dist/test'): Promise<void> {
   await buildPages('e2e/fixtures', `${ROOT}${outDir}/host`);
   // The demo app, served under /demo/ by the same host server.
   await buildPages('host-demo', `${ROOT}${outDir}/host/demo`);
+  // The bridge's self-contained module, loaded by pages with an import map and SRI.
+  const standalone = await buildStandaloneBridge(
+    `${ROOT}${outDir}/host${STANDALONE.module.slice(0, STANDALONE.module.lastIndexOf('/'))}`,
+  );
+  writeStandalonePages(`${ROOT}${outDir}/host`, standalone.integrity);
 }
 
 if (isMain(import.meta.url)) {
