@@ -812,6 +812,45 @@ export const POLICY: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'the page cannot set a token’s alg, kid, crit, jku, iat or exp: the enclave sets them',
+        async run(ctx) {
+          await connected(ctx);
+          const key = await make(ctx, { alg: 'ES256', purpose: 'jwt', maxTokenLifetime: 600 });
+          const before = await state(ctx);
+          for (const options of [
+            { header: { alg: 'none' }, claims: {}, expiresIn: 60 },
+            { header: { kid: 'other' }, claims: {}, expiresIn: 60 },
+            { header: { crit: ['exp'] }, claims: {}, expiresIn: 60 },
+            { header: { jku: 'https://evil.example/jwks' }, claims: {}, expiresIn: 60 },
+            { claims: { exp: 9_999_999_999 }, expiresIn: 60 },
+            { claims: { iat: 0 }, expiresIn: 60 },
+            { claims: {} },
+          ]) {
+            expectCode(await callError(ctx.page, 'signJwt', key.id, options), 'INVALID_ARGUMENT');
+          }
+          expect(await state(ctx)).toEqual(before);
+          // Whatever else the header says, alg and kid are the enclave's; iat and exp too.
+          const t0 = Math.floor(Date.now() / 1000);
+          const token = await call<string>(ctx.page, 'signJwt', key.id, {
+            header: { typ: 'dpop+jwt' },
+            claims: { sub: 'x' },
+            expiresIn: 600,
+          });
+          expect(decodeProtectedHeader(token)).toEqual({
+            typ: 'dpop+jwt',
+            alg: 'ES256',
+            kid: key.kid,
+          });
+          const { payload } = await jwtVerify(
+            token,
+            await importJWK(key.publicJwk as never, 'ES256'),
+            { typ: 'dpop+jwt' },
+          );
+          expect(Math.abs((payload.iat ?? 0) - t0)).toBeLessThanOrEqual(5);
+          expect(payload.exp).toBe((payload.iat ?? 0) + 600);
+        },
+      },
+      {
         name: 'restrictKey narrows a policy and never widens it',
         async run(ctx) {
           await connected(ctx);
