@@ -12,10 +12,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { httpbis } from 'http-message-signatures';
+import { createVerifier, httpbis, type VerifyingKey } from 'http-message-signatures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signatureHeaders } from '../src/signing';
 import { PushServiceStandIn } from '../test/push-service';
+import { EXAMPLES, RSA_PSS_PUBLIC, SHARED_SECRET, TEST_REQUEST } from '../test/rfc9421-vectors';
 import {
   MANIFEST_BUNDLE_ROUTE,
   MANIFEST_ROUTE,
@@ -84,6 +85,44 @@ describe('RFC 9421 test vector B.2.6 (Ed25519)', () => {
     );
     expect(ok).toBe(false);
   });
+});
+
+describe('RFC 9421 appendix B.2 examples, verified by the library the server uses', () => {
+  const verifiers: Record<string, VerifyingKey> = {
+    'test-key-rsa-pss': {
+      id: 'test-key-rsa-pss',
+      algs: ['rsa-pss-sha512'],
+      verify: createVerifier(RSA_PSS_PUBLIC, 'rsa-pss-sha512'),
+    },
+    'test-shared-secret': {
+      id: 'test-shared-secret',
+      algs: ['hmac-sha256'],
+      verify: createVerifier(SHARED_SECRET, 'hmac-sha256'),
+    },
+    'test-key-ed25519': ed25519Verifier(RFC_KEY, 'test-key-ed25519'),
+  };
+  const keyLookup = async (p: { keyid?: string }) =>
+    (typeof p.keyid === 'string' ? verifiers[p.keyid] : undefined) ?? null;
+  for (const example of EXAMPLES) {
+    const message = (url: string) => ({
+      method: TEST_REQUEST.method,
+      url,
+      headers: {
+        ...TEST_REQUEST.headers,
+        'signature-input': `${example.label}=${example.signatureInput}`,
+        signature: `${example.label}=:${example.signature}:`,
+      },
+    });
+    it(`${example.section}: verifies as printed`, async () => {
+      expect(await httpbis.verifyMessage({ keyLookup }, message(TEST_REQUEST.url))).toBe(true);
+    });
+    if (example.components.length > 0) {
+      it(`${example.section}: fails on another request`, async () => {
+        const other = 'http://example.org/foo?param=Value&Pet=cat';
+        expect(await httpbis.verifyMessage({ keyLookup }, message(other))).toBe(false);
+      });
+    }
+  }
 });
 
 describe('the demo server', () => {
