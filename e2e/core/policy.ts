@@ -16,7 +16,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { KEY_PURPOSES, type KeyInfo, OPERATION_NAMES } from '../../bridge/src/protocol';
-import { aesKw, b64u, gcmWrapNode, hkdf32, nodeEcdh } from '../support/tokens';
+import { aesKw, b64u, gcmWrapNode, hkdf32, nodeEcdh, openEnvelopeNode } from '../support/tokens';
 import type { BrowserFrame } from '../webkit/browser-page';
 import {
   approvedOrAsked,
@@ -951,6 +951,62 @@ export const POLICY: readonly CoreSuite[] = [
           // Only keys generated here rotate.
           const { kek } = await pageKnowableKek(ctx, 'A256GCM');
           expectCode(await callError(ctx.page, 'rotateKey', kek.id), 'OPERATION_NOT_ALLOWED');
+        },
+      },
+      {
+        name: 'after a rotation, keys wrapped under the old version still unwrap, and JWEs to it still decrypt',
+        async run(ctx) {
+          await connected(ctx);
+          const td = new TextDecoder();
+          // A wrap KEK whose first version's value the test holds (planted, as a restored one).
+          const kek = await make(ctx, { alg: 'A256GCM', purpose: 'wrap' });
+          const v1Bytes = new Uint8Array(32).fill(21);
+          await plantKek(ctx, kek.id, 'AES-GCM', v1Bytes);
+          const secret = new Uint8Array(32).fill(22);
+          const wrappedBefore = gcmWrapNode(v1Bytes, 'A256GCM', secret);
+          const jweKey = await make(ctx, { alg: 'X25519', purpose: 'jwe' });
+          const jweBefore = await call<string>(
+            ctx.page,
+            'encryptJwe',
+            jweKey.publicJwk,
+            te.encode('before'),
+          );
+
+          expect((await call<Key>(ctx.page, 'rotateKey', kek.id)).version).toBe(2);
+          const rotatedJwe = await call<Key>(ctx.page, 'rotateKey', jweKey.id);
+          expect(rotatedJwe.version).toBe(2);
+          expect(rotatedJwe.publicJwk).not.toEqual(jweKey.publicJwk);
+
+          // The retired KEK version still unwraps (unwrapKey tries every version).
+          const imported = await call<Key>(ctx.page, 'unwrapKey', kek.id, wrappedBefore, {
+            alg: 'A256GCM',
+            purpose: 'seal',
+          });
+          // The imported key is the wrapped secret: an envelope sealed with it under that value
+          // opens in Node.
+          const envelope = await call<Uint8Array>(ctx.page, 'seal', imported.id, te.encode('x'));
+          expect(td.decode(openEnvelopeNode(envelope, secret) as Uint8Array)).toBe('x');
+          // The retired JWE version still decrypts; the new one decrypts what is sent to it.
+          const before = await call<{ plaintext: Uint8Array }>(
+            ctx.page,
+            'decryptJwe',
+            jweKey.id,
+            jweBefore,
+          );
+          expect(td.decode(before.plaintext)).toBe('before');
+          const jweAfter = await call<string>(
+            ctx.page,
+            'encryptJwe',
+            rotatedJwe.publicJwk,
+            te.encode('after'),
+          );
+          const after = await call<{ plaintext: Uint8Array }>(
+            ctx.page,
+            'decryptJwe',
+            jweKey.id,
+            jweAfter,
+          );
+          expect(td.decode(after.plaintext)).toBe('after');
         },
       },
       {
