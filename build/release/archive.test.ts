@@ -101,4 +101,33 @@ describe('the documented packing path', () => {
     expect(workflow).toContain('dist/release/strongroom-bridge-*.tgz');
     expect(workflow).not.toMatch(/^ +(npm|npx) pack\b/m);
   });
+
+  it('packs the verifier the same way, and the workflow publishes exactly the compared tarballs', () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts['pack:verify']).toMatch(
+      /^tsx build\/build-verify\.ts && tsx build\/release\/archive\.ts pack verify dist\/release$/,
+    );
+    const workflow = readFileSync(`${ROOT}.github/workflows/release.yml`, 'utf8');
+    expect(workflow.match(/^ +npm run pack:verify$/gm)).toHaveLength(2);
+    // Published from the tarballs of the build job, never rebuilt or re-packed.
+    const npmJob = workflow.slice(workflow.indexOf('\n  npm:\n'));
+    expect(npmJob).toContain('id-token: write');
+    expect(npmJob).toContain(
+      'for tarball in dist/release/strongroom-bridge-*.tgz dist/release/strongroom-verify-*.tgz; do',
+    );
+    expect(npmJob).toContain('npm publish "$tarball" --provenance --access public');
+    expect(npmJob).not.toMatch(/npm (ci|install|run)\b/);
+    // The packages must be of the tag's version.
+    expect(workflow).toContain("require('./$pkg/package.json').version");
+  });
+
+  it('packs into a destination folder that does not exist yet', () => {
+    const copy = join(work, 'bridge-022');
+    const fresh = join(work, 'not', 'yet', 'there');
+    const tarball = packPackage(copy, fresh);
+    expect(tarball.startsWith(fresh)).toBe(true);
+    expect(digest(tarball)).toMatch(/^[0-9a-f]{64}$/);
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ import {
   chmodSync,
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -89,6 +90,7 @@ export function packPackage(pkgDir: string, destination: string): string {
       cpSync(from, join(stage, name), { recursive: statSync(from).isDirectory() });
     }
     normalizeModes(stage);
+    mkdirSync(destination, { recursive: true });
     const out = execFileSync(
       'npm',
       ['pack', '--ignore-scripts', '--json', '--pack-destination', resolve(destination)],
