@@ -6,6 +6,7 @@
  * `--min-version`.
  */
 import { rm, writeFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { enclaveHeaders, httpsHeaders } from '../../build/enclave-config';
@@ -71,7 +72,7 @@ async function run(args: string[]): Promise<{ code: number; report: VerifyReport
 const failed = (report: VerifyReport): CheckRow[] => report.rows.filter((row) => !row.ok);
 
 describe('strongroom-verify --url, responses', () => {
-  it('passes a faithful server, with a row for each file, the folder URL, a 404 probe and two browser fetches', async () => {
+  it('passes a faithful server, with a row for each file, the folder URL, a 404 probe and three browser fetches', async () => {
     const { r, args } = await deployed();
     const { code, report } = await run(args);
     expect(failed(report)).toEqual([]);
@@ -82,6 +83,7 @@ describe('strongroom-verify --url, responses', () => {
     expect(subjects.some((s) => /^assets\/strongroom-verify-.*\(absent\)$/.test(s))).toBe(true);
     expect(report.rows.filter((row) => row.check === 'split').map((row) => row.subject)).toEqual([
       'index.html (as an iframe navigation)',
+      "index.html (as Firefox's iframe navigation)",
       "index.html (as the enclave's self-fetch)",
     ]);
   });
@@ -93,20 +95,23 @@ describe('strongroom-verify --url, responses', () => {
   });
 
   describe('when the server serves a tampered index.html to iframe navigations only', () => {
-    it('FAILS: the iframe navigation gets other bytes than Node and the self-fetch', async () => {
+    it('FAILS: both iframe navigations get other bytes than Node and the self-fetch', async () => {
       const tampered = new TextEncoder().encode(
         '<!doctype html><script src="https://evil.example/x.js"></script>',
       );
       const { args } = await deployed({ splitIndex: splitForIframes(tampered) });
       const { code, report } = await run(args);
       expect(code).toBe(1);
-      expect(failed(report)).toEqual([
-        expect.objectContaining({
-          check: 'split',
-          subject: 'index.html (as an iframe navigation)',
-          got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
-        }),
-      ]);
+      expect(failed(report)).toEqual(
+        ['index.html (as an iframe navigation)', "index.html (as Firefox's iframe navigation)"].map(
+          (subject) =>
+            expect.objectContaining({
+              check: 'split',
+              subject,
+              got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
+            }),
+        ),
+      );
     });
   });
 
@@ -134,14 +139,52 @@ describe('strongroom-verify --url, responses', () => {
         }),
         expect.objectContaining({
           check: 'split',
+          subject: "index.html (as Firefox's iframe navigation)",
+          got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
+        }),
+        expect.objectContaining({
+          check: 'split',
           subject: "index.html (as the enclave's self-fetch)",
           got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
         }),
       ]);
       // One fresh value, as one connection's navigation and self-fetch share it.
-      expect(queries).toHaveLength(2);
+      expect(queries).toHaveLength(3);
       expect(queries[0]).toMatch(/^\?sr=[A-Za-z0-9_-]{22}$/);
-      expect(queries[1]).toBe(queries[0]);
+      expect(new Set(queries).size).toBe(1);
+    });
+  });
+
+  describe('when the server splits on what only a browser navigation carries', () => {
+    const tampered = new TextEncoder().encode('<!doctype html><title>other</title>');
+    it.each([
+      [
+        'Sec-CH-UA (Chromium)',
+        (h: IncomingHttpHeaders) => h['sec-ch-ua'] !== undefined,
+        ['iframe'],
+      ],
+      ['Priority (Firefox)', (h: IncomingHttpHeaders) => h.priority === 'u=4', ['firefox']],
+      [
+        "a Referer from the embedding app's origin",
+        (h: IncomingHttpHeaders) => h.referer === `${ORIGINS[0]}/`,
+        ['iframe', 'firefox'],
+      ],
+      [
+        'Sec-Fetch-Storage-Access',
+        (h: IncomingHttpHeaders) => h['sec-fetch-storage-access'] === 'none',
+        ['iframe', 'firefox'],
+      ],
+    ] as const)('FAILS on %s', async (_name, splits, rows) => {
+      const { args } = await deployed({
+        splitIndex: (req) => (splits(req.headers) ? tampered : undefined),
+      });
+      const { code, report } = await run(args);
+      expect(code).toBe(1);
+      const names: Record<string, string> = {
+        iframe: 'index.html (as an iframe navigation)',
+        firefox: "index.html (as Firefox's iframe navigation)",
+      };
+      expect(failed(report).map((row) => row.subject)).toEqual(rows.map((r) => names[r]));
     });
   });
 

@@ -7,6 +7,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { isSafeReleasePath, listFiles } from '../../build/release/manifest';
 
@@ -28,10 +29,15 @@ export interface DeploymentSource {
   /**
    * Live deployments only: request a release path (`''` is the base URL itself) the way
    * `profile` would, with `query` (without `?`) as its query — the bridge's fresh `sr`
-   * parameter, for the requests a browser makes — whatever the status; never follows a
-   * redirect.
+   * parameter, for the requests a browser makes — and `referer` as a browser profile's
+   * `Referer`, whatever the status; never follows a redirect.
    */
-  request?(path: string, profile?: RequestProfile, query?: string): Promise<HttpAnswer>;
+  request?(
+    path: string,
+    profile?: RequestProfile,
+    query?: string,
+    referer?: string,
+  ): Promise<HttpAnswer>;
 }
 
 /** One HTTP answer, whatever its status. */
@@ -43,38 +49,72 @@ export interface HttpAnswer {
 }
 
 /**
- * Who the request pretends to be: `node` (the verifier's own fetch), `iframe` (a browser
- * navigating the enclave iframe of a cross-site app) or `self-fetch` (the enclave page
- * fetching its own URL for the release digest, `enclave/src/release-digest.ts`).
+ * Who the request pretends to be: `node` (the verifier's own fetch), `iframe` (Chromium
+ * navigating the enclave iframe of a cross-site app), `iframe-firefox` (the same in Firefox) or
+ * `self-fetch` (the enclave page fetching its own URL for the release digest,
+ * `enclave/src/release-digest.ts`).
  */
-export type RequestProfile = 'node' | 'iframe' | 'self-fetch';
+export type RequestProfile = 'node' | 'iframe' | 'iframe-firefox' | 'self-fetch';
 
-/** A current desktop browser's User-Agent (Chromium on Linux). */
+/** A current desktop Chromium's User-Agent (Linux). */
 export const BROWSER_USER_AGENT =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 
+/** Firefox ESR 153's User-Agent (Linux). */
+export const FIREFOX_USER_AGENT =
+  'Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0';
+
 /**
- * The request headers a browser sends for each profile (Node's fetch cannot send them: it
- * forces `Sec-Fetch-Mode: cors`, so these go through `node:http`). No cookie, no Referer.
+ * The request headers a browser sends for each profile, in the browser's order (Node's fetch
+ * cannot send them: it forces `Sec-Fetch-Mode: cors`, so these go through `node:http`). `Host`
+ * and `Referer` are placeholders filled per request ({@link profileHeaders}); no cookie.
+ *
+ * The two iframe profiles are what Chromium 156 and Firefox ESR 153 send over HTTP/1.1 for a
+ * cross-site iframe navigation, names, order and values, as measured by
+ * e2e/verification-iframe-profile.spec.ts (which fails when a browser sends otherwise). Over
+ * HTTP/2 a browser also sends its own pseudo-headers and, in Chromium, `Priority`: the verifier
+ * speaks HTTP/1.1 only, and that difference is one a server can still split on.
  */
 export const PROFILE_HEADERS: Readonly<
   Record<Exclude<RequestProfile, 'node'>, Record<string, string>>
 > = {
   iframe: {
-    Accept:
-      'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8',
-    'Accept-Encoding': 'gzip, deflate, br',
+    Host: '',
+    Connection: 'keep-alive',
+    'sec-ch-ua': '"Not:A-Brand";v="8", "Chromium";v="156"',
+    'sec-ch-ua-mobile': '?0',
+    'sec-ch-ua-platform': '"Linux"',
+    'Upgrade-Insecure-Requests': '1',
+    'User-Agent': BROWSER_USER_AGENT,
     'Accept-Language': 'en-US,en;q=0.9',
+    Accept:
+      'text/html,application/xhtml+xml,application/xml;q=0.9,image/jxl,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7',
+    'Sec-Fetch-Site': 'cross-site',
+    'Sec-Fetch-Mode': 'navigate',
+    'Sec-Fetch-Dest': 'iframe',
+    'Sec-Fetch-Storage-Access': 'none',
+    Referer: '',
+    'Accept-Encoding': 'gzip, deflate, br, zstd',
+  },
+  'iframe-firefox': {
+    Host: '',
+    'User-Agent': FIREFOX_USER_AGENT,
+    Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+    'Accept-Language': 'en-US,en;q=0.5',
+    'Accept-Encoding': 'gzip, deflate, br, zstd',
+    'Sec-Fetch-Storage-Access': 'none',
+    Connection: 'keep-alive',
+    Referer: '',
+    'Upgrade-Insecure-Requests': '1',
     'Sec-Fetch-Dest': 'iframe',
     'Sec-Fetch-Mode': 'navigate',
     'Sec-Fetch-Site': 'cross-site',
-    'Upgrade-Insecure-Requests': '1',
-    'User-Agent': BROWSER_USER_AGENT,
+    Priority: 'u=4',
   },
   // fetch(location.href, { cache: 'no-store', credentials: 'same-origin', redirect: 'error' }):
   // a same-origin GET in cors mode (no Origin header); cache mode no-store adds
   // `Cache-Control: no-cache` and `Pragma: no-cache` (Fetch standard; what Chromium and Firefox
-  // send, e2e/fresh-document.spec.ts).
+  // send, e2e/fresh-document.spec.ts). No Referer: the enclave sends `Referrer-Policy: no-referrer`.
   'self-fetch': {
     Accept: '*/*',
     'Accept-Encoding': 'gzip, deflate, br',
@@ -88,6 +128,25 @@ export const PROFILE_HEADERS: Readonly<
   },
 };
 
+/**
+ * The headers of `profile` for a request to `url`: `Host` is the URL's, `Referer` is `referer`
+ * (a browser sends the embedding app's origin, by the default referrer policy) or left out.
+ */
+export function profileHeaders(
+  profile: Exclude<RequestProfile, 'node'>,
+  url: URL,
+  referer?: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(PROFILE_HEADERS[profile])) {
+    if (name === 'Host') out[name] = url.host;
+    else if (name === 'Referer') {
+      if (referer !== undefined) out[name] = referer;
+    } else out[name] = value;
+  }
+  return out;
+}
+
 function decode(bytes: Buffer, encoding: string | undefined): Uint8Array {
   switch ((encoding ?? '').trim().toLowerCase()) {
     case '':
@@ -100,6 +159,13 @@ function decode(bytes: Buffer, encoding: string | undefined): Uint8Array {
       return inflateSync(bytes, { maxOutputLength: MAX_FILE_BYTES });
     case 'br':
       return brotliDecompressSync(bytes, { maxOutputLength: MAX_FILE_BYTES });
+    case 'zstd': {
+      // Sent as accepted by the browser profiles; Node has a decoder from 22.15 and 23.8.
+      const zstd = (zlib as { zstdDecompressSync?: typeof brotliDecompressSync })
+        .zstdDecompressSync;
+      if (typeof zstd !== 'function') throw new Error('zstd Content-Encoding needs Node 22.15+');
+      return zstd(bytes, { maxOutputLength: MAX_FILE_BYTES });
+    }
     default:
       throw new Error(`unsupported Content-Encoding ${encoding}`);
   }
@@ -149,9 +215,16 @@ export function rawGet(url: URL, headers: Record<string, string>): Promise<HttpA
   });
 }
 
-/** GET `url` as `profile`: Node's own fetch, or a browser's headers through {@link rawGet}. */
-export async function fetchAs(url: URL, profile: RequestProfile = 'node'): Promise<HttpAnswer> {
-  if (profile !== 'node') return rawGet(url, PROFILE_HEADERS[profile]);
+/**
+ * GET `url` as `profile`: Node's own fetch, or a browser's headers through {@link rawGet}
+ * (with `referer` as the browser profiles' `Referer`).
+ */
+export async function fetchAs(
+  url: URL,
+  profile: RequestProfile = 'node',
+  referer?: string,
+): Promise<HttpAnswer> {
+  if (profile !== 'node') return rawGet(url, profileHeaders(profile, url, referer));
   let res: Response;
   try {
     res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
@@ -293,12 +366,12 @@ export function urlSource(base: string): DeploymentSource {
       const url = new URL(path.split('/').map(encodeURIComponent).join('/'), root);
       return (await fetchBytes(url))?.bytes;
     },
-    async request(path, profile = 'node', query) {
+    async request(path, profile = 'node', query, referer) {
       if (path !== '' && !isSafeReleasePath(path))
         throw new Error(`refusing to fetch unsafe path ${JSON.stringify(path)}`);
       const url = new URL(path.split('/').map(encodeURIComponent).join('/'), root);
       if (query !== undefined) url.search = query;
-      return fetchAs(url, profile);
+      return fetchAs(url, profile, referer);
     },
   };
 }

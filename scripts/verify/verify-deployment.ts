@@ -351,22 +351,33 @@ function comparedNames(manifest: Manifest, https: boolean): string[] {
 const PROFILE_NAMES: Record<RequestProfile, string> = {
   node: "as Node's fetch",
   iframe: 'as an iframe navigation',
+  'iframe-firefox': "as Firefox's iframe navigation",
   'self-fetch': "as the enclave's self-fetch",
 };
 
 /**
  * A live deployment's responses: every listed file's status, Content-Type, Cache-Control and
  * security headers; `index.html` and the base URL alike; a 404 under `assets/`; and the
- * document fetched three ways (Node, an iframe navigation, the enclave's self-fetch — the last
- * two with the bridge's fresh `sr` query), which must agree in bytes and headers.
+ * document fetched four ways (Node; Chromium's and Firefox's iframe navigation and the enclave's
+ * self-fetch, those three with the bridge's fresh `sr` query), which must agree in bytes and
+ * headers.
  */
 async function checkLive(source: DeploymentSource, manifest: Manifest, row: RowFn): Promise<void> {
   const request = source.request;
   if (!request) return;
   const https = source.documentUrl.protocol === 'https:';
+  // A browser's navigation into the iframe carries the embedding app's origin as Referer (the
+  // default referrer policy): the first allowlisted origin stands for it.
+  const referer = manifest.allowedOrigins[0] ? `${manifest.allowedOrigins[0]}/` : undefined;
   const get = async (path: string, profile: RequestProfile = 'node', query?: string) => {
     try {
-      return await request.call(source, path, profile, query);
+      return await request.call(
+        source,
+        path,
+        profile,
+        query,
+        profile === 'node' || profile === 'self-fetch' ? undefined : referer,
+      );
     } catch (err) {
       return describeError(err);
     }
@@ -444,7 +455,7 @@ async function checkLive(source: DeploymentSource, manifest: Manifest, row: RowF
   // request headers or by the query — must not pass.
   const names = comparedNames(manifest, https);
   const fresh = `${FRESH_PARAM}=${freshToken()}`;
-  for (const profile of ['iframe', 'self-fetch'] as const) {
+  for (const profile of ['iframe', 'iframe-firefox', 'self-fetch'] as const) {
     const subject = `index.html (${PROFILE_NAMES[profile]})`;
     const answer = await get(documentPath, profile, fresh);
     if (typeof answer === 'string') {
