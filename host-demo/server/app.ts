@@ -31,7 +31,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import type { ServerKeyState, Store } from './db';
 import { type PushSender, webPushSender } from './push';
-import { ApiError, verifyRequest } from './signatures';
+import { ApiError, keyStateAt, verifyRequest } from './signatures';
 
 /** The audience relay tokens must name, and their longest accepted lifetime. */
 export const RELAY_AUDIENCE = 'https://relay.example';
@@ -80,6 +80,12 @@ export interface DemoServerOptions {
   readonly log?: (line: string) => void;
   /** Sends the relay's push messages; default `web-push` ({@link webPushSender}). */
   readonly push?: PushSender;
+  /**
+   * The server's clock (ms since the epoch); default `Date.now`. Everything the server dates
+   * goes by it: challenges, rotations, signature windows, token expiry, scheduled deletions.
+   * Tests move it to make a deletion date pass.
+   */
+  readonly now?: () => number;
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
@@ -136,19 +142,22 @@ function pushSubscription(value: unknown): { endpoint: string; p256dh: string; a
   return { endpoint, p256dh, auth };
 }
 
-function keyView(k: {
-  keyId: string;
-  version: number;
-  state: ServerKeyState;
-  registeredAt: number;
-  replacedBy: string | null;
-  changedAt: number | null;
-  destroyAt: number | null;
-}) {
+function keyView(
+  k: {
+    keyId: string;
+    version: number;
+    state: ServerKeyState;
+    registeredAt: number;
+    replacedBy: string | null;
+    changedAt: number | null;
+    destroyAt: number | null;
+  },
+  now: number,
+) {
   return {
     keyId: k.keyId,
     version: k.version,
-    state: k.state,
+    state: keyStateAt(k, now),
     registeredAt: k.registeredAt,
     replacedBy: k.replacedBy,
     changedAt: k.changedAt,
@@ -215,6 +224,9 @@ export function verifyRelayToken(
   if (!current || current.state === 'revoked') {
     throw new ApiError(403, 'KEY_REVOKED', "the token's owner identity was revoked");
   }
+  if (keyStateAt(current, now) === 'deleted') {
+    throw new ApiError(401, 'KEY_DELETED', "the token's owner identity was deleted");
+  }
   return { owner: key.ownerKeyId, exp: claims.exp };
 }
 
@@ -273,7 +285,7 @@ function parseJson(body: Buffer, req: IncomingMessage): unknown {
 
 /** The handler of the demo server (exported for tests). */
 export function createHandler(options: DemoServerOptions) {
-  const { store, log = () => {} } = options;
+  const { store, log = () => {}, now = Date.now } = options;
   const cors = new Set(options.corsOrigins ?? []);
   const push = options.push ?? webPushSender();
 
@@ -285,14 +297,14 @@ export function createHandler(options: DemoServerOptions) {
       verifyRequest(
         store,
         { method: req.method ?? 'GET', url: fullUrl, headers: req.headers, body },
-        Date.now(),
+        now(),
         allow,
       );
     switch (route) {
       case 'POST /api/challenge': {
         const id = b64url(randomBytes(16));
         const challenge = b64url(randomBytes(32));
-        const expiresAt = Date.now() + CHALLENGE_TTL_MS;
+        const expiresAt = now() + CHALLENGE_TTL_MS;
         store.addChallenge(id, challenge, expiresAt);
         return { challengeId: id, challenge, expiresAt };
       }
@@ -302,7 +314,7 @@ export function createHandler(options: DemoServerOptions) {
         const challengeId = str(input, 'challengeId', B64URL, 64);
         const signature = Buffer.from(str(input, 'signature', B64URL, 128), 'base64url');
         const publicJwk = ed25519Jwk(input.publicJwk);
-        const challenge = store.takeChallenge(challengeId);
+        const challenge = store.takeChallenge(challengeId, now());
         if (!challenge) {
           throw new ApiError(400, 'CHALLENGE_INVALID', 'unknown, used or expired challenge');
         }
@@ -318,18 +330,18 @@ export function createHandler(options: DemoServerOptions) {
             'the signature over the challenge does not verify',
           );
         }
-        store.addKey({ keyId, publicJwk, registeredAt: Date.now() });
+        store.addKey({ keyId, publicJwk, registeredAt: now() });
         res.statusCode = 201;
         return { keyId };
       }
       case 'GET /api/registry':
-        return { keys: store.listKeys().map(keyView) };
+        return { keys: store.listKeys().map((k) => keyView(k, now())) };
       case 'GET /api/me': {
         const key = await signed(['active', 'pending-deletion']);
         return {
-          ...keyView(key),
+          ...keyView(key, now()),
           accountId: key.accountId,
-          keys: store.accountKeys(key.accountId).map(keyView),
+          keys: store.accountKeys(key.accountId).map((k) => keyView(k, now())),
           notes: store.listNotes(key.accountId).length,
           pushSubscriptions: store.listPushSubscriptions(key.accountId).length,
         };
@@ -338,7 +350,7 @@ export function createHandler(options: DemoServerOptions) {
         const key = await signed();
         const id = b64url(randomBytes(16));
         const challenge = b64url(randomBytes(32));
-        const expiresAt = Date.now() + ROTATION_TTL_MS;
+        const expiresAt = now() + ROTATION_TTL_MS;
         store.addRotation(id, key.keyId, challenge, expiresAt);
         res.statusCode = 201;
         return { rotationId: id, challenge, expiresAt };
@@ -349,7 +361,7 @@ export function createHandler(options: DemoServerOptions) {
         const rotationId = str(input, 'rotationId', B64URL, 64);
         const signature = Buffer.from(str(input, 'signature', B64URL, 128), 'base64url');
         const publicJwk = ed25519Jwk(input.publicJwk);
-        const rotation = store.takeRotation(rotationId);
+        const rotation = store.takeRotation(rotationId, now());
         if (!rotation) {
           throw new ApiError(400, 'CHALLENGE_INVALID', 'unknown, used or expired rotation');
         }
@@ -359,7 +371,7 @@ export function createHandler(options: DemoServerOptions) {
         if (signature.length !== 64 || !edVerify(null, message, key, signature)) {
           throw new ApiError(401, 'PROOF_INVALID', 'the new key did not sign the rotation');
         }
-        if (!store.rotateKey(rotation.oldKeyId, { keyId, publicJwk, registeredAt: Date.now() })) {
+        if (!store.rotateKey(rotation.oldKeyId, { keyId, publicJwk, registeredAt: now() })) {
           throw new ApiError(
             409,
             'ROTATION_CONFLICT',
@@ -371,7 +383,7 @@ export function createHandler(options: DemoServerOptions) {
       }
       case 'POST /api/identity/revoke': {
         const key = await signed(['active', 'pending-deletion']);
-        store.setKeyState(key.keyId, 'revoked');
+        store.setKeyState(key.keyId, 'revoked', null, now());
         return { state: 'revoked' };
       }
       case 'POST /api/identity/deletion': {
@@ -382,13 +394,13 @@ export function createHandler(options: DemoServerOptions) {
         if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 90) {
           throw new ApiError(400, 'INVALID_FIELD', '"days" must be an integer from 1 to 90');
         }
-        const destroyAt = Date.now() + days * 86_400_000;
-        store.setKeyState(key.keyId, 'pending-deletion', destroyAt);
+        const destroyAt = now() + days * 86_400_000;
+        store.setKeyState(key.keyId, 'pending-deletion', destroyAt, now());
         return { state: 'pending-deletion', destroyAt };
       }
       case 'POST /api/identity/cancel-deletion': {
         const key = await signed(['active', 'pending-deletion']);
-        store.setKeyState(key.keyId, 'active');
+        store.setKeyState(key.keyId, 'active', null, now());
         return { state: 'active' };
       }
       case 'POST /api/push/subscriptions': {
@@ -400,13 +412,13 @@ export function createHandler(options: DemoServerOptions) {
         store.putPushSubscription(key.accountId, {
           ...subscription,
           authorization,
-          updatedAt: Date.now(),
+          updatedAt: now(),
         });
         res.statusCode = 201;
         return { pushService: new URL(subscription.endpoint).origin };
       }
       case 'POST /api/relay/push': {
-        const { owner } = verifyRelayToken(store, req.headers.authorization);
+        const { owner } = verifyRelayToken(store, req.headers.authorization, now());
         const input = object(parseJson(body, req));
         onlyFields(input, ['text']);
         const text = input.text;
@@ -452,7 +464,7 @@ export function createHandler(options: DemoServerOptions) {
             `"envelope" exceeds ${MAX_ENVELOPE_BYTES} bytes`,
           );
         }
-        const createdAt = Date.now();
+        const createdAt = now();
         if (!store.addNote(accountId, id, envelope, createdAt)) {
           throw new ApiError(409, 'NOTE_EXISTS', 'a note with this id exists');
         }
@@ -470,7 +482,7 @@ export function createHandler(options: DemoServerOptions) {
         return { kid };
       }
       case 'GET /api/relay/ping': {
-        const { owner, exp } = verifyRelayToken(store, req.headers.authorization);
+        const { owner, exp } = verifyRelayToken(store, req.headers.authorization, now());
         return { ok: true, audience: RELAY_AUDIENCE, owner, expiresAt: exp * 1000 };
       }
       default:

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createVerifier, httpbis, type VerifyingKey } from 'http-message-signatures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { signatureHeaders } from '../src/signing';
+import { signatureBase, signatureHeaders, signatureParamsValue } from '../src/signing';
 import { PushServiceStandIn } from '../test/push-service';
 import { EXAMPLES, RSA_PSS_PUBLIC, SHARED_SECRET, TEST_REQUEST } from '../test/rfc9421-vectors';
 import {
@@ -260,6 +260,98 @@ describe('the demo server', () => {
     expect(await code(await fetch(stale.url, stale.init))).toBe('SIGNATURE_EXPIRED');
   });
 
+  describe('when the signature headers are malformed', () => {
+    /** Headers of a signed GET /api/notes with `params` (any order, any of them left out). */
+    async function headersWith(params: Record<string, string | number>) {
+      const url = `${base}/api/notes`;
+      const components = ['@method', '@target-uri'];
+      const req = { method: 'GET', url, headers: {} };
+      const bytes = new TextEncoder().encode(signatureBase(req, components, params));
+      const signature = (await signBytes(bytes)).reduce((a, b) => a + String.fromCharCode(b), '');
+      return {
+        'Signature-Input': `sig1=${signatureParamsValue(components, params)}`,
+        Signature: `sig1=:${btoa(signature)}:`,
+      };
+    }
+    const nowS = () => Math.floor(Date.now() / 1000);
+    const answer = async (headers: Record<string, string>) => {
+      const res = await fetch(`${base}/api/notes`, { headers });
+      const json = (await res.json()) as { error: { code: string; message: string } };
+      return { status: res.status, ...json.error };
+    };
+
+    it('each is refused with its own clear error', async () => {
+      await register();
+      const valid = await headersWith({ created: nowS(), nonce: 'n'.repeat(22), keyid: keyId });
+      // The valid one passes (so each refusal below is the change it makes).
+      expect((await fetch(`${base}/api/notes`, { headers: valid })).status).toBe(200);
+      const cases: [string, Record<string, string>, string, RegExp][] = [
+        [
+          'a garbled Signature-Input',
+          { ...valid, 'Signature-Input': 'sig1=(("@method" "@target-uri";created=1' },
+          'SIGNATURE_MALFORMED',
+          /structured-field dictionaries/,
+        ],
+        [
+          'a garbled Signature',
+          { ...valid, Signature: 'sig1=:AAAA' },
+          'SIGNATURE_MALFORMED',
+          /structured-field dictionaries/,
+        ],
+        [
+          'no nonce',
+          await headersWith({ created: nowS(), keyid: keyId }),
+          'SIGNATURE_INVALID',
+          /"nonce" is required/,
+        ],
+        [
+          'a bad nonce',
+          await headersWith({ created: nowS(), nonce: 'short!', keyid: keyId }),
+          'SIGNATURE_INVALID',
+          /"nonce" must be 16-64 base64url characters/,
+        ],
+        [
+          'two signatures',
+          {
+            'Signature-Input': `${valid['Signature-Input']}, sig2=${valid['Signature-Input'].slice(5)}`,
+            Signature: `${valid.Signature}, sig2=${valid.Signature.slice(5)}`,
+          },
+          'SIGNATURE_INVALID',
+          /exactly one signature/,
+        ],
+        [
+          'labels that differ',
+          { ...valid, Signature: `sig2=${valid.Signature.slice(5)}` },
+          'SIGNATURE_INVALID',
+          /same label/,
+        ],
+        [
+          'created two minutes in the future',
+          await headersWith({ created: nowS() + 120, nonce: 'f'.repeat(22), keyid: keyId }),
+          'SIGNATURE_NOT_YET_VALID',
+          /in the future/,
+        ],
+        [
+          'created ten minutes ago',
+          await headersWith({ created: nowS() - 600, nonce: 'o'.repeat(22), keyid: keyId }),
+          'SIGNATURE_EXPIRED',
+          /outside the 300s window/,
+        ],
+        [
+          'no created',
+          await headersWith({ nonce: 'c'.repeat(22), keyid: keyId }),
+          'SIGNATURE_INVALID',
+          /"created" is required/,
+        ],
+      ];
+      for (const [what, headers, code, message] of cases) {
+        const got = await answer(headers);
+        expect({ what, status: got.status, code: got.code }).toEqual({ what, status: 401, code });
+        expect(got.message).toMatch(message);
+      }
+    });
+  });
+
   it('answers malformed and oversized requests with clear JSON errors', async () => {
     const post = (body: string, type = 'application/json') =>
       fetch(`${base}/api/register`, { method: 'POST', headers: { 'Content-Type': type }, body });
@@ -311,6 +403,11 @@ describe('the demo server', () => {
     expect(log).toContain('POST /api/notes 201');
     expect(log).not.toContain('c2VjcmV0');
     expect(log).not.toMatch(/sig1=|Signature/);
+    const headers = init.headers as Record<string, string>;
+    const nonce = /nonce="([^"]+)"/.exec(headers['Signature-Input'] ?? '')?.[1] ?? 'missing';
+    expect(log).not.toContain(nonce);
+    expect(log).not.toContain((headers.Signature ?? 'missing').slice(6, -1));
+    expect(log).not.toContain(headers['Content-Digest'] ?? 'missing');
   });
 });
 
@@ -365,6 +462,8 @@ describe('the relay', () => {
 class Client {
   key: KeyObject;
   x: string;
+  /** The clock the client signs by (`created`): the server's, when a test moves it. */
+  now: () => number = Date.now;
   constructor(readonly base: string) {
     [this.key, this.x] = Client.fresh();
   }
@@ -406,6 +505,7 @@ class Client {
       bytes,
       this.keyId,
       async (data) => new Uint8Array(edSign(null, data, key)),
+      { created: Math.floor(this.now() / 1000) },
     );
     return fetch(url, {
       method,
@@ -441,13 +541,25 @@ describe('the key lifecycle on the server', () => {
   let client: Client;
   let close: () => Promise<void>;
   let push: PushServiceStandIn;
+  /** How far the server's clock (its `now` seam) is ahead of the real one. */
+  let offset = 0;
+  const logged: string[] = [];
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'demo-lifecycle-'));
     store = new Store(dir);
     push = await PushServiceStandIn.start();
-    const served = await startDemoServer({ port: 0, store, push: webPushSender({ ca: push.ca }) });
+    offset = 0;
+    logged.length = 0;
+    const served = await startDemoServer({
+      port: 0,
+      store,
+      push: webPushSender({ ca: push.ca }),
+      now: () => Date.now() + offset,
+      log: (line) => logged.push(line),
+    });
     client = new Client(`http://127.0.0.1:${served.port}`);
+    client.now = () => Date.now() + offset;
     close = served.close;
     await client.register();
   });
@@ -554,10 +666,59 @@ describe('the key lifecycle on the server', () => {
     });
   });
 
+  describe('when the scheduled deletion date passes (the server clock moved)', () => {
+    it('treats the key as deleted: its signatures, its cancellation and its relay tokens are refused', async () => {
+      // A relay key of this account, registered while the identity is active.
+      const relay = generateKeyPairSync('ed25519');
+      const relayX = (relay.publicKey.export({ format: 'jwk' }) as { x: string }).x;
+      const kidRes = await client.signed('POST', '/api/relay-keys', {
+        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: relayX },
+      });
+      const { kid } = (await kidRes.json()) as { kid: string };
+      const relayToken = () => {
+        const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        const iat = Math.floor((Date.now() + offset) / 1000);
+        const input = `${enc({ alg: 'EdDSA', kid })}.${enc({ aud: RELAY_AUDIENCE, iat, exp: iat + 300 })}`;
+        return `Bearer ${input}.${edSign(null, Buffer.from(input), relay.privateKey).toString('base64url')}`;
+      };
+      const ping = () =>
+        fetch(`${client.base}/api/relay/ping`, { headers: { Authorization: relayToken() } });
+      expect((await ping()).status).toBe(200);
+
+      const scheduled = await client.signed('POST', '/api/identity/deletion', { days: 7 });
+      const { destroyAt } = (await scheduled.json()) as { destroyAt: number };
+      // A minute before the date: pending deletion, as before.
+      offset = destroyAt - Date.now() - 60_000;
+      expect(await errorCode(await client.signed('GET', '/api/notes'))).toEqual([
+        403,
+        'KEY_PENDING_DELETION',
+      ]);
+      expect((await client.signed('GET', '/api/me')).status).toBe(200);
+      // A second after it: deleted, for every route, the cancellation too.
+      offset = destroyAt - Date.now() + 1000;
+      for (const [method, path] of [
+        ['GET', '/api/notes'],
+        ['GET', '/api/me'],
+        ['POST', '/api/identity/cancel-deletion'],
+        ['POST', '/api/identity/revoke'],
+      ] as const) {
+        const res = await client.signed(method, path);
+        const answer = (await res.json()) as { error: { code: string; message: string } };
+        expect([res.status, answer.error.code]).toEqual([401, 'KEY_DELETED']);
+        expect(answer.error.message).toContain('deletion date passed');
+      }
+      const registry = (await (await fetch(`${client.base}/api/registry`)).json()) as {
+        keys: { keyId: string; state: string }[];
+      };
+      expect(registry.keys).toMatchObject([{ keyId: client.keyId, state: 'deleted' }]);
+      expect(await errorCode(await ping())).toEqual([401, 'KEY_DELETED']);
+    });
+  });
+
   describe('when the relay sends a push', () => {
-    function relayToken(owner: Client, key: KeyObject, kid: string): string {
+    function relayToken(owner: Client, key: KeyObject, kid: string, ageS = 0): string {
       const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-      const now = Math.floor(Date.now() / 1000);
+      const now = Math.floor(Date.now() / 1000) - ageS;
       const input = `${enc({ alg: 'EdDSA', kid })}.${enc({ aud: RELAY_AUDIENCE, sub: owner.keyId, iat: now, exp: now + 300 })}`;
       return `Bearer ${input}.${edSign(null, Buffer.from(input), key).toString('base64url')}`;
     }
@@ -631,11 +792,38 @@ describe('the key lifecycle on the server', () => {
         { pushService: push.origin, status: 403, code: 'VAPID_EXPIRED' },
       ]);
       expect(push.received).toHaveLength(1);
-      // Without a relay token the relay does nothing.
+      // Without a relay token the relay does nothing; with an expired one neither.
       expect(await errorCode(await client.post('/api/relay/push', { text: 'x' }))).toEqual([
         401,
         'TOKEN_MISSING',
       ]);
+      const stale = relayToken(client, relay.privateKey, kid, 301);
+      expect(
+        await errorCode(
+          await client.post('/api/relay/push', { text: 'x' }, { Authorization: stale }),
+        ),
+      ).toEqual([401, 'TOKEN_EXPIRED']);
+      expect(push.received).toHaveLength(1);
+
+      // The log has methods, paths and statuses only: no relay token, no VAPID header (nor its
+      // JWT or key), no push payload.
+      const log = logged.join('\n');
+      expect(log).toContain('POST /api/relay/push 200');
+      expect(log).toContain('POST /api/push/subscriptions 201');
+      const token = relayToken(client, relay.privateKey, kid).slice('Bearer '.length);
+      for (const secret of [
+        token.split('.')[0] as string, // the relay tokens' header (the same in each)
+        stale.slice('Bearer '.length),
+        authorization,
+        t,
+        sig.toString('base64url'),
+        k.toString('base64url'),
+        'your note was saved',
+        'Bearer',
+        'vapid',
+      ]) {
+        expect(log).not.toContain(secret);
+      }
     });
   });
 });

@@ -2,11 +2,17 @@
  * Verification of signed API requests: HTTP Message Signatures (RFC 9421) with Ed25519, through
  * the `http-message-signatures` library, plus what the library leaves to the application:
  * the registered key lookup, the `Content-Digest` of the body (RFC 9530), and replay protection
- * (a `created` window and a one-time `nonce` per key, stored in SQLite), and the key's state
- * (a rotated-out, revoked or pending-deletion key is refused even with a valid signature).
+ * (a `created` window and a one-time `nonce` per key, stored in SQLite), exactly one signature per
+ * request, and the key's state (a rotated-out, revoked or pending-deletion key is refused even
+ * with a valid signature; a key whose scheduled deletion date has passed is deleted).
  */
 import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
-import { ExpiredError, httpbis, type VerifyingKey } from 'http-message-signatures';
+import {
+  ExpiredError,
+  httpbis,
+  MalformedSignatureError,
+  type VerifyingKey,
+} from 'http-message-signatures';
 import type { IdentityKeyRecord, ServerKeyState, Store } from './db';
 
 /** Seconds a signature's `created` may be in the past, or in the future (clock skew). */
@@ -50,6 +56,61 @@ export interface SignedRequest {
   body: Buffer;
 }
 
+/** A key's state at `now`: a pending deletion whose date has passed is `deleted`. */
+export function keyStateAt(
+  key: { state: ServerKeyState; destroyAt: number | null },
+  now: number,
+): ServerKeyState | 'deleted' {
+  return key.state === 'pending-deletion' && key.destroyAt !== null && key.destroyAt <= now
+    ? 'deleted'
+    : key.state;
+}
+
+/**
+ * The member keys of a structured-field dictionary (RFC 8941 §3.2), as the top-level members
+ * of `value` (commas inside strings, inner lists and byte sequences do not count); `null` if
+ * `value` is not well formed enough to tell. Untrusted header text: only counted here, parsed
+ * by the library.
+ */
+export function dictionaryKeys(value: string): string[] | null {
+  const members: string[] = [];
+  let current = '';
+  let depth = 0;
+  let inString = false;
+  let inBytes = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    if (inString) {
+      if (c === '\\') {
+        current += c + (value[++i] ?? '');
+        continue;
+      }
+      if (c === '"') inString = false;
+    } else if (inBytes) {
+      if (c === ':') inBytes = false;
+    } else if (c === '"') inString = true;
+    else if (c === ':') inBytes = true;
+    else if (c === '(') depth++;
+    else if (c === ')') {
+      if (--depth < 0) return null;
+    } else if (c === ',' && depth === 0) {
+      members.push(current);
+      current = '';
+      continue;
+    }
+    current += c;
+  }
+  if (inString || inBytes || depth !== 0) return null;
+  members.push(current);
+  const keys: string[] = [];
+  for (const member of members) {
+    const key = /^\s*([a-z*][a-z0-9_.*-]*)(?=[=;]|\s*$)/.exec(member)?.[1];
+    if (!key) return null;
+    keys.push(key);
+  }
+  return keys;
+}
+
 /** The refusal of a valid signature by a key in each state but `active`. */
 const STATE_REFUSALS: Record<Exclude<ServerKeyState, 'active'>, [string, string]> = {
   rotated: ['KEY_ROTATED', 'this key was rotated out: sign with its newer version'],
@@ -57,10 +118,41 @@ const STATE_REFUSALS: Record<Exclude<ServerKeyState, 'active'>, [string, string]
   'pending-deletion': ['KEY_PENDING_DELETION', 'this key is scheduled for deletion'],
 };
 
+/** The `created`, `nonce` and `keyid` parameters, checked before any signature is. */
+function checkParams(p: Record<string, unknown>, now: number): void {
+  if (typeof p.keyid !== 'string') {
+    throw new ApiError(401, 'SIGNATURE_INVALID', '"keyid" is required (a string)');
+  }
+  if (typeof p.nonce !== 'string') {
+    throw new ApiError(401, 'SIGNATURE_INVALID', '"nonce" is required (a string)');
+  }
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(p.nonce)) {
+    throw new ApiError(401, 'SIGNATURE_INVALID', '"nonce" must be 16-64 base64url characters');
+  }
+  if (!(p.created instanceof Date) || Number.isNaN(p.created.getTime())) {
+    throw new ApiError(401, 'SIGNATURE_INVALID', '"created" is required (an integer)');
+  }
+  const age = (now - p.created.getTime()) / 1000;
+  if (age > SIGNATURE_WINDOW_S) {
+    throw new ApiError(
+      401,
+      'SIGNATURE_EXPIRED',
+      `signature outside the ${SIGNATURE_WINDOW_S}s window`,
+    );
+  }
+  if (age < -CLOCK_SKEW_S) {
+    throw new ApiError(
+      401,
+      'SIGNATURE_NOT_YET_VALID',
+      `"created" is more than ${CLOCK_SKEW_S}s in the future`,
+    );
+  }
+}
+
 /**
  * Verify a signed request; resolves with the registered key that signed it, or throws
- * {@link ApiError} (401 for a missing, malformed, unknown-key, wrong, stale or replayed
- * signature; 403 for a valid signature of a rotated-out, revoked or pending-deletion key,
+ * {@link ApiError} (401 for a missing, malformed, unknown-key, wrong, stale, future or replayed
+ * signature, or a deleted key; 403 for a valid signature of a rotated-out, revoked or pending-deletion key,
  * unless `allowStates` lists that state).
  */
 export async function verifyRequest(
@@ -81,8 +173,21 @@ export async function verifyRequest(
       'this request must be signed (Signature, Signature-Input)',
     );
   }
-  if (/,\s*[A-Za-z*][\w*.-]*=\(/.test(headers['signature-input'])) {
-    throw new ApiError(401, 'SIGNATURE_INVALID', 'exactly one signature is accepted');
+  const inputs = dictionaryKeys(headers['signature-input']);
+  const values = dictionaryKeys(headers.signature);
+  if (!inputs || !values) {
+    throw new ApiError(
+      401,
+      'SIGNATURE_MALFORMED',
+      'Signature-Input and Signature must be structured-field dictionaries (RFC 8941)',
+    );
+  }
+  if (inputs.length !== 1 || values.length !== 1 || inputs[0] !== values[0]) {
+    throw new ApiError(
+      401,
+      'SIGNATURE_INVALID',
+      'exactly one signature is accepted: one Signature-Input and one Signature member, same label',
+    );
   }
   const hasBody = req.body.length > 0;
   if (hasBody) {
@@ -98,15 +203,18 @@ export async function verifyRequest(
   try {
     result = await httpbis.verifyMessage(
       {
+        // The parameters are checked here, before any signature is verified, against the
+        // server's clock (`now`), with a clear error for each.
         keyLookup: async (p) => {
           params = p as typeof params;
-          const key = typeof p.keyid === 'string' ? store.getKey(p.keyid) : null;
+          checkParams(p, now);
+          const key = store.getKey(p.keyid as string);
           if (!key) throw new ApiError(401, 'UNKNOWN_KEY', 'the signing key is not registered');
           return ed25519Verifier(key.publicJwk, key.keyId);
         },
         requiredParams: ['created', 'nonce', 'keyid'],
         requiredFields: ['@method', '@target-uri', ...(hasBody ? ['content-digest'] : [])],
-        maxAge: SIGNATURE_WINDOW_S,
+        // The window was checked in keyLookup on the server's clock.
         notAfter: Math.floor(now / 1000) + CLOCK_SKEW_S,
       },
       { method: req.method, url: req.url, headers },
@@ -114,6 +222,12 @@ export async function verifyRequest(
   } catch (err) {
     if (err instanceof ApiError) throw err;
     const message = err instanceof Error ? err.message : String(err);
+    if (
+      err instanceof MalformedSignatureError ||
+      (err instanceof Error && err.name === 'ParseError')
+    ) {
+      throw new ApiError(401, 'SIGNATURE_MALFORMED', `malformed signature headers: ${message}`);
+    }
     if (err instanceof ExpiredError) {
       throw new ApiError(
         401,
@@ -129,11 +243,15 @@ export async function verifyRequest(
   if (typeof keyid !== 'string' || typeof nonce !== 'string' || !(created instanceof Date)) {
     throw new ApiError(401, 'SIGNATURE_INVALID', 'created, nonce and keyid are required');
   }
-  if (!/^[A-Za-z0-9_-]{16,64}$/.test(nonce)) {
-    throw new ApiError(401, 'SIGNATURE_INVALID', 'nonce must be 16-64 base64url characters');
-  }
   const key = store.getKey(keyid);
   if (!key) throw new ApiError(401, 'UNKNOWN_KEY', 'the signing key is not registered');
+  if (keyStateAt(key, now) === 'deleted') {
+    throw new ApiError(
+      401,
+      'KEY_DELETED',
+      'this key was deleted (its scheduled deletion date passed)',
+    );
+  }
   if (key.state !== 'active' && !allowStates.includes(key.state)) {
     const [code, message] = STATE_REFUSALS[key.state];
     throw new ApiError(403, code, message);
