@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cacheControl, enclaveHeaders, httpsHeaders } from '../enclave-config';
 import { CADDY, NGINX, OPENSSL, serverTempDir, startCaddy, startNginx } from './deploy-servers';
+import { nginxUnregisterSnippet } from './generate-deploy-configs';
 
 const ORIGINS = ['https://app.example', 'https://admin.app.example'];
 
@@ -161,3 +162,86 @@ describe.skipIf(!CADDY)('the generated Caddyfile, in Caddy', () => {
     }
   }, 60_000);
 });
+
+/** The incident-response snippet's service worker, as docs/deployment.md gives it. */
+const UNREGISTER_JS = "self.addEventListener('install', () => self.skipWaiting());\n";
+
+/** Start nginx with the generated nginx.conf plus `snippet` inside its server block. */
+async function nginxWith(snippet: string) {
+  const root = release();
+  writeFileSync(join(root, 'strongroom-unregister-sw.js'), UNREGISTER_JS);
+  return startNginx({
+    root,
+    origins: ORIGINS,
+    edit: (config) => {
+      const TOKENS = '    server_tokens off;\n';
+      expect(config.split(TOKENS)).toHaveLength(2);
+      return config.replace(TOKENS, `${TOKENS}${snippet}`);
+    },
+  });
+}
+
+/** GET over plain HTTP with `headers`; the body as text. */
+async function getText(url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { headers, redirect: 'manual' });
+  return {
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    body: await res.text(),
+  };
+}
+
+describe.skipIf(!NGINX)(
+  "the incident response's nginx snippet (nginx-unregister-sw.conf), in nginx",
+  () => {
+    it('passes nginx -t and answers every Service-Worker: script request with the script and every enclave header', async () => {
+      const server = await nginxWith(nginxUnregisterSnippet(ORIGINS).replace(/^#.*\n/gm, ''));
+      try {
+        expect(server.checkOutput).toContain('syntax is ok');
+        expect(server.checkOutput).not.toMatch(/\[(warn|emerg)\]/);
+        const want = {
+          ...enclaveHeaders([...ORIGINS].sort()),
+          ...httpsHeaders(),
+          'Cache-Control': 'no-store',
+        };
+        // Any URL an implant could have registered, under /assets/ included.
+        for (const path of ['/sw.js', '/assets/index-3f2a.js', '/deep/path/worker.js?v=1']) {
+          const got = await getText(`${server.url}${path.slice(1)}`, {
+            'Service-Worker': 'script',
+          });
+          expect(got.status, path).toBe(200);
+          expect(got.body, path).toBe(UNREGISTER_JS);
+          expect(got.headers['content-type'] ?? '', path).toMatch(
+            /^(text|application)\/javascript\b/,
+          );
+          for (const [name, value] of Object.entries(want))
+            expect(got.headers[name.toLowerCase()], `${path} ${name}`).toBe(value);
+        }
+        // Without the header: the release as usual, and the script itself is not reachable.
+        expect((await getText(`${server.url}assets/index-3f2a.js`)).body).toBe('console.log(1);\n');
+        expect((await getText(`${server.url}strongroom-unregister-sw.js`)).status).toBe(404);
+      } catch (err) {
+        throw new Error(
+          `${err instanceof Error ? err.message : String(err)}\nnginx: ${server.output()}`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }, 60_000);
+
+    it('control: the former two-line snippet (only Cache-Control in its location) drops every enclave header', async () => {
+      const server = await nginxWith(
+        '    location = /strongroom-unregister-sw.js { internal; add_header Cache-Control "no-store" always; }\n' +
+          '    if ($http_service_worker = "script") { rewrite ^ /strongroom-unregister-sw.js last; }\n',
+      );
+      try {
+        const got = await getText(`${server.url}sw.js`, { 'Service-Worker': 'script' });
+        expect(got.body).toBe(UNREGISTER_JS);
+        expect(got.headers['content-security-policy']).toBeUndefined();
+        expect(got.headers['x-content-type-options']).toBeUndefined();
+      } finally {
+        await server.stop();
+      }
+    }, 60_000);
+  },
+);

@@ -187,13 +187,14 @@ describe('generateDeployConfigs', () => {
     });
   });
 
-  it('writes the three files', async () => {
+  it('writes the three files and the incident-response nginx snippet', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'strongroom-deploy-'));
     try {
       const paths = await writeDeployConfigs(ORIGINS, dir);
       expect(paths.map((p) => p.slice(dir.length + 1)).sort()).toEqual([
         'Caddyfile',
         '_headers',
+        'nginx-unregister-sw.conf',
         'nginx.conf',
       ]);
       expect(await readFile(join(dir, '_headers'), 'utf8')).toBe(configs._headers);

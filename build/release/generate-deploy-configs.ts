@@ -172,8 +172,44 @@ export function generateDeployConfigs(
   };
 }
 
+/** The file an incident responder puts in `root`, and the name of the nginx snippet. */
+export const UNREGISTER_SW_PATH = '/strongroom-unregister-sw.js';
+
 /**
- * Generate and write the three files into `outDir` (default {@link DEPLOY_DIR}); returns their paths.
+ * The nginx lines of docs/deployment.md's incident response, for inside the `server` block of
+ * the generated nginx.conf: every request carrying `Service-Worker: script` (a browser checking
+ * a registered service worker for an update, at whatever URL an implant used) gets
+ * {@link UNREGISTER_SW_PATH}, with every enclave header and `no-store` — nginx drops inherited
+ * `add_header`s in a location that has its own, so the location repeats them all.
+ *
+ * @example
+ * ```ts
+ * nginxUnregisterSnippet(['https://app.example']); // 'location = /strongroom-unregister-sw.js { … }'
+ * ```
+ */
+export function nginxUnregisterSnippet(allowedOrigins: readonly string[]): string {
+  const origins = normalizeConfig({ allowedOrigins }).allowedOrigins;
+  const headers = checked({
+    ...enclaveHeaders(origins),
+    ...httpsHeaders(),
+    'Cache-Control': 'no-store',
+  });
+  return `# ${HEADER}
+# Incident response (docs/deployment.md): inside the server block of nginx.conf, with
+# strongroom-unregister-sw.js in root. Remove it once no browser can still hold an implant.
+    location = ${UNREGISTER_SW_PATH} {
+        internal;
+${headers.map(([n, v]) => `        add_header ${n} "${v}" always;`).join('\n')}
+    }
+    if ($http_service_worker = "script") {
+        rewrite ^ ${UNREGISTER_SW_PATH} last;
+    }
+`;
+}
+
+/**
+ * Generate and write the three files, and the incident-response nginx snippet
+ * (`nginx-unregister-sw.conf`), into `outDir` (default {@link DEPLOY_DIR}); returns their paths.
  *
  * @example
  * ```ts
@@ -187,7 +223,11 @@ export async function writeDeployConfigs(
 ): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const paths: string[] = [];
-  for (const [name, text] of Object.entries(generateDeployConfigs(allowedOrigins, options))) {
+  const files: Record<string, string> = {
+    ...generateDeployConfigs(allowedOrigins, options),
+    'nginx-unregister-sw.conf': nginxUnregisterSnippet(allowedOrigins),
+  };
+  for (const [name, text] of Object.entries(files)) {
     const path = join(outDir, name);
     await writeFile(path, text);
     paths.push(path);
