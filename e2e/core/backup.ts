@@ -86,12 +86,45 @@ async function makeKeys(ctx: CoreContext): Promise<Made> {
   return { sign, jwt, seal, data, signature, envelope };
 }
 
-/** Export with a passphrase typed twice in the enclave. */
+/** The export dialog's title and its list of the keys that leave. */
+async function exportDialogText(ctx: CoreContext): Promise<{ title: string; keys: string }> {
+  const frame = frameOf(ctx);
+  await waitFor(
+    () => frame.evaluate(() => document.documentElement.dataset.secret ?? null),
+    'open',
+  );
+  return frame.evaluate(() => ({
+    title: document.getElementById('secret-title')?.textContent ?? '',
+    keys: document.getElementById('secret-keys')?.textContent ?? '',
+  }));
+}
+
+/** The export dialog names the app's origin and exactly the keys in `leaving`, not `staying`. */
+function expectNamed(
+  ctx: CoreContext,
+  shown: { title: string; keys: string },
+  leaving: Key[],
+  staying: Key[],
+): void {
+  expect(shown.title).toContain(new URL(ctx.urls.app).origin);
+  expect(shown.keys).toContain(`${leaving.length} key(s) leave in the backup file`);
+  for (const key of leaving) expect(shown.keys).toContain(key.id);
+  for (const key of staying) expect(shown.keys).not.toContain(key.id);
+}
+
+/**
+ * Export with a passphrase typed twice in the enclave; with `named`, first check that the
+ * dialog names the origin and the keys that leave.
+ */
 async function exportWithPassphrase(
   ctx: CoreContext,
   options: Record<string, unknown> = {},
+  named?: { leaving: Key[]; staying: Key[] },
 ): Promise<Uint8Array> {
-  const result = (await withSecrets(ctx, 'exportBackup', [options], [NEW(BACKUP_PASSPHRASE)])) as {
+  const ticket = await start(ctx.page, 'exportBackup', options);
+  if (named) expectNamed(ctx, await exportDialogText(ctx), named.leaving, named.staying);
+  await answer(ctx, NEW(BACKUP_PASSPHRASE));
+  const result = (await outcome(ctx.page, ticket, 30_000)) as {
     ok: boolean;
     value: Uint8Array;
   };
@@ -183,7 +216,11 @@ export const BACKUP: readonly CoreSuite[] = [
           await connected(ctx);
           const made = await makeKeys(ctx);
           const plain = await call<Key>(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
-          const file = await exportWithPassphrase(ctx);
+          const file = await exportWithPassphrase(
+            ctx,
+            {},
+            { leaving: [made.sign, made.jwt, made.seal], staying: [plain] },
+          );
           const text = new TextDecoder().decode(file);
           expect(JSON.parse(text)).toMatchObject({ format: 'strongroom-backup', version: 1 });
           // Only keys created with backup: true are in it.
@@ -212,10 +249,7 @@ export const BACKUP: readonly CoreSuite[] = [
           const made = await makeKeys(ctx);
           const ticket = await start(ctx.page, 'exportBackup', { secret: 'recovery-phrase' });
           const frame = frameOf(ctx);
-          await waitFor(
-            () => frame.evaluate(() => document.documentElement.dataset.secret ?? null),
-            'open',
-          );
+          expectNamed(ctx, await exportDialogText(ctx), [made.sign, made.jwt, made.seal], []);
           // The person reads the words in the enclave and types back the ones asked for.
           const shown = await frame.evaluate(() => ({
             words: Array.from(document.querySelectorAll('#secret-words li')).map(

@@ -236,6 +236,32 @@ export async function expectAuditedWithoutSecrets(
   for (const secret of secrets) expect(text).not.toContain(secret);
 }
 
+/**
+ * Dev builds only: make the next vault migrations fail after writing `failAfter` records, in
+ * their transaction (`null`: stop). The `dev:fail-migration` seam of keystore/store.ts.
+ */
+async function failMigrations(ctx: CoreContext, failAfter: number | null): Promise<void> {
+  await frameOf(ctx).evaluate(
+    (n: number | null) =>
+      new Promise<void>((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction('meta', 'readwrite');
+          if (n === null) tx.objectStore('meta').delete('dev:fail-migration');
+          else tx.objectStore('meta').put({ name: 'dev:fail-migration', failAfter: n });
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    failAfter,
+  );
+}
+
 /** The vault suites. */
 export const VAULT: readonly CoreSuite[] = [
   {
@@ -393,6 +419,8 @@ export const VAULT: readonly CoreSuite[] = [
           const before = await storedRecords(ctx);
           const result = await outcome(ctx.page, await start(ctx.page, 'enableVault'));
           expectError(result, 'OPERATION_NOT_ALLOWED');
+          // The refusal names the key that WebCrypto cannot wrap.
+          expect((result as { error: { message: string } }).error.message).toContain(key.id);
           expect(await storedRecords(ctx)).toEqual(before);
           expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
           expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
@@ -439,6 +467,133 @@ export const VAULT: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'vault → plain → vault: disabling says which keys cannot go back (irreversible); enabling again is refused naming them',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          await enable(ctx);
+          const plain = await call<Key>(ctx.page, 'generateKey', {
+            alg: 'ES256',
+            purpose: 'sign',
+            label: 'stays here',
+          });
+          const movable = await call<Key>(ctx.page, 'generateKey', {
+            alg: 'ES256',
+            purpose: 'sign',
+            backup: true,
+          });
+          const disabled = await start(ctx.page, 'disableVault');
+          const frame = frameOf(ctx);
+          await waitFor(
+            () => frame.evaluate(() => document.documentElement.dataset.consent ?? null),
+            'open',
+          );
+          const text = await frame.evaluate(
+            () => document.getElementById('consent')?.textContent ?? '',
+          );
+          expect(text).toContain('1 key(s) cannot go back into a vault');
+          expect(text).toContain(plain.id);
+          expect(text).toContain('stays here');
+          expect(text).not.toContain(movable.id);
+          await sleep(SETTLE_MS);
+          await frame.click('#consent-allow');
+          expect(await outcome(ctx.page, disabled)).toMatchObject({
+            ok: true,
+            value: { enabled: false },
+          });
+          const events = (await ctx.page.evaluate(() => window.sr.consentEvents())) as {
+            request?: { operation: string; irreversible: boolean };
+          }[];
+          expect(
+            events.find((e) => e.request?.operation === 'disableVault')?.request,
+          ).toMatchObject({ irreversible: true });
+          // The key without backup is now a non-extractable CryptoKey; the other stays wrapped.
+          const stored = await storedRecords(ctx);
+          expect(stored.find((r) => r.id === plain.id)).toMatchObject({
+            hasKey: true,
+            atRestKey: null,
+          });
+          expect(stored.find((r) => r.id === movable.id)).toMatchObject({
+            atRestKey: 'storage-gcm',
+          });
+          // Back to a vault: refused before any dialog, naming exactly the key that cannot move.
+          const again = await outcome(ctx.page, await start(ctx.page, 'enableVault'));
+          expectError(again, 'OPERATION_NOT_ALLOWED');
+          const message = (again as { error: { message: string } }).error.message;
+          expect(message).toContain(plain.id);
+          expect(message).not.toContain(movable.id);
+          expect(await storedRecords(ctx)).toEqual(stored);
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
+          expect(await signs(ctx, plain.id)).toMatchObject({ ok: true });
+          expect(await signs(ctx, movable.id)).toMatchObject({ ok: true });
+        },
+      },
+      {
+        name: 'a migration that fails midway (either way) leaves every key and the vault as they were, keys usable',
+        skip: NEEDS_INPUT,
+        timeoutMs: 120_000,
+        async run(ctx) {
+          await connected(ctx);
+          const keys = [
+            await call<Key>(ctx.page, 'generateKey', {
+              alg: 'ES256',
+              purpose: 'sign',
+              backup: true,
+            }),
+            await call<Key>(ctx.page, 'generateKey', {
+              alg: 'EdDSA',
+              purpose: 'sign',
+              backup: true,
+            }),
+            await call<Key>(ctx.page, 'generateKey', {
+              alg: 'ES256',
+              purpose: 'sign',
+              backup: true,
+            }),
+          ];
+          const plain = await storedRecords(ctx);
+          // plain → vault: the passphrase is chosen, every key sealed, one record written, then
+          // the write fails.
+          await failMigrations(ctx, 1);
+          expectError(
+            await withSecrets(ctx, 'enableVault', [{}], [NEW(PASSPHRASE)]),
+            'INTERNAL_ERROR',
+          );
+          expect(await storedRecords(ctx)).toEqual(plain);
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
+          for (const key of keys) expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+          await failMigrations(ctx, null);
+          await enable(ctx);
+          const sealed = await storedRecords(ctx);
+          expect(sealed.every((r) => r.atRestKey === 'vault')).toBe(true);
+          // vault → plain: approved, two records written, then the write fails.
+          await failMigrations(ctx, 2);
+          const disabling = await start(ctx.page, 'disableVault');
+          const frame = frameOf(ctx);
+          await waitFor(
+            () => frame.evaluate(() => document.documentElement.dataset.consent ?? null),
+            'open',
+          );
+          await sleep(SETTLE_MS);
+          await frame.click('#consent-allow');
+          expectError(await outcome(ctx.page, disabling), 'INTERNAL_ERROR');
+          expect(await storedRecords(ctx)).toEqual(sealed);
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault).toMatchObject({
+            enabled: true,
+            locked: false,
+          });
+          for (const key of keys) expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+          await failMigrations(ctx, null);
+          // And a fresh worker opens the vault as before.
+          await ctx.page.reload();
+          await connected(ctx);
+          expect(await withSecrets(ctx, 'unlock', [], [UNLOCK(PASSPHRASE)])).toMatchObject({
+            ok: true,
+          });
+          for (const key of keys) expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+        },
+      },
+      {
         name: 'a second passphrase unlocks too; the last unlock method cannot be removed',
         skip: NEEDS_INPUT,
         // Six secret dialogs and a consent, each dialog with PBKDF2 derivations: 53 s measured in
@@ -477,6 +632,56 @@ export const VAULT: readonly CoreSuite[] = [
           await call(ctx.page, 'lock');
           expectError(await withSecrets(ctx, 'unlock', [], [UNLOCK(PASSPHRASE)]), 'UNLOCK_FAILED');
           await expectNoSecretInMessages(ctx, [PASSPHRASE, OTHER], spareId);
+        },
+      },
+      {
+        name: 'two tabs removing the two unlock methods at once: the second removal is refused in its write; one method stays and opens the vault',
+        skip: NEEDS_INPUT,
+        timeoutMs: 180_000,
+        async run(ctx) {
+          await connected(ctx);
+          const first = await enable(ctx);
+          const added = (await withSecrets(
+            ctx,
+            'addUnlockMethod',
+            [{ label: 'spare' }],
+            [UNLOCK(PASSPHRASE), NEW(OTHER)],
+          )) as { ok: boolean; value: Vault };
+          expect(added.ok, JSON.stringify(added)).toBe(true);
+          const firstId = first.methods[0]?.id ?? '';
+          const spareId = added.value.methods[1]?.id ?? '';
+          const other: CoreContext = { ...ctx, page: await ctx.newPage() };
+          await connected(other);
+          // (Unlocking derives a key from the passphrase: slow in Firefox on a loaded machine.)
+          const consentOpen = async (c: CoreContext) =>
+            waitFor(
+              () => frameOf(c).evaluate(() => document.documentElement.dataset.consent ?? null),
+              'open',
+              45_000,
+            );
+          // This tab unlocks and its consent dialog opens; then the other tab starts its own
+          // removal (its "not the last one" check passes: two methods) and unlocks; only then
+          // is the first removal approved. (Consent dialogs time out after 8 s in test builds.)
+          const removingFirst = await start(ctx.page, 'removeUnlockMethod', firstId);
+          await answer(ctx, UNLOCK(OTHER));
+          expect(await consentOpen(ctx)).toBe('open');
+          const removingSpare = await start(other.page, 'removeUnlockMethod', spareId);
+          await answer(other, UNLOCK(OTHER));
+          await frameOf(ctx).click('#consent-allow');
+          expect(await outcome(ctx.page, removingFirst)).toMatchObject({ ok: true });
+          expect(
+            await consentOpen(other),
+            JSON.stringify(await other.page.evaluate((t) => window.sr.settled(t), removingSpare)),
+          ).toBe('open');
+          await sleep(SETTLE_MS);
+          await frameOf(other).click('#consent-allow');
+          expectError(await outcome(other.page, removingSpare), 'OPERATION_NOT_ALLOWED');
+          const vault = (await call<{ vault: Vault }>(ctx.page, 'info')).vault;
+          expect(vault.methods.map((m) => m.id)).toEqual([spareId]);
+          // The remaining method opens the vault (in the tab opened last, the one in front).
+          await call(other.page, 'lock');
+          const unlocked = await withSecrets(other, 'unlock', [], [UNLOCK(OTHER)]);
+          expect(unlocked, JSON.stringify(unlocked)).toMatchObject({ ok: true });
         },
       },
       {

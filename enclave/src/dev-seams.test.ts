@@ -1,6 +1,7 @@
 /**
  * The dev-only seams (loopback http VAPID audiences, the `dev:force-wrap-at-rest` probe
- * override, the `dev:clock-offset` policy clock, the `dev:audit-limits` lowered retention and
+ * override, the `dev:clock-offset` policy clock, the `dev:fail-migration` failure midway of a
+ * vault migration, the `dev:audit-limits` lowered retention and
  * creation limits, the start-up marks `info().devBoot` reports) must not exist in a release
  * build: build the enclave both ways and look.
  */
@@ -37,6 +38,7 @@ describe('dev-only seams', () => {
       expect(release).not.toContain('dev:clock-offset');
       expect(release).not.toContain('dev:consent-first-connection');
       expect(release).not.toContain('dev:audit-limits');
+      expect(release).not.toContain('dev:fail-migration');
       expect(release).not.toContain('devBoot');
       expect(release).not.toContain('strongroom:dev-boot-marks');
       const dev = await bundleText(true);
@@ -45,6 +47,7 @@ describe('dev-only seams', () => {
       expect(dev).toContain('dev:clock-offset');
       expect(dev).toContain('dev:consent-first-connection');
       expect(dev).toContain('dev:audit-limits');
+      expect(dev).toContain('dev:fail-migration');
       expect(dev).toContain('devBoot');
       expect(dev).toContain('strongroom:dev-boot-marks');
     });

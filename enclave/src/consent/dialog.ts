@@ -42,6 +42,13 @@ function describe(request: ConsentRequestInfo): { act: string; consequence: stri
         act: `import a private key${request.label ? ` (“${request.label}”)` : ''}`,
         consequence: 'The imported key will act for this site like a key made here.',
       };
+    case 'disableVault':
+      return {
+        act: 'turn off the vault that locks its keys',
+        consequence: request.irreversible
+          ? 'Its keys stay usable without unlocking; some of them cannot be locked again.'
+          : 'Its keys stay usable without unlocking; the vault can be turned on again.',
+      };
     case 'connect':
       return {
         act: 'use this key store for the first time',
@@ -134,7 +141,8 @@ export class ConsentDialog {
     if (this.#open) this.#finish('declined');
     const { act, consequence } = describe(ask.request);
     this.#title.textContent = `Allow ${ask.origin} to ${act}?`;
-    this.#consequence.textContent = consequence;
+    this.#consequence.textContent =
+      typeof ask.detail === 'string' ? `${consequence} ${ask.detail}` : consequence;
     this.#key.textContent = ask.request.kid
       ? `Key: ${ask.request.label || '(no label)'} · ${ask.request.kid}`
       : '';

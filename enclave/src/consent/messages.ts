@@ -14,6 +14,11 @@ export interface ConsentAsk {
   /** The app origin bound to the channel, shown in the dialog. */
   readonly origin: string;
   readonly request: ConsentRequestInfo;
+  /**
+   * What else the person must know, in plain words (shown under the consequence): which keys an
+   * act touches, or cannot undo. Stays in the enclave: the app's `consent` event has `request`.
+   */
+  readonly detail?: string;
 }
 
 /** Worker → document: the question is no longer open (answered, timed out). */
@@ -116,6 +121,8 @@ export interface SecretAsk {
   readonly kind: SecretKind;
   /** `recovery-phrase`: the words to show. */
   readonly words?: readonly string[];
+  /** `exportBackup`: the keys that leave in the file, as the dialog names them. */
+  readonly keys?: readonly string[];
   /** `recovery-phrase`: the positions (0-based) the person must type back. */
   readonly confirm?: readonly number[];
   /** `unlock`: the passkey enrollments, offered as "Use passkey" (none: passphrase only). */

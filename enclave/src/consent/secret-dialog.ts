@@ -33,7 +33,7 @@ function title(ask: SecretAsk): string {
       return `${origin} asks to remove an unlock method. Unlock to confirm:`;
     case 'exportBackup':
       return ask.kind === 'recovery-phrase'
-        ? 'Write down this recovery phrase. It is the only way to open the backup.'
+        ? `${origin} asks for a backup of its keys. Write down this recovery phrase: it is the only way to open the backup.`
         : `${origin} asks for a backup of its keys. Choose a passphrase for the backup file:`;
     case 'importBackup':
       return `${origin} asks to restore keys from a backup. Enter the backup's passphrase or recovery phrase:`;
@@ -127,6 +127,12 @@ export class SecretDialog {
     this.#submit.hidden = ask.kind === 'unlock' && ask.passphrase === false;
     this.#submit.disabled = false;
     const read = this.#fields(ask);
+    if (ask.keys && ask.keys.length > 0) {
+      const leaving = document.createElement('p');
+      leaving.id = 'secret-keys';
+      leaving.textContent = `${ask.keys.length} key(s) leave in the backup file: ${ask.keys.join(', ')}.`;
+      this.#body.prepend(leaving);
+    }
     this.#root.hidden = false;
     document.documentElement.dataset.secret = 'open';
     this.#open = { ask, answer, read };

@@ -151,7 +151,8 @@ export interface MetaRecord {
    * `storage-key`, `probe:<alg>:<random>`, `wrapped:<sha-256 of a wrapKey output>` (v3),
    * `connection-approved:<origin>` (v3), `audit-key:<origin>`, `bucket:<origin>`,
    * `creations:<origin>`, `violations:<origin>`, `vault:<origin>`, `storage-key-gcm`, or (dev builds only) `dev:force-wrap-at-rest`,
-   * `dev:clock-offset`, `dev:consent-first-connection` and `dev:audit-limits`.
+   * `dev:clock-offset`, `dev:consent-first-connection`, `dev:audit-limits` and
+   * `dev:fail-migration`.
    */
   name: string;
   /** The storage key (AES-KW, non-extractable), or a probe's key. */
@@ -163,6 +164,8 @@ export interface MetaRecord {
   purpose?: KeyPurpose;
   /** Dev builds only (`dev:clock-offset`): milliseconds added to the enclave's clock. */
   offsetMs?: number;
+  /** Dev builds only (`dev:fail-migration`): records a migration writes before it fails. */
+  failAfter?: number;
   /** `audit-key:<origin>`: the audit key's public JWK (the private key is `key` or `atRest`). */
   publicJwk?: PublicJwk;
   /** `audit-key:<origin>` where IndexedDB cannot keep an Ed25519 key: the wrapped PKCS #8. */

@@ -8,6 +8,7 @@
 import { StrongroomError } from '@strongroom/bridge/errors';
 import { type KeyAlgorithm, type KeyPurpose, LIMITS } from '@strongroom/bridge/protocol';
 import { type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
+import { DEV } from '../build-info';
 import type { AlgorithmSpec } from '../lib/algorithms';
 import { algorithm } from '../lib/algorithms';
 import { loadStorageKey, probeAlgorithm, unwrapFromStorage, wrapForStorage } from './at-rest';
@@ -25,6 +26,9 @@ import {
 import { sealMaterial, unsealMaterial, type VaultState, vaultName } from './vault';
 
 const INVALIDATION_CHANNEL = 'strongroom-keystore';
+
+/** Dev builds only: the `meta` entry that makes `migrate` fail midway (`failAfter` records). */
+export const DEV_FAIL_MIGRATION_NAME = 'dev:fail-migration';
 
 /**
  * v1 → v2: add the `meta` store; give every key record the v2 fields with the values a v1 key
@@ -235,6 +239,31 @@ export class Keystore {
     await this.#db.put('meta', { name: vaultName(this.#owner), vault: state });
     this.#vault = Promise.resolve(state);
     this.#channel.postMessage({ vault: this.#owner, lock: false } satisfies VaultNotice);
+  }
+
+  /**
+   * Change this owner's vault state in one readwrite transaction: `change` gets the state as
+   * stored now (not as cached; another tab may have changed it) and returns the new one, or
+   * throws, and then nothing is written. Other tabs re-read it.
+   */
+  async updateVault(change: (current: VaultState | null) => VaultState): Promise<VaultState> {
+    const tx = this.#db.transaction('meta', 'readwrite');
+    const store = tx.objectStore('meta');
+    let next: VaultState;
+    try {
+      const entry = await store.get(vaultName(this.#owner));
+      next = change(entry?.vault ?? null);
+    } catch (err) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      this.#vault = null;
+      throw err;
+    }
+    await store.put({ name: vaultName(this.#owner), vault: next });
+    await tx.done;
+    this.#vault = Promise.resolve(next);
+    this.#channel.postMessage({ vault: this.#owner, lock: false } satisfies VaultNotice);
+    return next;
   }
 
   /** Whether the vault's master key is in this worker's memory. */
@@ -624,7 +653,18 @@ export class Keystore {
         await tx.done.catch(() => undefined);
         throw new StrongroomError('INTERNAL_ERROR', 'keys changed during the migration; try again');
       }
+      // Test seam, compiled out of release builds: fail after writing `failAfter` records, in
+      // the transaction, to show that a migration failing midway writes nothing.
+      const failAfter = DEV
+        ? (await tx.objectStore('meta').get(DEV_FAIL_MIGRATION_NAME))?.failAfter
+        : undefined;
+      let written = 0;
       for (const record of next) {
+        if (typeof failAfter === 'number' && written++ >= failAfter) {
+          tx.abort();
+          await tx.done.catch(() => undefined);
+          throw new StrongroomError('INTERNAL_ERROR', 'dev: the migration failed midway');
+        }
         // Uses counted by audit commits (no lock) while the material was being moved.
         const stored = await keys.get(record.id);
         const { bucket: _old, ...rest } = record;

@@ -175,16 +175,19 @@ export class BackupGate {
       throw new StrongroomError('LOCKED', 'the vault is locked: unlock() first');
     }
     const request = { operation: 'exportBackup' as const, irreversible: true };
+    // Both dialogs name the origin (in their title) and every key that leaves.
+    const leaving = chosen.map((r) => (r.label ? `${r.id} (“${r.label}”)` : r.id));
     let secret: BackupSecret;
     if (options.secret === 'recovery-phrase') {
       const phrase = newRecoveryPhrase();
       await this.#consent.askSecret(request, 'recovery-phrase', {
         words: phrase.words,
         confirm: confirmPositions(3),
+        keys: leaving,
       });
       secret = { kind: 'phrase', entropy: phrase.entropy };
     } else {
-      const answer = await this.#consent.askSecret(request, 'new-passphrase');
+      const answer = await this.#consent.askSecret(request, 'new-passphrase', { keys: leaving });
       const passphrase = answer.passphrase;
       if (typeof passphrase !== 'string' || passphrase.length < MIN_PASSPHRASE_LENGTH) {
         throw new StrongroomError(

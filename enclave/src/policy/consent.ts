@@ -43,13 +43,17 @@ export class ConsentBroker {
     });
   }
 
-  /** Ask the person; resolves when approved, throws a typed `CONSENT_*` error otherwise. */
-  async ask(request: ConsentRequestInfo): Promise<void> {
+  /**
+   * Ask the person (`detail`: more the dialog shows, see `ConsentAsk.detail`); resolves when
+   * approved, throws a typed `CONSENT_*` error otherwise.
+   */
+  async ask(request: ConsentRequestInfo, detail?: string): Promise<void> {
     await this.#question((id) => ({
       type: 'strongroom:consent-ask',
       id,
       origin: this.#origin,
       request,
+      ...(detail === undefined ? {} : { detail }),
     }));
   }
 
@@ -61,7 +65,10 @@ export class ConsentBroker {
   async askSecret(
     request: ConsentRequestInfo,
     kind: SecretKind,
-    extra: Pick<SecretAsk, 'words' | 'confirm' | 'passkeys' | 'passphrase' | 'newPasskey'> = {},
+    extra: Pick<
+      SecretAsk,
+      'words' | 'confirm' | 'passkeys' | 'passphrase' | 'newPasskey' | 'keys'
+    > = {},
   ): Promise<SecretAnswer> {
     const answer = await this.#question((id) => ({
       type: 'strongroom:secret-ask',

@@ -20,6 +20,7 @@ import { StrongroomError } from '@strongroom/bridge/errors';
 import type { ConsentRequestInfo, OperationName } from '@strongroom/bridge/protocol';
 import { LIMITS, type VaultInfo } from '@strongroom/bridge/protocol';
 import type { SecretAnswer } from '../consent/messages';
+import type { StoredKeyRecord } from '../keystore/schema';
 import type { Keystore, StoredVersion } from '../keystore/store';
 import {
   deriveKek,
@@ -52,6 +53,19 @@ export function unlockWaitMs(failures: VaultState['failures'], now: number): num
   if (failures.count < FREE_ATTEMPTS) return 0;
   const wait = Math.min(FIRST_BACKOFF_MS * 2 ** (failures.count - FREE_ATTEMPTS), MAX_BACKOFF_MS);
   return Math.max(0, failures.lastAt + wait - now);
+}
+
+/** Keys as a dialog or an error names them: id, and label where there is one. */
+function namesOf(records: readonly StoredKeyRecord[]): string {
+  return records.map((r) => (r.label ? `${r.id} (“${r.label}”)` : r.id)).join(', ');
+}
+
+/**
+ * Whether `record` keeps wrapped material in plain mode (exportable, may be backed up, or this
+ * browser cannot keep its type as a CryptoKey), so that it can move under a vault again.
+ */
+async function keepsMaterial(keystore: Keystore, record: StoredKeyRecord): Promise<boolean> {
+  return record.exportable || record.backup === true || keystore.probeWrapAtRest(record.alg);
 }
 
 function notEnabled(): StrongroomError {
@@ -353,13 +367,15 @@ export class VaultGate {
     if (await keystore.vault()) {
       throw new StrongroomError('OPERATION_NOT_ALLOWED', 'vault mode is already on');
     }
-    const unmovable = (await keystore.list()).filter((r) => !r.atRest && !r.exportMaterial).length;
-    const retiredUnmovable = (await keystore.list()).some((r) => r.retired.some((v) => !v.atRest));
-    if (unmovable > 0 || retiredUnmovable) {
+    const unmovable = (await keystore.list()).filter(
+      (r) => (!r.atRest && !r.exportMaterial) || r.retired.some((v) => !v.atRest),
+    );
+    if (unmovable.length > 0) {
       throw new StrongroomError(
         'OPERATION_NOT_ALLOWED',
-        `${unmovable || 'some'} key(s) of this origin were created non-extractable in plain mode; ` +
-          'their material cannot be moved under a vault (docs/vault.md)',
+        `${unmovable.length} key(s) of this origin are non-extractable CryptoKeys, whose ` +
+          `material WebCrypto cannot wrap under a vault: ${namesOf(unmovable)}. Rotate to keys ` +
+          'created with backup: true (or destroy these) first (docs/vault.md)',
       );
     }
     const extractableMaster = await newMasterKey();
@@ -410,13 +426,24 @@ export class VaultGate {
     if (!(await keystore.vault())) throw notEnabled();
     if (!keystore.unlocked)
       throw new StrongroomError('LOCKED', 'the vault is locked: unlock() first');
-    await this.#consent.ask({ operation: 'disableVault', irreversible: false });
+    // Keys neither exportable nor backed up become non-extractable CryptoKeys in plain mode
+    // (the safer plain form), whose material nothing can wrap again: they can never go back
+    // into a vault. The person is told how many, and which, before consenting.
+    const staysPlain: StoredKeyRecord[] = [];
+    for (const record of await keystore.list()) {
+      if (!(await keepsMaterial(keystore, record))) staysPlain.push(record);
+    }
+    await this.#consent.ask(
+      { operation: 'disableVault', irreversible: staysPlain.length > 0 },
+      staysPlain.length > 0
+        ? `${staysPlain.length} key(s) cannot go back into a vault once it is off (not created ` +
+            `with backup: true): ${namesOf(staysPlain)}.`
+        : undefined,
+    );
     await keystore.migrate(async (record, version, primary) => {
       const spec = algorithm(record.alg);
       if (!version.atRest) throw new StrongroomError('INTERNAL_ERROR', 'internal error');
-      const keepWrapped =
-        record.exportable || record.backup === true || (await keystore.probeWrapAtRest(record.alg));
-      if (keepWrapped) {
+      if (await keepsMaterial(keystore, record)) {
         const transient = await keystore.unwrapAtRest('vault', spec, version.atRest, true);
         const blob = await keystore.sealUnder('storage-gcm', spec, transient, null);
         const atRest = record.backup === true || (await keystore.probeWrapAtRest(record.alg));
@@ -460,8 +487,16 @@ export class VaultGate {
     }
     const { master } = await this.#askUnlock('addUnlockMethod', true);
     const { enrollment } = await this.#newEnrollment(method, 'addUnlockMethod', master, label);
-    const current = (await keystore.vault()) ?? state;
-    await keystore.putVault({ ...current, enrollments: [...current.enrollments, enrollment] });
+    await keystore.updateVault((current) => {
+      if (!current) throw notEnabled();
+      if (current.enrollments.length >= LIMITS.maxUnlockMethods) {
+        throw new StrongroomError(
+          'OPERATION_NOT_ALLOWED',
+          `a vault has at most ${LIMITS.maxUnlockMethods} unlock methods`,
+        );
+      }
+      return { ...current, enrollments: [...current.enrollments, enrollment] };
+    });
     return this.info();
   }
 
@@ -481,10 +516,21 @@ export class VaultGate {
     }
     await this.#askUnlock('removeUnlockMethod', false);
     await this.#consent.ask({ operation: 'removeUnlockMethod', irreversible: true });
-    const current = (await keystore.vault()) ?? state;
-    await keystore.putVault({
-      ...current,
-      enrollments: current.enrollments.filter((e) => e.id !== id),
+    // Checked again on the stored state, in the transaction that writes: another tab may have
+    // removed the other methods while this one asked (never leave a vault no method opens).
+    await keystore.updateVault((current) => {
+      if (!current) throw notEnabled();
+      const kept = current.enrollments.filter((e) => e.id !== id);
+      if (kept.length === current.enrollments.length) {
+        throw new StrongroomError('INVALID_ARGUMENT', '"methodId" names no unlock method');
+      }
+      if (kept.length === 0) {
+        throw new StrongroomError(
+          'OPERATION_NOT_ALLOWED',
+          'the last unlock method cannot be removed (disableVault turns vault mode off)',
+        );
+      }
+      return { ...current, enrollments: kept };
     });
     return this.info();
   }
