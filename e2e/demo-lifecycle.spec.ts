@@ -56,11 +56,25 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
     await page.click('#note-save');
     await expect(page.locator('#notes td.plain', { hasText: 'version 1' })).toBeVisible();
 
-    // Rotation: a new version, registered by the server under the same account.
+    // Rotation: a new version, registered by the server under the same account. The old
+    // version signs the request that opens it, the new one the request that completes it.
+    const keyIds: Record<string, string> = {};
+    page.on('request', async (req) => {
+      const path = new URL(req.url()).pathname;
+      if (req.method() === 'POST' && path.endsWith('/identity/rotation')) {
+        keyIds.open =
+          /keyid="([^"]+)"/.exec((await req.allHeaders())['signature-input'] ?? '')?.[1] ?? '';
+      }
+      if (req.method() === 'POST' && path.endsWith('/identity/rotation/complete')) {
+        keyIds.complete =
+          /keyid="([^"]+)"/.exec((await req.allHeaders())['signature-input'] ?? '')?.[1] ?? '';
+      }
+    });
     await page.click('#key-rotate');
     await expect(page.locator('#server-state')).toHaveAttribute('data-version', '2');
     const second = (await page.locator('#key-id').textContent()) ?? '';
     expect(second).not.toBe(first);
+    expect(keyIds).toEqual({ open: first, complete: second });
     await expect(page.locator('#key-state')).toContainText('active, EdDSA, version 2');
     expect(await server.registry()).toMatchObject([
       { keyId: first, state: 'rotated', version: 1 },

@@ -7,7 +7,7 @@
  *   GET  /api/me               → { keyId, accountId, version, state, keys, notes, … } (signed)
  *   POST /api/identity/rotation → { rotationId, challenge, expiresAt }     (signed by the old key)
  *   POST /api/identity/rotation/complete { rotationId, publicJwk, signature } → { keyId, version }
- *                               (proof of possession of the new version)
+ *                               (signed by the new version, which also proves possession)
  *   POST /api/identity/revoke  → { state: 'revoked' }                        (signed)
  *   POST /api/identity/deletion { days } → { state, destroyAt }              (signed)
  *   POST /api/identity/cancel-deletion → { state: 'active' }  (signed; a pending-deletion key may)
@@ -31,7 +31,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize } from 'node:path';
 import type { ServerKeyState, Store } from './db';
 import { type PushSender, webPushSender } from './push';
-import { ApiError, keyStateAt, verifyRequest } from './signatures';
+import { ApiError, keyStateAt, verifyRequest, verifyRequestBy } from './signatures';
 
 /** The audience relay tokens must name, and their longest accepted lifetime. */
 export const RELAY_AUDIENCE = 'https://relay.example';
@@ -361,11 +361,19 @@ export function createHandler(options: DemoServerOptions) {
         const rotationId = str(input, 'rotationId', B64URL, 64);
         const signature = Buffer.from(str(input, 'signature', B64URL, 128), 'base64url');
         const publicJwk = ed25519Jwk(input.publicJwk);
+        const keyId = thumbprint(publicJwk);
+        // An RFC 9421 request signed by the new version, with the key it carries (the old
+        // version signed the request that opened the rotation: the enclave retires it here).
+        await verifyRequestBy(
+          store,
+          { method: req.method ?? 'POST', url: fullUrl, headers: req.headers, body },
+          now(),
+          { keyId, publicJwk },
+        );
         const rotation = store.takeRotation(rotationId, now());
         if (!rotation) {
           throw new ApiError(400, 'CHALLENGE_INVALID', 'unknown, used or expired rotation');
         }
-        const keyId = thumbprint(publicJwk);
         const key = createPublicKey({ key: publicJwk, format: 'jwk' });
         const message = rotationMessage(rotation.challenge, rotation.oldKeyId, keyId);
         if (signature.length !== 64 || !edVerify(null, message, key, signature)) {

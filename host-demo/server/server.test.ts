@@ -524,7 +524,8 @@ class Client {
     const oldKeyId = this.keyId;
     [this.key, this.x] = Client.fresh();
     const signature = edSign(null, rotationMessage(challenge, oldKeyId, this.keyId), this.key);
-    return this.post('/api/identity/rotation/complete', {
+    // Signed (RFC 9421) by the new version.
+    return this.signed('POST', '/api/identity/rotation/complete', {
       rotationId,
       publicJwk: { kty: 'OKP', crv: 'Ed25519', x: this.x },
       signature: signature.toString('base64url'),
@@ -614,14 +615,24 @@ describe('the key lifecycle on the server', () => {
         publicJwk: { kty: 'OKP', crv: 'Ed25519', x },
         signature: bad.toString('base64url'),
       };
+      // The completion must be an RFC 9421 request signed by the key it carries: unsigned, or
+      // signed by the old version, it is refused before the rotation is looked at.
       expect(await errorCode(await client.post('/api/identity/rotation/complete', body))).toEqual([
         401,
-        'PROOF_INVALID',
+        'SIGNATURE_MISSING',
       ]);
-      expect(await errorCode(await client.post('/api/identity/rotation/complete', body))).toEqual([
-        400,
-        'CHALLENGE_INVALID',
-      ]);
+      const byOld = await client.signed('POST', '/api/identity/rotation/complete', body);
+      const refusal = (await byOld.json()) as { error: { code: string; message: string } };
+      expect([byOld.status, refusal.error.code]).toEqual([401, 'SIGNATURE_INVALID']);
+      expect(refusal.error.message).toContain('signed by the key it carries');
+      const newcomer = new Client(client.base);
+      [newcomer.key, newcomer.x] = [key, x];
+      expect(
+        await errorCode(await newcomer.signed('POST', '/api/identity/rotation/complete', body)),
+      ).toEqual([401, 'PROOF_INVALID']);
+      expect(
+        await errorCode(await newcomer.signed('POST', '/api/identity/rotation/complete', body)),
+      ).toEqual([400, 'CHALLENGE_INVALID']);
       // An unsigned request cannot open a rotation.
       expect(await errorCode(await client.post('/api/identity/rotation', {}))).toEqual([
         401,

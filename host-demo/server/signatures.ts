@@ -161,6 +161,60 @@ export async function verifyRequest(
   now = Date.now(),
   allowStates: readonly ServerKeyState[] = ['active'],
 ): Promise<IdentityKeyRecord> {
+  const keyid = await verifySignature(store, req, now, (id) => {
+    const key = store.getKey(id);
+    return key ? ed25519Verifier(key.publicJwk, key.keyId) : null;
+  });
+  const key = store.getKey(keyid);
+  if (!key) throw new ApiError(401, 'UNKNOWN_KEY', 'the signing key is not registered');
+  if (keyStateAt(key, now) === 'deleted') {
+    throw new ApiError(
+      401,
+      'KEY_DELETED',
+      'this key was deleted (its scheduled deletion date passed)',
+    );
+  }
+  if (key.state !== 'active' && !allowStates.includes(key.state)) {
+    const [code, message] = STATE_REFUSALS[key.state];
+    throw new ApiError(403, code, message);
+  }
+  return key;
+}
+
+/**
+ * Verify a request signed by a key the server does not know yet: the new version of a rotated
+ * key, which signs the request that completes the rotation with the public key it carries.
+ * Throws {@link ApiError} as {@link verifyRequest} does; `SIGNATURE_INVALID` if another key
+ * signed it.
+ */
+export async function verifyRequestBy(
+  store: Store,
+  req: SignedRequest,
+  now: number,
+  candidate: { keyId: string; publicJwk: { kty: string; crv: string; x: string } },
+): Promise<void> {
+  await verifySignature(store, req, now, (id) => {
+    if (id !== candidate.keyId) {
+      throw new ApiError(
+        401,
+        'SIGNATURE_INVALID',
+        'this request must be signed by the key it carries (keyid: its RFC 7638 thumbprint)',
+      );
+    }
+    return ed25519Verifier(candidate.publicJwk, candidate.keyId);
+  });
+}
+
+/**
+ * The checks of every signed request, up to and including the one-time nonce; resolves with
+ * the signing key's id. `lookup` gives the verifier of a key id (null: unknown key).
+ */
+async function verifySignature(
+  store: Store,
+  req: SignedRequest,
+  now: number,
+  lookup: (keyId: string) => VerifyingKey | null,
+): Promise<string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined)
@@ -208,9 +262,11 @@ export async function verifyRequest(
         keyLookup: async (p) => {
           params = p as typeof params;
           checkParams(p, now);
-          const key = store.getKey(p.keyid as string);
-          if (!key) throw new ApiError(401, 'UNKNOWN_KEY', 'the signing key is not registered');
-          return ed25519Verifier(key.publicJwk, key.keyId);
+          const verifier = lookup(p.keyid as string);
+          if (!verifier) {
+            throw new ApiError(401, 'UNKNOWN_KEY', 'the signing key is not registered');
+          }
+          return verifier;
         },
         requiredParams: ['created', 'nonce', 'keyid'],
         requiredFields: ['@method', '@target-uri', ...(hasBody ? ['content-digest'] : [])],
@@ -243,22 +299,9 @@ export async function verifyRequest(
   if (typeof keyid !== 'string' || typeof nonce !== 'string' || !(created instanceof Date)) {
     throw new ApiError(401, 'SIGNATURE_INVALID', 'created, nonce and keyid are required');
   }
-  const key = store.getKey(keyid);
-  if (!key) throw new ApiError(401, 'UNKNOWN_KEY', 'the signing key is not registered');
-  if (keyStateAt(key, now) === 'deleted') {
-    throw new ApiError(
-      401,
-      'KEY_DELETED',
-      'this key was deleted (its scheduled deletion date passed)',
-    );
-  }
-  if (key.state !== 'active' && !allowStates.includes(key.state)) {
-    const [code, message] = STATE_REFUSALS[key.state];
-    throw new ApiError(403, code, message);
-  }
   const expiresAt = created.getTime() + (SIGNATURE_WINDOW_S + CLOCK_SKEW_S) * 1000;
   if (!store.useNonce(keyid, nonce, expiresAt, now)) {
     throw new ApiError(401, 'REPLAYED', 'this signature (nonce) was already used');
   }
-  return key;
+  return keyid;
 }

@@ -203,8 +203,9 @@ const rotationBytes = (challenge: string, oldKid: string, newKid: string) =>
 
 /**
  * Rotate the identity key. The enclave's retired versions can no longer sign, so the old
- * version signs first: the request that opens the rotation (and gets a challenge). Then the
- * enclave rotates, and the new version proves possession by signing the challenge.
+ * version signs first: the RFC 9421 request that opens the rotation (and gets a challenge bound
+ * to it). Then the enclave rotates, and the new version signs the challenge with both key ids
+ * and the RFC 9421 request that completes the rotation.
  */
 async function rotateIdentity(ctx: Ctx): Promise<void> {
   const opened = await call<{ rotationId: string; challenge: string }>(
@@ -227,17 +228,12 @@ async function completeRotation(
     rotationBytes(pending.challenge, pending.oldKid, ctx.identity.kid),
   );
   const jwk = ctx.identity.publicJwk as JsonWebKey;
-  await call(
-    ctx,
-    'POST',
-    'identity/rotation/complete',
-    {
-      rotationId: pending.rotationId,
-      publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
-      signature: b64url(signature),
-    },
-    false,
-  );
+  // An RFC 9421 request signed by the new version (ctx.identity is the rotated key now).
+  await call(ctx, 'POST', 'identity/rotation/complete', {
+    rotationId: pending.rotationId,
+    publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
+    signature: b64url(signature),
+  });
   localStorage.removeItem(ROTATION_STORAGE);
   await showIdentity(ctx, (await serverView(ctx)) ?? undefined);
 }
