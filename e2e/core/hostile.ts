@@ -9,6 +9,7 @@ import { encode, type Json } from '../fixtures/src/wire-json';
 import type { BrowserFrame, BrowserPage } from '../webkit/browser-page';
 import { call, connectHarness, enclaveFrame, openHarness, sleep, type Urls } from './harness';
 import { dumpKeystore } from './keystore';
+import { advanceClock } from './policy';
 import { type CoreSuite, expect } from './suite';
 
 let counter = 0;
@@ -610,6 +611,46 @@ export const HOSTILE: readonly CoreSuite[] = [
             hasTrustedTypes: true,
             ran: [],
           });
+        },
+      },
+    ],
+  },
+  {
+    describe: 'when a hostile client keeps sending messages the guard refuses',
+    tests: [
+      {
+        name: 'PROTOCOL_VIOLATIONs count toward the channel throttle, which then refuses every call, and it recovers',
+        async run({ page, urls }) {
+          const { victim, frame } = await openWithVictim(page, urls, {
+            alg: 'EdDSA',
+            purpose: 'sign',
+          });
+          const probe = () => send(page, apply(['sign'], victim, new Uint8Array([1])));
+          // The refused-request bucket holds 120 and refills at 2 a second meanwhile; a
+          // well-formed call every 20 messages shows when the channel is throttled.
+          let sent = 0;
+          let throttledAfter = -1;
+          while (sent < 600 && throttledAfter < 0) {
+            expectThrown(
+              await send(page, { id: id(), type: 'GET', path: ['sign'] }),
+              'PROTOCOL_VIOLATION',
+            );
+            sent += 1;
+            if (sent % 20 === 0) {
+              const reply = await probe();
+              if ((reply as Reply).type === 'HANDLER') {
+                expectThrown(reply, 'RATE_LIMITED');
+                throttledAfter = sent;
+              } else expect(reply, `after ${sent}`).toMatchObject({ type: 'RAW' });
+            }
+          }
+          expect(throttledAfter).toBeGreaterThanOrEqual(120);
+          const refused = (await probe()) as Reply;
+          expectThrown(refused, 'RATE_LIMITED');
+          expect((refused.value as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
+          // A minute later (the dev-only policy clock, moved forward) the channel works again.
+          await advanceClock(frame, 60_000);
+          expect(await probe()).toMatchObject({ type: 'RAW' });
         },
       },
     ],

@@ -131,6 +131,58 @@ export async function advanceClock(frame: BrowserFrame, offsetMs: number): Promi
   await sleep(200);
 }
 
+/**
+ * Dev builds only: lower the limits the audit commit applies (`dev:audit-limits` in `meta`),
+ * written from the enclave frame; then reconnect so that a new worker reads them.
+ */
+async function devLimits(
+  ctx: CoreContext,
+  limits: { keyCreationsPerMinute?: number; originUsesPerMinute?: number },
+): Promise<void> {
+  await enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
+    (devLimits: { keyCreationsPerMinute?: number; originUsesPerMinute?: number }) =>
+      new Promise<void>((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const tx = req.result.transaction('meta', 'readwrite');
+          tx.objectStore('meta').put({ name: 'dev:audit-limits', devLimits });
+          tx.oncomplete = () => {
+            req.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    limits,
+  );
+  await ctx.page.reload();
+  await connected(ctx);
+}
+
+/** Dev builds only: add (`on`) or remove a `meta` entry named `name`, from the enclave frame. */
+function setMeta(frame: BrowserFrame, name: string, on: boolean): Promise<void> {
+  return frame.evaluate(
+    (input: { name: string; on: boolean }) =>
+      new Promise<void>((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const tx = req.result.transaction('meta', 'readwrite');
+          const meta = tx.objectStore('meta');
+          if (input.on) meta.put({ name: input.name });
+          else meta.delete(input.name);
+          tx.oncomplete = () => {
+            req.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    { name, on },
+  );
+}
+
 /** An X25519 key pair of the page (here: Node), and its public JWK. */
 function pagePair(): { privateKey: KeyObject; jwk: JsonWebKey } {
   const { privateKey, publicKey } = generateKeyPairSync('x25519');
@@ -1010,6 +1062,40 @@ export const POLICY: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'a state change that fails after its write leaves the old state, and the key usable',
+        async run(ctx) {
+          await connected(ctx);
+          const frame = enclaveFrame(ctx.page, ctx.urls.enclave);
+          const data = te.encode('before the failure');
+          const key = await make(ctx, { alg: 'EdDSA', purpose: 'sign' });
+          const signature = await call<Uint8Array>(ctx.page, 'sign', key.id, data);
+          // Dev-only seam (enclave/src/dev-seams.test.ts: absent from release builds): every
+          // change of a key record fails inside its transaction, after the new record is written.
+          await setMeta(frame, 'dev:fail-update', true);
+          const before = await state(ctx);
+          for (const [op, ...args] of [
+            ['rotateKey', key.id],
+            ['revokeKey', key.id],
+            ['scheduleDeletion', key.id, { days: 1 }],
+            ['deleteKey', key.id],
+            ['restrictKey', key.id, { usesPerMinute: 10 }],
+          ] as const) {
+            expectCode(await callError(ctx.page, op, ...args), 'INTERNAL_ERROR');
+            // Nothing of the change is stored: same version, state, policy; the key still works.
+            expect(await state(ctx), op).toEqual(before);
+          }
+          const info = await call<Key>(ctx.page, 'getKey', key.id);
+          expect(info).toMatchObject({ version: 1, state: 'active', kid: key.kid });
+          expect(info.policy.usesPerMinute).toBe(key.policy.usesPerMinute);
+          expect(await call(ctx.page, 'verify', key.id, data, signature)).toBe(true);
+          await call(ctx.page, 'sign', key.id, data);
+          // The control: without the seam, the same change is made.
+          await setMeta(frame, 'dev:fail-update', false);
+          expect((await call<Key>(ctx.page, 'rotateKey', key.id)).version).toBe(2);
+          expect(await call(ctx.page, 'verify', key.id, data, signature)).toBe(true);
+        },
+      },
+      {
         name: 'a revoked key refuses everything, for ever, and stays listed',
         async run(ctx) {
           await connected(ctx);
@@ -1133,6 +1219,62 @@ export const POLICY: readonly CoreSuite[] = [
           // When the retry time has passed (the policy clock, moved forward), it works again.
           await advanceClock(enclaveFrame(ctx.page, ctx.urls.enclave), 20_000);
           await call(ctx.page, 'sign', key.id, data);
+        },
+      },
+      {
+        name: "the origin's uses per minute, over all its keys, run out with RATE_LIMITED and recover",
+        async run(ctx) {
+          await connected(ctx);
+          // The default (3000) is lowered to 4 through the dev-only seam, then reconnect.
+          await devLimits(ctx, { originUsesPerMinute: 4 });
+          const a = await make(ctx, { alg: 'HS256', purpose: 'mac' });
+          const b = await make(ctx, { alg: 'HS256', purpose: 'mac' });
+          const c = await make(ctx, { alg: 'HS256', purpose: 'mac' });
+          const data = te.encode('x');
+          // Four uses spread over two keys: each key is far from its own limit (600).
+          for (const key of [a, b, a, b]) await call(ctx.page, 'sign', key.id, data);
+          for (const key of [a, c]) {
+            const err = await callError(ctx.page, 'sign', key.id, data);
+            expectCode(err, 'RATE_LIMITED');
+            expect(err.retryAfterMs).toBeGreaterThan(0);
+            expect(err.retryAfterMs).toBeLessThanOrEqual(15_000);
+          }
+          // Not counted as uses.
+          expect((await call<Key>(ctx.page, 'getKey', c.id)).usage.count).toBe(0);
+          // A minute later (the policy clock, moved forward) the origin's keys work again.
+          await advanceClock(enclaveFrame(ctx.page, ctx.urls.enclave), 60_000);
+          await call(ctx.page, 'sign', c.id, data);
+          await call(ctx.page, 'sign', a.id, data);
+        },
+      },
+      {
+        name: 'key creations per minute run out with RATE_LIMITED, then recover',
+        async run(ctx) {
+          await connected(ctx);
+          // The test build raises the limit for its quota test; lowered to 3 here (dev seam).
+          await devLimits(ctx, { keyCreationsPerMinute: 3 });
+          for (let i = 0; i < 3; i++) await make(ctx, { alg: 'HS256', purpose: 'mac' });
+          const before = await state(ctx);
+          for (const create of [
+            () => callError(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' }),
+            async () => {
+              const first = (await call<Key[]>(ctx.page, 'listKeys'))[0] as Key;
+              return callError(ctx.page, 'rotateKey', first.id);
+            },
+          ]) {
+            const err = await create();
+            expectCode(err, 'RATE_LIMITED');
+            expect(err.retryAfterMs).toBeGreaterThan(0);
+            expect(err.retryAfterMs).toBeLessThanOrEqual(20_000);
+          }
+          expect(await state(ctx)).toEqual(before);
+          // One creation is back every 20 s.
+          await advanceClock(enclaveFrame(ctx.page, ctx.urls.enclave), 20_000);
+          await make(ctx, { alg: 'EdDSA', purpose: 'sign' });
+          expectCode(
+            await callError(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' }),
+            'RATE_LIMITED',
+          );
         },
       },
       {

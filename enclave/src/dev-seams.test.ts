@@ -1,9 +1,10 @@
 /**
  * The dev-only seams (loopback http VAPID audiences, the `dev:force-wrap-at-rest` probe
  * override, the `dev:clock-offset` policy clock, the `dev:fail-migration` failure midway of a
- * vault migration, the `dev:audit-limits` lowered retention and
- * creation limits, the start-up marks `info().devBoot` reports) must not exist in a release
- * build: build the enclave both ways and look.
+ * vault migration, the `dev:audit-limits` lowered retention, creation and origin-use limits,
+ * the `dev:fail-update` failure after a key record's write, the start-up marks
+ * `info().devBoot` reports) must not exist in a release build: build the enclave both ways and
+ * look.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,7 @@ describe('dev-only seams', () => {
       expect(release).not.toContain('dev:clock-offset');
       expect(release).not.toContain('dev:consent-first-connection');
       expect(release).not.toContain('dev:audit-limits');
+      expect(release).not.toContain('dev:fail-update');
       expect(release).not.toContain('dev:fail-migration');
       expect(release).not.toContain('devBoot');
       expect(release).not.toContain('strongroom:dev-boot-marks');
@@ -47,6 +49,7 @@ describe('dev-only seams', () => {
       expect(dev).toContain('dev:clock-offset');
       expect(dev).toContain('dev:consent-first-connection');
       expect(dev).toContain('dev:audit-limits');
+      expect(dev).toContain('dev:fail-update');
       expect(dev).toContain('dev:fail-migration');
       expect(dev).toContain('devBoot');
       expect(dev).toContain('strongroom:dev-boot-marks');

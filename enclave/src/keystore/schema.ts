@@ -180,7 +180,11 @@ export interface MetaRecord {
   /** `violations:<origin>`: until when (policy clock) the origin is throttled. */
   until?: number;
   /** Dev builds only (`dev:audit-limits`): lower limits for tests (release builds ignore it). */
-  devLimits?: { maxAuditEntries?: number; keyCreationsPerMinute?: number };
+  devLimits?: {
+    maxAuditEntries?: number;
+    keyCreationsPerMinute?: number;
+    originUsesPerMinute?: number;
+  };
 }
 
 /** The last entry of an origin's audit chain. */

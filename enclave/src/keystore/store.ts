@@ -31,6 +31,12 @@ const INVALIDATION_CHANNEL = 'strongroom-keystore';
 export const DEV_FAIL_MIGRATION_NAME = 'dev:fail-migration';
 
 /**
+ * Dev builds only: the `meta` entry that makes every `update` (rotate, revoke, restrict,
+ * schedule or cancel a deletion) fail after writing the new record, inside its transaction.
+ */
+export const DEV_FAIL_UPDATE_NAME = 'dev:fail-update';
+
+/**
  * v1 → v2: add the `meta` store; give every key record the v2 fields with the values a v1 key
  * had in effect (24 h token lifetime, never exportable, material held as a `CryptoKey`).
  */
@@ -480,6 +486,8 @@ export class Keystore {
     id: string,
     change: (stored: StoredKeyRecord) => StoredKeyRecord,
   ): Promise<StoredKeyRecord> {
+    // Test seam, compiled out of release builds (read before the write transaction opens).
+    const failAfterWrite = DEV && (await this.#db.get('meta', DEV_FAIL_UPDATE_NAME)) !== undefined;
     const tx = this.#db.transaction('keys', 'readwrite');
     const stored = await tx.store.get(id);
     if (!stored || stored.owner !== this.#owner) {
@@ -496,6 +504,12 @@ export class Keystore {
       throw err;
     }
     await tx.store.put(next);
+    if (failAfterWrite) {
+      // A failure after the write and before the commit: the transaction writes nothing.
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw new StrongroomError('INTERNAL_ERROR', 'dev: the update failed after its write');
+    }
     await tx.done;
     this.#cache.delete(id);
     this.#channel.postMessage(id);

@@ -105,6 +105,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** At most this many calls per commit (one transaction); the rest go in the next. */
 const MAX_BATCH = 512;
 
+/**
+ * The limits a commit applies that a dev build may lower (`dev:audit-limits`): retention, the
+ * shared creation bucket and the shared origin-use bucket.
+ */
+interface EffectiveLimits {
+  readonly maxAuditEntries: number;
+  readonly keyCreationsPerMinute: number;
+  readonly originUsesPerMinute: number;
+}
+
 type KeyRecordUsage = Parameters<Keystore['noteUsage']>[1];
 
 /** What a commit decided: what to write, what to sign first, and what each call gets. */
@@ -162,7 +172,7 @@ export class AuditTrail {
   readonly #limits: RateLimits;
   /** Until when the origin is throttled, as this worker last read it (at its last commit). */
   #throttledUntil = 0;
-  #devLimits: Promise<{ maxAuditEntries: number; keyCreationsPerMinute: number }> | null = null;
+  #devLimits: Promise<EffectiveLimits> | null = null;
 
   constructor(store: AuditStore, keystore: Keystore, clock: () => number, limits: RateLimits) {
     this.#store = store;
@@ -181,14 +191,16 @@ export class AuditTrail {
   }
 
   /**
-   * The retention count and creation limit in effect: the constants, or in dev builds only the
-   * lower ones a test stored in `dev:audit-limits` (read once per worker).
+   * The retention count, creation limit and shared origin-use limit in effect: the constants,
+   * or in dev builds only the lower ones a test stored in `dev:audit-limits` (read once per
+   * worker).
    */
-  #effective(): Promise<{ maxAuditEntries: number; keyCreationsPerMinute: number }> {
+  #effective(): Promise<EffectiveLimits> {
     this.#devLimits ??= (async () => {
       const limits = {
         maxAuditEntries: LIMITS.maxAuditEntries,
         keyCreationsPerMinute: this.#limits.keyCreationsPerMinute,
+        originUsesPerMinute: this.#limits.originUsesPerMinute,
       };
       if (!DEV) return limits;
       const dev = await this.#store.devLimits('dev:audit-limits').catch(() => undefined);
@@ -197,6 +209,10 @@ export class AuditTrail {
         keyCreationsPerMinute: Math.min(
           limits.keyCreationsPerMinute,
           dev?.keyCreationsPerMinute ?? Infinity,
+        ),
+        originUsesPerMinute: Math.min(
+          limits.originUsesPerMinute,
+          dev?.originUsesPerMinute ?? Infinity,
         ),
       };
     })();
@@ -251,9 +267,9 @@ export class AuditTrail {
   async #drain(): Promise<void> {
     try {
       // Read once per worker, before any transaction is open.
-      const { maxAuditEntries } = await this.#effective();
+      const limits = await this.#effective();
       while (this.#queue.length > 0) {
-        await this.#commit(this.#queue.splice(0, MAX_BATCH), maxAuditEntries);
+        await this.#commit(this.#queue.splice(0, MAX_BATCH), limits);
       }
     } catch (cause) {
       // No limits could be read: nothing queued can be committed.
@@ -267,8 +283,8 @@ export class AuditTrail {
   }
 
   /** Commit one batch; resolves when each call has its result (never rejects). */
-  #commit(batch: readonly Pending[], maxAuditEntries: number): Promise<void> {
-    return this.#write(batch, maxAuditEntries).then(
+  #commit(batch: readonly Pending[], limits: EffectiveLimits): Promise<void> {
+    return this.#write(batch, limits).then(
       (results) => {
         for (const [i, p] of batch.entries()) p.resolve(results[i] as Committed);
       },
@@ -296,7 +312,7 @@ export class AuditTrail {
    * sign before the key is loaded leaves its transaction unwritten, loads the key, and starts
    * again.
    */
-  async #write(batch: readonly Pending[], maxAuditEntries: number): Promise<Committed[]> {
+  async #write(batch: readonly Pending[], limits: EffectiveLimits): Promise<Committed[]> {
     const now = this.#clock();
     const ids = batch.flatMap((p) =>
       p.record.outcome === 'ok' ? p.record.uses.map((u) => u.id) : [],
@@ -310,7 +326,7 @@ export class AuditTrail {
         // are queued (a rejection is handled there).
         if (guess) reading.catch(() => undefined);
         const state = guess ?? (await reading);
-        const plan = await this.#plan(tx, state, batch, now, maxAuditEntries);
+        const plan = await this.#plan(tx, state, batch, now, limits);
         const key = this.#loadedKey;
         if (plan.sign.length > 0 && !key) {
           await tx.abort();
@@ -379,8 +395,9 @@ export class AuditTrail {
     state: AuditState,
     batch: readonly Pending[],
     now: number,
-    maxAuditEntries: number,
+    limits: EffectiveLimits,
   ): Promise<Plan> {
+    const { maxAuditEntries } = limits;
     const { head, keys: current } = state;
     const entries: AuditEntry[] = [];
     const outcomes: string[] = [];
@@ -415,7 +432,7 @@ export class AuditTrail {
       }
       let origin = originBucket;
       for (let i = 0; i < uses.length; i++) {
-        const taken = takeStored(origin, this.#limits.originUsesPerMinute, now);
+        const taken = takeStored(origin, limits.originUsesPerMinute, now);
         if (taken.wait > 0) {
           wait = taken.wait;
           return false;
