@@ -13,6 +13,7 @@ import type { EnclaveBuildConfig } from './enclave-config';
 import { isMain } from './is-main';
 import { writeDeployConfigs } from './release/generate-deploy-configs';
 import { createManifest, writeManifest } from './release/manifest';
+import { currentToolchain } from './release/toolchain';
 import { buildEnclave, enclaveVersion, ROOT } from './vite-enclave';
 
 /** The members a release's `strongroom.config.json` may have (docs/deployment.md). */
@@ -116,6 +117,7 @@ export async function buildRelease(): Promise<{ releaseDigest: string; files: nu
     name: pkg.name,
     version: releaseVersion(),
     commit: sourceCommit(),
+    toolchain: currentToolchain(),
     ...config,
   });
   if (manifest.releaseDigest !== built.releaseDigest) throw new Error('release digest mismatch');

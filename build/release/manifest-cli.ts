@@ -15,6 +15,7 @@ import { ROOT } from '../vite-enclave';
 import { describeError, isMain } from './cli-util';
 import { DEPLOY_DIR, writeDeployConfigs } from './generate-deploy-configs';
 import { createManifest, MANIFEST_PATH, writeManifest } from './manifest';
+import { currentToolchain } from './toolchain';
 
 async function gitHead(): Promise<string> {
   const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD']);
@@ -47,6 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       name: pkg.name,
       version: releaseVersion(),
       commit: values.commit ?? (await gitHead()),
+      toolchain: currentToolchain(),
       ...readBuildConfig(),
     });
     const path = await writeManifest(manifest, values.out);

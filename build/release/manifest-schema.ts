@@ -7,6 +7,9 @@
 import { type EnclaveBuildConfig, normalizeConfig } from '../enclave-config';
 import { ReleaseVerificationError } from './errors';
 import { releaseDigest } from './release-digest';
+import { type ManifestToolchain, NODE_VERSION, NPM_VERSION, REPOSITORY_URL } from './toolchain';
+
+export type { ManifestToolchain } from './toolchain';
 
 /** The digests of one released file. */
 export interface ManifestFile {
@@ -66,6 +69,11 @@ export interface Manifest {
    * so the manifest carries every build input besides the source at `commit`.
    */
   readonly buildConfig: ManifestBuildConfig;
+  /**
+   * What built the release: Node's and npm's versions and the repository URL (absent in
+   * manifests made before it was recorded). `--rebuild` clones this repository by default.
+   */
+  readonly toolchain?: ManifestToolchain;
   /** The headers every response must carry, per path class. */
   readonly headers: ManifestHeaders;
   /** The digests of `index.html`, the one file SRI cannot pin. */
@@ -160,6 +168,7 @@ export function assertManifest(v: unknown): asserts v is Manifest {
     'commit',
     'allowedOrigins',
     'buildConfig',
+    'toolchain',
     'headers',
     'indexHtml',
     'releaseDigest',
@@ -177,6 +186,15 @@ export function assertManifest(v: unknown): asserts v is Manifest {
     if (origin.includes('*')) fail(`allowedOrigins[${i}]`, 'an origin without wildcard', origin);
   });
   assertBuildConfig(v.buildConfig, v.allowedOrigins as string[]);
+  if (v.toolchain !== undefined) {
+    const t = v.toolchain;
+    if (!isRecord(t)) fail('toolchain', 'an object', t);
+    onlyKeys(t, 'toolchain', ['node', 'npm', 'repository']);
+    str(t.node, 'toolchain.node', NODE_VERSION);
+    str(t.npm, 'toolchain.npm', NPM_VERSION);
+    // Passed to `git clone` by --rebuild: an https URL only, never an option or a local path.
+    str(t.repository, 'toolchain.repository', REPOSITORY_URL);
+  }
   assertHeaders(v.headers);
   const index = v.indexHtml;
   if (!isRecord(index)) fail('indexHtml', 'an object', index);

@@ -14,6 +14,7 @@ import {
   writeManifest,
 } from './manifest';
 import { releaseDigest } from './release-digest';
+import { currentToolchain } from './toolchain';
 
 const COMMIT = 'a'.repeat(40);
 // FIPS 180-2 B.1 / D.1: "abc".
@@ -139,6 +140,33 @@ describe('createManifest', () => {
   });
 });
 
+const TOOLCHAIN = {
+  node: 'v22.12.0',
+  npm: '10.9.0',
+  repository: 'https://github.com/strongroom/strongroom.git',
+};
+
+describe('the toolchain', () => {
+  it('is recorded when given: Node, npm and the repository URL', async () => {
+    const m = await createManifest({ ...options(), toolchain: TOOLCHAIN });
+    expect(m.toolchain).toEqual(TOOLCHAIN);
+    expect(() => assertManifest(m)).not.toThrow();
+  });
+
+  it("currentToolchain() is this Node, this npm and package.json's repository as https", () => {
+    const t = currentToolchain();
+    expect(t.node).toBe(process.version);
+    expect(t.npm).toMatch(/^\d+\.\d+\.\d+/);
+    expect(t.repository).toBe('https://github.com/strongroom/strongroom.git');
+  });
+
+  it('a manifest made before the toolchain was recorded still validates', async () => {
+    const m = await createManifest(options());
+    expect(m.toolchain).toBeUndefined();
+    expect(() => assertManifest(m)).not.toThrow();
+  });
+});
+
 describe('assertManifest', () => {
   let good: Manifest;
   beforeEach(async () => {
@@ -205,6 +233,31 @@ describe('assertManifest', () => {
         'indexHtml',
       ],
       ['a malformed releaseDigest', () => edit({ releaseDigest: 'abc' }), 'releaseDigest'],
+      [
+        'a toolchain repository that is an option',
+        () => edit({ toolchain: { ...TOOLCHAIN, repository: '--upload-pack=touch /tmp/x' } }),
+        'toolchain.repository',
+      ],
+      [
+        'a toolchain repository that is a local path',
+        () => edit({ toolchain: { ...TOOLCHAIN, repository: '/home/someone/strongroom' } }),
+        'toolchain.repository',
+      ],
+      [
+        'a toolchain repository over ssh or file',
+        () => edit({ toolchain: { ...TOOLCHAIN, repository: 'file:///etc' } }),
+        'toolchain.repository',
+      ],
+      [
+        'a toolchain Node version that is not one',
+        () => edit({ toolchain: { ...TOOLCHAIN, node: '22' } }),
+        'toolchain.node',
+      ],
+      [
+        'an unknown toolchain field',
+        () => edit({ toolchain: { ...TOOLCHAIN, yarn: '1.0.0' } }),
+        'toolchain.yarn',
+      ],
       [
         'a releaseDigest of other files',
         () => edit({ releaseDigest: ABC_SHA256 }),

@@ -20,6 +20,7 @@ import {
   type ManifestBuildConfig,
   type ManifestFile,
   type ManifestHeaders,
+  type ManifestToolchain,
 } from './manifest-schema';
 import { releaseDigest } from './release-digest';
 
@@ -28,6 +29,7 @@ export type {
   ManifestBuildConfig,
   ManifestFile,
   ManifestHeaders,
+  ManifestToolchain,
 } from './manifest-schema';
 export { assertManifest, isSafeReleasePath } from './manifest-schema';
 
@@ -70,6 +72,8 @@ export interface CreateManifestOptions extends EnclaveBuildConfig {
   readonly version: string;
   /** Full git commit hash the build comes from. */
   readonly commit: string;
+  /** What built it (`currentToolchain()`); recorded in the manifest when given. */
+  readonly toolchain?: ManifestToolchain;
 }
 
 /**
@@ -135,6 +139,7 @@ export async function createManifest(options: CreateManifestOptions): Promise<Ma
     commit: options.commit,
     allowedOrigins,
     buildConfig,
+    ...(options.toolchain ? { toolchain: { ...options.toolchain } } : {}),
     headers: manifestHeaders(allowedOrigins),
     indexHtml: { path: 'index.html', sha256: index.sha256, sha384: index.sha384 },
     releaseDigest: releaseDigest(files),

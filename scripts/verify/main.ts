@@ -42,7 +42,8 @@ Audit a Strongroom enclave deployment (a live URL or a folder) against its signe
   --expect-version <v>    fail unless the manifest is of this version (also --expect-commit <sha>)
   --min-version <v>       fail if the manifest's version is lower (refuses a rollback)
   --rebuild <git ref>     also clone the source at that ref, build it, and compare every file
-  --repo <git URL|path>   the repository for --rebuild (default: the current folder)
+  --repo <git URL|path>   the repository for --rebuild (default: the signed manifest's
+                          toolchain.repository, else the current folder)
   --json                  the full report as JSON
   --help                  this text
 
@@ -192,7 +193,7 @@ export async function main(argv: readonly string[], deps: CliDeps = {}): Promise
         ? {
             rebuild: {
               ref: values.rebuild,
-              repo: values.repo ?? '.',
+              ...(values.repo !== undefined ? { repo: values.repo } : {}),
               ...(deps.run ? { run: deps.run } : {}),
             },
           }

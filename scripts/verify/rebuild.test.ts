@@ -168,3 +168,59 @@ describe('strongroom-verify --rebuild', () => {
     });
   });
 });
+
+describe("strongroom-verify --rebuild without --repo: the signed manifest's repository", () => {
+  const TOOLCHAIN = {
+    node: 'v0.0.1',
+    npm: '10.9.0',
+    repository: 'https://github.com/acme/strongroom.git',
+  };
+
+  async function run(r: FixtureRelease, signWith: 'right key' | 'other key') {
+    const key = p256();
+    const bundlePath = join(r.root, 'release', 'bundle.json');
+    const keyPath = join(r.root, 'release', 'pub.pem');
+    await writeFile(
+      bundlePath,
+      JSON.stringify(
+        await signManifest(bytesOf(r), { kind: 'key', privateKeyPem: key.privateKeyPem }),
+      ),
+    );
+    await writeFile(keyPath, signWith === 'right key' ? key.publicKeyPem : p256().publicKeyPem);
+    let stdout = '';
+    const { run: runner, calls } = fakeRunner(r.dir);
+    const args = ['--dir', r.dir, '--manifest', r.manifestPath, '--bundle', bundlePath];
+    await main([...args, '--key', keyPath, '--rebuild', 'v0.1.0', '--json'], {
+      run: runner,
+      out: (t) => (stdout += t),
+    });
+    return { clone: calls[0] ?? '', report: JSON.parse(stdout) as { warnings?: string[] } };
+  }
+
+  it('clones the repository the manifest records, and warns that its Node differs', async () => {
+    const r = await makeRelease({ commit: COMMIT, toolchain: TOOLCHAIN });
+    roots.push(r.root);
+    const { clone, report } = await run(r, 'right key');
+    expect(clone).toMatch(
+      /^git clone --quiet --no-checkout -- https:\/\/github.com\/acme\/strongroom.git /,
+    );
+    expect(report.warnings).toEqual([
+      `the release was built with Node v0.0.1 (npm 10.9.0); this rebuild runs Node ${process.version}: if files differ, rebuild with v0.0.1`,
+    ]);
+  });
+
+  it('does not take the repository from a manifest whose signature failed (it clones .)', async () => {
+    const r = await makeRelease({ commit: COMMIT, toolchain: TOOLCHAIN });
+    roots.push(r.root);
+    const { clone } = await run(r, 'other key');
+    expect(clone).toMatch(/^git clone --quiet --no-checkout -- \. /);
+  });
+
+  it('clones . for a manifest without a toolchain, and gives no warning', async () => {
+    const r = await makeRelease({ commit: COMMIT });
+    roots.push(r.root);
+    const { clone, report } = await run(r, 'right key');
+    expect(clone).toMatch(/^git clone --quiet --no-checkout -- \. /);
+    expect(report.warnings).toBeUndefined();
+  });
+});

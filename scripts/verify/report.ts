@@ -75,6 +75,7 @@ export function formatTable(report: VerifyReport): string {
     }
     lines.push(full('expected:', r.expected), full('got:', r.got));
   }
+  for (const warning of report.warnings ?? []) lines.push('', `warning: ${printable(warning)}`);
   lines.push('', verdict(report));
   return lines.join('\n');
 }

@@ -14,6 +14,7 @@ import { sha384Sri } from '../../build/release/digest';
 import {
   createManifest,
   type Manifest,
+  type ManifestToolchain,
   manifestBytes,
   writeManifest,
 } from '../../build/release/manifest';
@@ -45,6 +46,8 @@ export async function makeRelease(
     extraMarkup?: string;
     /** One more file in the release (listed in the manifest, not referenced by index.html). */
     extraFile?: [path: string, text: string];
+    /** The toolchain recorded in the manifest. */
+    toolchain?: ManifestToolchain;
   } = {},
 ): Promise<FixtureRelease> {
   const root = await mkdtemp(join(tmpdir(), 'strongroom-verify-'));
@@ -76,6 +79,7 @@ ${extra}${options.extraMarkup ?? ''}</head><body></body></html>
     version: options.version ?? '0.1.0',
     commit: options.commit ?? '1'.repeat(40),
     allowedOrigins: ORIGINS,
+    ...(options.toolchain ? { toolchain: options.toolchain } : {}),
   });
   const manifestPath = await writeManifest(manifest, join(root, 'release', 'manifest.json'));
   return { root, dir, manifest, manifestPath };

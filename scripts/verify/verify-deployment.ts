@@ -66,7 +66,11 @@ export interface VerifyDeploymentOptions {
   readonly minVersion?: string;
   readonly expectCommit?: string;
   /** Rebuild from source at `ref` and compare. */
-  readonly rebuild?: { readonly ref: string; readonly repo: string; readonly run?: CommandRunner };
+  /**
+   * Rebuild from source at `ref` and compare. `repo` defaults to the signed manifest's
+   * `toolchain.repository` (only once its signature verified), else the current folder.
+   */
+  readonly rebuild?: { readonly ref: string; readonly repo?: string; readonly run?: CommandRunner };
 }
 
 /** The result: every row, and what was established. */
@@ -76,6 +80,8 @@ export interface VerifyReport {
   readonly rows: readonly CheckRow[];
   readonly release?: { readonly name: string; readonly version: string; readonly commit: string };
   readonly signer?: VerifiedSigner;
+  /** What the reader should know but that fails nothing (a rebuild on another Node, …). */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -171,9 +177,19 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
       row('extra', options.source.location, 'plain files only', describeError(err), false);
     }
   }
+  const warnings: string[] = [];
   if (options.rebuild) {
+    const toolchain = manifest.toolchain;
+    // The manifest's repository only once its signature verified: `npm run build` runs that
+    // repository's code.
+    const repo = options.rebuild.repo ?? (signer && toolchain ? toolchain.repository : '.');
+    if (toolchain && toolchain.node !== process.version) {
+      warnings.push(
+        `the release was built with Node ${toolchain.node} (npm ${toolchain.npm}); this rebuild runs Node ${process.version}: if files differ, rebuild with ${toolchain.node}`,
+      );
+    }
     try {
-      const { ref, repo, run } = options.rebuild;
+      const { ref, run } = options.rebuild;
       const built = await rebuild(ref, repo, run, {
         buildConfig: manifest.buildConfig,
         version: manifest.version,
@@ -197,6 +213,7 @@ export async function verifyDeployment(options: VerifyDeploymentOptions): Promis
     rows,
     release,
     ...(signer ? { signer } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 
