@@ -2,9 +2,12 @@
  * Keystores written by every earlier schema (1 and 2) open under schema 3: each record gets
  * the purpose of the documented rule (docs/policy.md, `MIGRATED_PURPOSE` in
  * enclave/src/keystore/store.ts), provenance `migrated` (page-knowable), no allowlists, one
- * version; a state other than `active` becomes `revoked`. The old records are written by hand
- * from inside a bare enclave frame (no worker runs), exactly in their schema's shape.
+ * version; a state other than `active` becomes `revoked`. The old records — one of each
+ * algorithm (ES256, EdDSA, HS256, A256GCM, A256KW, ECDH-ES, X25519 where the engine can store
+ * it) — are written by hand from inside a bare enclave frame (no worker runs), exactly in their
+ * schema's shape.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import type { BrowserPage } from '../webkit/browser-page';
 import { call, callError, connectHarness, frameSelector, openHarness, waitFor } from './harness';
 import { type CoreSuite, expect } from './suite';
@@ -14,7 +17,24 @@ interface Seeded {
   hs: string;
   kw: string;
   old: string;
+  ed: string;
+  gcm: string;
+  ecdh: string;
+  /** `null` where the engine's IndexedDB cannot store an X25519 `CryptoKey` (WebKitGTK). */
+  x: string | null;
 }
+
+/** Public keys of a peer (here: Node) for `agree` with the migrated ECDH-ES and X25519 keys. */
+const PEERS = (() => {
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({
+    format: 'jwk',
+  });
+  const x25519 = generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' });
+  return {
+    p256: { kty: p256.kty, crv: p256.crv, x: p256.x, y: p256.y } as JsonWebKey,
+    x25519: { kty: x25519.kty, crv: x25519.crv, x: x25519.x } as JsonWebKey,
+  };
+})();
 
 /** Frame the enclave page without connecting: its worker, and so the keystore, never start. */
 async function bareEnclave(page: BrowserPage, enclaveUrl: string) {
@@ -66,10 +86,43 @@ function seed({ version, owner }: { version: number; owner: string }): Promise<S
         'wrapKey',
         'unwrapKey',
       ]);
-      const jwk = async (k: CryptoKey) => {
+      const ed = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, [
+        'sign',
+        'verify',
+      ])) as CryptoKeyPair;
+      const gcm = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+        'encrypt',
+        'decrypt',
+        'wrapKey',
+        'unwrapKey',
+      ]);
+      const ecdh = await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, [
+        'deriveBits',
+      ]);
+      const xd = (await crypto.subtle.generateKey({ name: 'X25519' }, false, [
+        'deriveBits',
+      ])) as CryptoKeyPair;
+      const jwk = async (k: CryptoKey, alg?: string) => {
         const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', k);
-        return { kty, crv, x, y, kid: 'k', alg: 'ES256' };
+        return { kty, crv, x, ...(y ? { y } : {}), kid: 'k', ...(alg ? { alg } : {}) };
       };
+      const pair = async (
+        id: string,
+        alg: string,
+        made: CryptoKeyPair,
+        jwkAlg?: string,
+      ): Promise<Record<string, unknown>> =>
+        v2({
+          ...base,
+          id,
+          kid: 'k',
+          alg,
+          label: alg,
+          state: 'active',
+          key: made.privateKey,
+          publicKey: made.publicKey,
+          publicJwk: await jwk(made.publicKey, jwkAlg),
+        });
       const v2 = (record: Record<string, unknown>) =>
         version >= 2
           ? {
@@ -96,7 +149,7 @@ function seed({ version, owner }: { version: number; owner: string }): Promise<S
           state: 'active',
           key: es.privateKey,
           publicKey: es.publicKey,
-          publicJwk: await jwk(es.publicKey),
+          publicJwk: await jwk(es.publicKey, 'ES256'),
         }),
         v2({
           ...base,
@@ -107,7 +160,7 @@ function seed({ version, owner }: { version: number; owner: string }): Promise<S
           state: 'retired',
           key: old.privateKey,
           publicKey: old.publicKey,
-          publicJwk: await jwk(old.publicKey),
+          publicJwk: await jwk(old.publicKey, 'ES256'),
         }),
         v2({
           ...base,
@@ -131,9 +184,31 @@ function seed({ version, owner }: { version: number; owner: string }): Promise<S
           publicKey: null,
           publicJwk: null,
         }),
+        await pair('edAAAAAAAAAAAAAAAAAAAA', 'EdDSA', ed, 'EdDSA'),
+        v2({
+          ...base,
+          id: 'gcmAAAAAAAAAAAAAAAAAAA',
+          kid: 'gcmAAAAAAAAAAAAAAAAAAA',
+          alg: 'A256GCM',
+          label: 'gcm',
+          state: 'active',
+          key: gcm,
+          publicKey: null,
+          publicJwk: null,
+        }),
+        await pair('ecdhAAAAAAAAAAAAAAAAAA', 'ECDH-ES', ecdh),
       ];
+      const xRecord = await pair('xAAAAAAAAAAAAAAAAAAAAA', 'X25519', xd);
       const tx = db.transaction('keys', 'readwrite');
       for (const record of records) tx.objectStore('keys').put(record);
+      // WebKitGTK's IndexedDB cannot store an X25519 CryptoKey (DataCloneError, thrown by put):
+      // an enclave of either earlier schema could not have kept one there, so no such record.
+      let xId: string | null = 'xAAAAAAAAAAAAAAAAAAAAA';
+      try {
+        tx.objectStore('keys').put(xRecord);
+      } catch {
+        xId = null;
+      }
       tx.oncomplete = () => {
         db.close();
         resolve({
@@ -141,6 +216,10 @@ function seed({ version, owner }: { version: number; owner: string }): Promise<S
           hs: 'hsAAAAAAAAAAAAAAAAAAAA',
           kw: 'kwAAAAAAAAAAAAAAAAAAAA',
           old: 'oldAAAAAAAAAAAAAAAAAAA',
+          ed: 'edAAAAAAAAAAAAAAAAAAAA',
+          gcm: 'gcmAAAAAAAAAAAAAAAAAAA',
+          ecdh: 'ecdhAAAAAAAAAAAAAAAAAA',
+          x: xId,
         });
       };
       tx.onerror = () => reject(tx.error);
@@ -151,10 +230,12 @@ function seed({ version, owner }: { version: number; owner: string }): Promise<S
 function migrationTest(version: number) {
   return {
     name: `a schema ${version} keystore opens at schema 3 with purposes, provenance and states by the documented rule`,
-    async run({ page, urls }: Parameters<CoreSuite['tests'][number]['run']>[0]) {
+    async run({ page, urls, browserName }: Parameters<CoreSuite['tests'][number]['run']>[0]) {
       await openHarness(page, urls.app);
       const bare = await bareEnclave(page, urls.enclave);
       const ids = await bare.evaluate(seed, { version, owner: urls.app });
+      // Only WebKitGTK cannot store an X25519 CryptoKey; elsewhere the row is seeded.
+      if (browserName !== 'webkit') expect(ids.x).not.toBeNull();
       await page.evaluate(() => document.getElementById('bare')?.remove());
       await connectHarness(page);
 
@@ -189,6 +270,58 @@ function migrationTest(version: number) {
       expect((await callError(page, 'signJwt', ids.old, { claims: {}, expiresIn: 60 })).code).toBe(
         'OPERATION_NOT_ALLOWED',
       );
+
+      // Every algorithm of the earlier schemas: the purpose of the rule, provenance migrated.
+      const migrated = { source: 'migrated', pageKnowable: true };
+      const rows: [string | null, string][] = [
+        [ids.es, 'jwt'],
+        [ids.hs, 'mac'],
+        [ids.kw, 'seal'],
+        [ids.ed, 'jwt'],
+        [ids.gcm, 'seal'],
+        [ids.ecdh, 'agree'],
+        [ids.x, 'agree'],
+      ];
+      for (const [id, purpose] of rows) {
+        if (id === null) continue; // no X25519 record where the engine cannot store one
+        expect(await call<K>(page, 'getKey', id), id).toMatchObject({
+          purpose,
+          state: 'active',
+          provenance: migrated,
+          version: 1,
+        });
+      }
+      // EdDSA: a jwt key — it signs tokens, not raw bytes.
+      await call(page, 'signJwt', ids.ed, { claims: {}, expiresIn: 60 });
+      expect((await callError(page, 'sign', ids.ed, te.encode('x'))).code).toBe(
+        'OPERATION_NOT_ALLOWED',
+      );
+      // A256GCM: a seal key — it seals and opens, and is no KEK.
+      const envelope = await call<Uint8Array>(page, 'seal', ids.gcm, te.encode('kept'));
+      expect(new TextDecoder().decode(await call<Uint8Array>(page, 'open', envelope))).toBe('kept');
+      expect((await callError(page, 'wrapKey', ids.gcm, ids.kw)).code).toBe(
+        'OPERATION_NOT_ALLOWED',
+      );
+      // ECDH-ES and X25519: agree keys — they agree (the derived key is page-knowable too), and
+      // decrypt no JWE.
+      const peers: [string | null, JsonWebKey][] = [
+        [ids.ecdh, PEERS.p256],
+        [ids.x, PEERS.x25519],
+      ];
+      for (const [id, peer] of peers) {
+        if (id === null) continue;
+        const derived = await call<K>(page, 'agree', id, peer, {
+          info: 'migrated',
+          alg: 'A256GCM',
+        });
+        expect(derived).toMatchObject({
+          purpose: 'seal',
+          provenance: { source: 'derived', pageKnowable: true },
+        });
+        expect((await callError(page, 'decryptJwe', id, 'a.b.c.d.e')).code).toBe(
+          'OPERATION_NOT_ALLOWED',
+        );
+      }
     },
   };
 }
