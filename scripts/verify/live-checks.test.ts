@@ -1,8 +1,9 @@
 /**
  * The live checks of `strongroom-verify --url` beyond file digests: every response's status,
  * Content-Type, Cache-Control and security headers (from the signed manifest), a 404 under
- * `/assets/`, `/` and `/index.html` alike, index.html fetched three ways (Node, an iframe
- * navigation, the enclave's self-fetch) — a request-splitting server must FAIL — and
+ * `/assets/`, `/` and `/index.html` alike, index.html fetched four ways (Node, Chromium's and
+ * Firefox's iframe navigation, the enclave's self-fetch) — a request-splitting server must
+ * FAIL — and
  * `--min-version`.
  */
 import { rm, writeFile } from 'node:fs/promises';
