@@ -814,8 +814,10 @@ export interface ExportBackupOptions {
 /** Options of `importBackup`. */
 export interface ImportBackupOptions {
   /**
-   * What to do with keys of the backup that exist here: `skip` them (default), or `replace`
-   * them (the person confirms in the enclave's dialog: the current keys are destroyed).
+   * What to do with keys of the backup that exist here. Absent (default): the enclave asks the
+   * person, in its own dialog naming those keys, to skip or replace them. `skip`: skip them
+   * without asking. `replace`: replace them — the person must still approve in the enclave's
+   * dialog (the current keys are destroyed).
    */
   readonly onExisting?: 'skip' | 'replace';
 }

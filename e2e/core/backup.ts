@@ -167,6 +167,30 @@ async function importWith(
   return withSecrets(ctx, 'importBackup', [file, options], [values]);
 }
 
+/**
+ * Answer the enclave's "keys exist here" dialog with `choice` (a click on its radio button, then
+ * on Continue); returns the dialog's list of the clashing keys.
+ */
+async function chooseExisting(ctx: CoreContext, choice: 'skip' | 'replace'): Promise<string> {
+  const frame = frameOf(ctx);
+  const listed = await waitFor(
+    () => frame.evaluate(() => document.getElementById('secret-existing') !== null),
+    true,
+  );
+  expect(listed, 'the skip-or-replace dialog did not open').toBe(true);
+  const text = await frame.evaluate(
+    () => document.getElementById('secret-existing')?.textContent ?? '',
+  );
+  await sleep(SETTLE_MS);
+  await frame.click(`#secret-${choice}`);
+  await frame.click('#secret-submit');
+  await waitFor(
+    () => frame.evaluate(() => document.getElementById('secret-existing') === null),
+    true,
+  );
+  return text;
+}
+
 /** What the restored keys must be, compared with the originals. */
 async function expectRestored(ctx: CoreContext, made: Made): Promise<void> {
   const keys = await call<Key[]>(ctx.page, 'listKeys');
@@ -339,27 +363,65 @@ export const BACKUP: readonly CoreSuite[] = [
         },
       },
       {
-        name: 'importing over existing keys skips them (a replayed backup changes nothing), or replaces them with the person’s consent',
+        name: 'importing over existing keys asks the person (skip or replace, naming the keys); the app may only choose skip alone, and replace still needs consent',
         skip: NEEDS_INPUT,
+        timeoutMs: 120_000,
         async run(ctx) {
           await connected(ctx);
           const made = await makeKeys(ctx);
           const file = await exportWithPassphrase(ctx);
           const before = await call<Key[]>(ctx.page, 'listKeys');
-          const replayed = (await importWith(ctx, file, {
-            'secret-passphrase': BACKUP_PASSPHRASE,
-          })) as { ok: boolean; value: { imported: string[]; skipped: string[] } };
-          expect(replayed).toMatchObject({ ok: true, value: { imported: [] } });
-          expect(replayed.value.skipped).toHaveLength(3);
+          const ids = [made.sign.id, made.jwt.id, made.seal.id];
+          // The app did not choose: the enclave asks, naming the clashing keys. Skip (a
+          // replayed backup then changes nothing).
+          let ticket = await start(ctx.page, 'importBackup', file);
+          await answer(ctx, UNLOCK(BACKUP_PASSPHRASE));
+          const listed = await chooseExisting(ctx, 'skip');
+          expect(listed).toContain('3 key(s) of the backup exist here');
+          for (const id of ids) expect(listed).toContain(id);
+          expect(listed).toContain('identity');
+          const replayed = (await outcome(ctx.page, ticket, 30_000)) as {
+            ok: boolean;
+            value: { imported: string[]; skipped: string[]; replaced: string[] };
+          };
+          expect(replayed).toMatchObject({ ok: true, value: { imported: [], replaced: [] } });
+          expect([...replayed.value.skipped].sort()).toEqual([...ids].sort());
           expect(await call<Key[]>(ctx.page, 'listKeys')).toEqual(before);
+          // `onExisting: 'skip'` from the app: no question (it replaces nothing).
+          const skipped = (await importWith(
+            ctx,
+            file,
+            { 'secret-passphrase': BACKUP_PASSPHRASE },
+            { onExisting: 'skip' },
+          )) as { ok: boolean; value: { skipped: string[] } };
+          expect(skipped.ok, JSON.stringify(skipped)).toBe(true);
+          expect(skipped.value.skipped).toHaveLength(3);
+          expect(await call<Key[]>(ctx.page, 'listKeys')).toEqual(before);
+          // The person chooses replace in the enclave's dialog.
+          ticket = await start(ctx.page, 'importBackup', file);
+          await answer(ctx, UNLOCK(BACKUP_PASSPHRASE));
+          await chooseExisting(ctx, 'replace');
+          const chosen = (await outcome(ctx.page, ticket, 30_000)) as {
+            ok: boolean;
+            value: { imported: string[]; replaced: string[] };
+          };
+          expect(chosen.ok, JSON.stringify(chosen)).toBe(true);
+          expect([...chosen.value.replaced].sort()).toEqual([...ids].sort());
+          await expectRestored(ctx, made);
 
-          const ticket = await start(ctx.page, 'importBackup', file, { onExisting: 'replace' });
+          // `onExisting: 'replace'` from the app: the person must still approve.
+          ticket = await start(ctx.page, 'importBackup', file, { onExisting: 'replace' });
           await answer(ctx, UNLOCK(BACKUP_PASSPHRASE));
           const frame = enclaveFrame(ctx.page, ctx.urls.enclave);
           await waitFor(
             () => frame.evaluate(() => document.documentElement.dataset.consent ?? null),
             'open',
           );
+          const consent = await frame.evaluate(
+            () => document.getElementById('consent')?.textContent ?? '',
+          );
+          expect(consent).toContain('3 key(s) here are destroyed');
+          for (const id of ids) expect(consent).toContain(id);
           await sleep(SETTLE_MS);
           await frame.click('#consent-allow');
           const replaced = (await outcome(ctx.page, ticket, 30_000)) as {

@@ -42,3 +42,17 @@ describe('isSecretAsk', () => {
     expect(isSecretAsk({ ...ask, request: { operation: 'unlock' }, kind: 'passkey' })).toBe(false);
   });
 });
+
+describe('the skip-or-replace question of importBackup', () => {
+  it('is a known kind, and its answer carries skip or replace only', () => {
+    const ask = { type: 'strongroom:secret-ask', id: 'a', origin: 'https://app.example' };
+    expect(
+      isSecretAsk({ ...ask, request: { operation: 'importBackup' }, kind: 'existing-keys' }),
+    ).toBe(true);
+    expect(isSecretAnswer({ ...base, choice: 'skip' })).toBe(true);
+    expect(isSecretAnswer({ ...base, choice: 'replace' })).toBe(true);
+    for (const choice of ['overwrite', 'REPLACE', 1, true, null, ['replace']]) {
+      expect(isSecretAnswer({ ...base, choice })).toBe(false);
+    }
+  });
+});

@@ -73,14 +73,16 @@ export function isConsentEnd(value: unknown): value is ConsentEnd {
  * (`passkeys`); `new-passphrase`: a new passphrase, typed twice (vault enrollment, backup);
  * `new-passkey`: create a passkey and obtain its PRF output (`newPasskey`); `recovery-phrase`:
  * show 24 words and have the person type back the ones at `confirm`; `backup-secret`: the
- * passphrase or the recovery phrase of a backup being imported.
+ * passphrase or the recovery phrase of a backup being imported; `existing-keys`: whether to
+ * skip or replace the keys of a backup that exist here (`existing`), no secret.
  */
 export type SecretKind =
   | 'unlock'
   | 'new-passphrase'
   | 'new-passkey'
   | 'recovery-phrase'
-  | 'backup-secret';
+  | 'backup-secret'
+  | 'existing-keys';
 
 /** A passkey enrollment as the unlock dialog needs it: which credential, which PRF input. */
 export interface PasskeyRef {
@@ -123,6 +125,8 @@ export interface SecretAsk {
   readonly words?: readonly string[];
   /** `exportBackup`: the keys that leave in the file, as the dialog names them. */
   readonly keys?: readonly string[];
+  /** `existing-keys`: the keys of the backup that exist here, as the dialog names them. */
+  readonly existing?: readonly string[];
   /** `recovery-phrase`: the positions (0-based) the person must type back. */
   readonly confirm?: readonly number[];
   /** `unlock`: the passkey enrollments, offered as "Use passkey" (none: passphrase only). */
@@ -139,6 +143,7 @@ export interface SecretAsk {
  * recovery-phrase `backup-secret`; `passkey` (the PRF output) for a passkey `unlock` and for
  * `new-passkey`, or `passkeyFailure` when the passkey could not give one. `recovery-phrase`
  * answers `approved` once the words at the asked positions were typed back correctly.
+ * `choice` for `existing-keys`: what the person chose for the keys that exist here.
  */
 export interface SecretAnswer {
   readonly type: 'strongroom:secret-answer';
@@ -148,6 +153,7 @@ export interface SecretAnswer {
   readonly words?: readonly string[];
   readonly passkey?: PasskeyResult;
   readonly passkeyFailure?: PasskeyFailure;
+  readonly choice?: 'skip' | 'replace';
 }
 
 /** Longest credential id WebAuthn allows (bytes). */
@@ -179,7 +185,8 @@ export function isSecretAsk(value: unknown): value is SecretAsk {
       m.kind === 'new-passphrase' ||
       m.kind === 'new-passkey' ||
       m.kind === 'recovery-phrase' ||
-      m.kind === 'backup-secret') &&
+      m.kind === 'backup-secret' ||
+      m.kind === 'existing-keys') &&
     typeof m.request === 'object' &&
     m.request !== null
   );
@@ -199,7 +206,8 @@ export function isSecretAnswer(value: unknown): value is SecretAnswer {
     (m.passkey === undefined || isPasskeyResult(m.passkey)) &&
     (m.passkeyFailure === undefined ||
       m.passkeyFailure === 'no-prf' ||
-      m.passkeyFailure === 'unavailable')
+      m.passkeyFailure === 'unavailable') &&
+    (m.choice === undefined || m.choice === 'skip' || m.choice === 'replace')
   );
 }
 

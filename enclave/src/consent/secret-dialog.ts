@@ -36,6 +36,9 @@ function title(ask: SecretAsk): string {
         ? `${origin} asks for a backup of its keys. Write down this recovery phrase: it is the only way to open the backup.`
         : `${origin} asks for a backup of its keys. Choose a passphrase for the backup file:`;
     case 'importBackup':
+      if (ask.kind === 'existing-keys') {
+        return `${origin} restores a backup holding keys that already exist here. Keep the keys here (skip those of the backup), or replace them with the backup's?`;
+      }
       return `${origin} asks to restore keys from a backup. Enter the backup's passphrase or recovery phrase:`;
     default:
       if (ask.passphrase === false) return `${origin} asks to unlock its keys. Use your passkey:`;
@@ -158,6 +161,18 @@ export class SecretDialog {
     return input;
   }
 
+  /** A radio button of the dialog's one group, labelled `label`. */
+  #radio(id: string, label: string): HTMLInputElement {
+    const wrapper = document.createElement('label');
+    const input = document.createElement('input');
+    input.id = id;
+    input.type = 'radio';
+    input.name = 'secret-choice';
+    wrapper.append(input, ` ${label}`);
+    this.#body.append(wrapper);
+    return input;
+  }
+
   /**
    * "Use passkey": a button that, on a click that passes the visibility checks, obtains the
    * PRF output of one of `ask.passkeys`.
@@ -227,6 +242,20 @@ export class SecretDialog {
           );
           return ok ? {} : 'Some words do not match the phrase above.';
         };
+      }
+      case 'existing-keys': {
+        const existing = ask.existing ?? [];
+        const list = document.createElement('p');
+        list.id = 'secret-existing';
+        list.textContent = `${existing.length} key(s) of the backup exist here: ${existing.join(', ')}.`;
+        this.#body.append(list);
+        const skip = this.#radio('secret-skip', 'Keep the keys here; skip these in the backup');
+        skip.checked = true;
+        const replace = this.#radio(
+          'secret-replace',
+          'Replace them with the backup’s (the keys here are destroyed)',
+        );
+        return () => ({ choice: replace.checked ? 'replace' : 'skip' });
       }
       case 'backup-secret': {
         const passphrase = this.#input('secret-passphrase', 'Backup passphrase', 'password');

@@ -48,7 +48,10 @@ export async function importBackup(call: Call, args: unknown[]): Promise<ImportB
   const [file, options = {}] = args;
   assertBytes(file, 'file', MAX_BACKUP_BYTES);
   assertPlainObject(options, 'options', ['onExisting']);
-  const { onExisting = 'skip' } = options;
+  const { onExisting } = options;
+  // Absent: the person chooses in the enclave's dialog if keys clash. `replace` still needs
+  // their consent there; only `skip` is decided by the app alone (it replaces nothing).
+  if (onExisting === undefined) return call.backup().import(file, { onExisting: 'ask' });
   assertOneOf(onExisting, 'options.onExisting', ['skip', 'replace'] as const);
   return call.backup().import(file, { onExisting });
 }

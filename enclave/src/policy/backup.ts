@@ -248,12 +248,13 @@ export class BackupGate {
 
   /**
    * `importBackup`: verify the whole file (after the person entered its secret in the
-   * enclave), then write every key at once. Keys that exist here are skipped, or with
-   * `onExisting: 'replace'` and the person's consent, replaced.
+   * enclave), then write every key at once. Keys that exist here are skipped or replaced as the
+   * person chooses in the enclave's dialog (`onExisting: 'ask'`), skipped (`'skip'`), or, with
+   * the person's consent, replaced (`'replace'`): the app can never replace a key alone.
    */
   async import(
     bytes: Uint8Array,
-    options: { onExisting: 'skip' | 'replace' },
+    options: { onExisting: 'ask' | 'skip' | 'replace' },
   ): Promise<ImportResult> {
     const keystore = this.#keystore();
     const file = parseBackup(bytes);
@@ -288,14 +289,31 @@ export class BackupGate {
     if (secret.kind === 'phrase') secret.entropy.fill(0);
 
     const existing = new Set((await keystore.list()).map((r) => r.id));
-    const conflicts = opened.keys.filter((k) => existing.has(k.id)).map((k) => k.id);
-    if (conflicts.length > 0 && options.onExisting === 'replace') {
-      await this.#consent.ask({ operation: 'importBackup', irreversible: true });
+    const clashing = opened.keys.filter((k) => existing.has(k.id));
+    const conflicts = clashing.map((k) => k.id);
+    const named = clashing.map((k) => (k.label ? `${k.id} (“${k.label}”)` : k.id));
+    let onExisting: 'skip' | 'replace' = options.onExisting === 'replace' ? 'replace' : 'skip';
+    if (conflicts.length > 0 && options.onExisting === 'ask') {
+      // The person chooses, in the enclave: replacing destroys the keys here.
+      const chosen = await this.#consent.askSecret(
+        { operation: 'importBackup', irreversible: false },
+        'existing-keys',
+        { existing: named },
+      );
+      if (chosen.choice !== 'skip' && chosen.choice !== 'replace') {
+        throw new StrongroomError('INTERNAL_ERROR', 'internal error');
+      }
+      onExisting = chosen.choice;
+    } else if (conflicts.length > 0 && options.onExisting === 'replace') {
+      await this.#consent.ask(
+        { operation: 'importBackup', irreversible: true },
+        `${conflicts.length} key(s) here are destroyed and replaced by the backup's: ${named.join(', ')}.`,
+      );
     }
-    const replace = options.onExisting === 'replace' ? conflicts : [];
+    const replace = onExisting === 'replace' ? conflicts : [];
     const records: KeyRecord[] = [];
     for (const [i, key] of opened.keys.entries()) {
-      if (existing.has(key.id) && options.onExisting === 'skip') continue;
+      if (existing.has(key.id) && onExisting === 'skip') continue;
       const spec = algorithm(key.alg);
       const policy = policyFrom(key.policy, `keys[${i}].policy`);
       const sealed = [];
@@ -348,7 +366,7 @@ export class BackupGate {
     await keystore.restore(records, replace);
     return {
       imported: records.filter((r) => !replace.includes(r.id)).map((r) => r.id),
-      skipped: options.onExisting === 'skip' ? conflicts : [],
+      skipped: onExisting === 'skip' ? conflicts : [],
       replaced: replace,
     };
   }

@@ -67,7 +67,7 @@ export class ConsentBroker {
     kind: SecretKind,
     extra: Pick<
       SecretAsk,
-      'words' | 'confirm' | 'passkeys' | 'passphrase' | 'newPasskey' | 'keys'
+      'words' | 'confirm' | 'passkeys' | 'passphrase' | 'newPasskey' | 'keys' | 'existing'
     > = {},
   ): Promise<SecretAnswer> {
     const answer = await this.#question((id) => ({
