@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import webpush from 'web-push';
 import { PushServiceStandIn, type SubscriptionJson } from '../host-demo/test/push-service';
+import { findFirefox } from './support/browsers';
 import { DemoServer, openDemo } from './support/demo-server';
 import { call, connectHarness, expect, openHarness, test } from './support/test';
 
@@ -260,5 +261,56 @@ test.describe('when the app subscribes to push and the relay sends one', () => {
     agent.destroy();
     expect(push.received).toHaveLength(1);
     await other.close();
+  });
+});
+
+test.describe('when Firefox subscribes for real at a local push service', () => {
+  test('Firefox subscribes over the WebSocket push protocol, and its service worker receives the relay’s push', async ({
+    playwright,
+    urls,
+    browserName,
+  }) => {
+    test.skip(
+      browserName !== 'firefox',
+      "Chromium subscribes at Google's FCM only (no setting points it elsewhere); this is Firefox's dom.push.serverURL",
+    );
+    // This test's own Firefox, whose push service is the stand-in (Mozilla's WebSocket
+    // protocol); notifications allowed, as a person who clicked Allow would.
+    const serverURL = await push.acceptBrowsers();
+    const browser = await playwright.firefox.launch({
+      channel: 'moz-firefox',
+      executablePath: findFirefox(),
+      firefoxUserPrefs: {
+        'dom.push.serverURL': serverURL,
+        'dom.push.testing.allowInsecureServerURL': true,
+        'dom.push.connection.enabled': true,
+        'dom.push.enabled': true,
+        'permissions.default.desktop-notification': 1,
+      },
+    });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await openDemo(page, urls.app, urls.enclave, server);
+      await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+      await page.click('#push-subscribe');
+      await expect(page.locator('#push-subscription')).toHaveAttribute('data-state', 'subscribed');
+      // Firefox registered at the stand-in with the enclave's VAPID key, and got its endpoint.
+      expect(push.browserSubscriptions).toHaveLength(1);
+      await expect(page.locator('#push-subscription')).toContainText(push.origin);
+
+      await page.fill('#push-text', 'a real push, decrypted by Firefox');
+      await page.click('#push-send');
+      await expect(page.locator('#push-result')).toHaveAttribute('data-state', 'accepted');
+      // The stand-in checked the header and forwarded the ciphertext; Firefox decrypted it with
+      // keys only it holds, and its service worker told the page.
+      expect(push.forwarded).toHaveLength(1);
+      expect(push.forwarded[0]?.claims.aud).toBe(push.origin);
+      expect(push.received).toHaveLength(0);
+      await expect(page.locator('#push-received')).toHaveText(
+        'the service worker received: a real push, decrypted by Firefox',
+      );
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -57,9 +57,22 @@ self.addEventListener('push', (event) => {
     message.body = event.data?.text() ?? '';
   }
   event.waitUntil(
-    self.registration.showNotification(String(message.title), {
-      body: String(message.body),
-      icon: 'icon-192.png',
-    }),
+    (async () => {
+      // The open pages see it too (the app shows the last push it received).
+      for (const client of await self.clients.matchAll({
+        type: 'window',
+        includeUncontrolled: true,
+      })) {
+        client.postMessage({
+          type: 'strongroom-demo/push',
+          title: message.title,
+          body: message.body,
+        });
+      }
+      await self.registration.showNotification(String(message.title), {
+        body: String(message.body),
+        icon: 'icon-192.png',
+      });
+    })(),
   );
 });

@@ -731,6 +731,14 @@ async function main(): Promise<void> {
   const status = el<HTMLOutputElement>('status');
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('./sw.js').catch(() => undefined);
+    // The service worker posts each push it received (decrypted by the browser).
+    navigator.serviceWorker.addEventListener('message', (event: MessageEvent<unknown>) => {
+      const data = event.data as { type?: unknown; body?: unknown } | null;
+      if (typeof data !== 'object' || data === null || data.type !== 'strongroom-demo/push') return;
+      const out = el<HTMLOutputElement>('push-received');
+      out.dataset.state = 'received';
+      out.textContent = `the service worker received: ${typeof data.body === 'string' ? data.body : ''}`;
+    });
   }
   let config: {
     enclaveUrl: string;

@@ -20,7 +20,10 @@
  * - RFC 8291 §4 and RFC 8188: `Content-Encoding: aes128gcm` (415 `ENCODING`), at most 4096
  *   bytes (413 `TOO_LARGE`), and a body that decrypts (400 `DECRYPTION_FAILED`).
  * An accepted push is answered 201 with a `Location` (RFC 8030 §5) and kept, decrypted, in
- * {@link PushServiceStandIn.received}. The clock ({@link PushServiceStandIn.now}) is the test's to
+ * {@link PushServiceStandIn.received}. A real browser can subscribe too
+ * ({@link PushServiceStandIn.acceptBrowsers}: Mozilla's WebSocket protocol, for Firefox's
+ * `dom.push.serverURL`); its pushes are checked the same way, up to the decryption, which only
+ * the browser can do: they are forwarded to it (and listed in `forwarded`). The clock ({@link PushServiceStandIn.now}) is the test's to
  * move, so that a header can be used after it expired without waiting.
  */
 import { execFileSync } from 'node:child_process';
@@ -36,6 +39,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { newUaid, startPushWebSocket } from './push-websocket';
 
 /** Longest accepted `exp`, from the time of the request (RFC 8292 §2). */
 export const MAX_VAPID_LIFETIME_S = 24 * 3600;
@@ -66,9 +70,19 @@ export interface Attempt {
 }
 
 interface Subscription {
-  ecdh: ReturnType<typeof createECDH>;
-  auth: Buffer;
+  /** A test subscription's keys (held here); null for a browser's (held by the browser). */
+  ecdh: ReturnType<typeof createECDH> | null;
+  auth: Buffer | null;
   applicationServerKey: Buffer | null;
+  /** A browser's subscription: forward the encrypted body to it over its WebSocket. */
+  forward?: (body: Buffer, ttl: number) => void;
+}
+
+/** A push forwarded, still encrypted, to a browser (which alone can decrypt it). */
+export interface Forwarded {
+  subscriptionId: string;
+  bytes: number;
+  claims: { aud: string; exp: number; sub: string };
 }
 
 class Refusal extends Error {
@@ -263,6 +277,11 @@ export class PushServiceStandIn {
   readonly received: Delivery[] = [];
   /** Every push request's outcome, in order. */
   readonly attempts: Attempt[] = [];
+  /** Pushes forwarded, encrypted, to a browser's subscription, in order. */
+  readonly forwarded: Forwarded[] = [];
+  /** Browsers' subscriptions made over the WebSocket protocol, by channel id. */
+  readonly browserSubscriptions: string[] = [];
+  #closeWebSocket: (() => Promise<void>) | null = null;
   readonly #subscriptions = new Map<string, Subscription>();
 
   private constructor(
@@ -313,8 +332,16 @@ export class PushServiceStandIn {
             throw new Refusal(415, 'ENCODING', 'Content-Encoding must be aes128gcm');
           }
           if (size > MAX_PUSH_BYTES) throw new Refusal(413, 'TOO_LARGE', 'at most 4096 bytes');
+          if (sub.forward) {
+            // A browser's subscription: only the browser holds its keys.
+            sub.forward(Buffer.concat(chunks), ttl);
+            self.forwarded.push({ subscriptionId: id, bytes: size, claims });
+            answer(201, null);
+            return;
+          }
           let plaintext: Buffer;
           try {
+            if (!sub.ecdh || !sub.auth) throw new Error('no keys');
             plaintext = decryptWebPush(Buffer.concat(chunks), sub.ecdh.getPrivateKey(), sub.auth);
           } catch {
             throw new Refusal(400, 'DECRYPTION_FAILED', 'the payload does not decrypt');
@@ -363,8 +390,61 @@ export class PushServiceStandIn {
     };
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
+  /**
+   * Accept browsers over Mozilla's WebSocket push protocol (`./push-websocket.ts`); resolves
+   * with the URL to give Firefox as `dom.push.serverURL`. A browser's `register` (with the
+   * `applicationServerKey` it was given as `key`) makes a subscription at this service, whose
+   * pushes are checked as any other and then forwarded to the browser, still encrypted.
+   */
+  async acceptBrowsers(): Promise<string> {
+    const uaid = newUaid();
+    const ws = await startPushWebSocket((message, connection) => {
+      switch (message.messageType) {
+        case 'hello':
+          return { messageType: 'hello', uaid, status: 200, use_webpush: true };
+        case 'register': {
+          const channelID = message.channelID;
+          if (typeof channelID !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(channelID)) {
+            return { messageType: 'register', status: 400 };
+          }
+          const key =
+            typeof message.key === 'string' ? Buffer.from(message.key, 'base64url') : null;
+          this.#subscriptions.set(channelID, {
+            ecdh: null,
+            auth: null,
+            applicationServerKey: key,
+            forward: (body) =>
+              connection.send({
+                messageType: 'notification',
+                channelID,
+                version: randomBytes(12).toString('base64url'),
+                data: body.toString('base64url'),
+                headers: { encoding: 'aes128gcm' },
+              }),
+          });
+          this.browserSubscriptions.push(channelID);
+          return {
+            messageType: 'register',
+            channelID,
+            status: 200,
+            uaid,
+            pushEndpoint: `${this.origin}/push/${channelID}`,
+          };
+        }
+        case 'unregister':
+          return { messageType: 'unregister', channelID: message.channelID, status: 200 };
+        default:
+          // `ack`, `nack`, `broadcast_subscribe`: nothing to answer.
+          return null;
+      }
+    });
+    this.#closeWebSocket = ws.close;
+    return ws.url;
+  }
+
+  async close(): Promise<void> {
+    await this.#closeWebSocket?.();
+    await new Promise<void>((resolve) => {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
