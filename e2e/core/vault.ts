@@ -237,20 +237,25 @@ export async function expectAuditedWithoutSecrets(
 }
 
 /**
- * Dev builds only: make the next vault migrations fail after writing `failAfter` records, in
- * their transaction (`null`: stop). The `dev:fail-migration` seam of keystore/store.ts.
+ * Dev builds only: the `dev:fail-migration` seam of keystore/store.ts. `failAfter`: the next
+ * vault migrations fail after writing that many records, in their transaction; `pauseMs`: they
+ * wait that long between moving the material and writing it (and post `paused` on the
+ * BroadcastChannel of that name). `null`: stop.
  */
-async function failMigrations(ctx: CoreContext, failAfter: number | null): Promise<void> {
+async function migrationSeam(
+  ctx: CoreContext,
+  seam: { failAfter?: number; pauseMs?: number } | null,
+): Promise<void> {
   await frameOf(ctx).evaluate(
-    (n: number | null) =>
+    (entry: { failAfter?: number; pauseMs?: number } | null) =>
       new Promise<void>((resolve, reject) => {
         const req = indexedDB.open('strongroom');
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
           const db = req.result;
           const tx = db.transaction('meta', 'readwrite');
-          if (n === null) tx.objectStore('meta').delete('dev:fail-migration');
-          else tx.objectStore('meta').put({ name: 'dev:fail-migration', failAfter: n });
+          if (entry === null) tx.objectStore('meta').delete('dev:fail-migration');
+          else tx.objectStore('meta').put({ name: 'dev:fail-migration', ...entry });
           tx.oncomplete = () => {
             db.close();
             resolve();
@@ -258,7 +263,7 @@ async function failMigrations(ctx: CoreContext, failAfter: number | null): Promi
           tx.onerror = () => reject(tx.error);
         };
       }),
-    failAfter,
+    seam,
   );
 }
 
@@ -554,7 +559,7 @@ export const VAULT: readonly CoreSuite[] = [
           const plain = await storedRecords(ctx);
           // plain → vault: the passphrase is chosen, every key sealed, one record written, then
           // the write fails.
-          await failMigrations(ctx, 1);
+          await migrationSeam(ctx, { failAfter: 1 });
           expectError(
             await withSecrets(ctx, 'enableVault', [{}], [NEW(PASSPHRASE)]),
             'INTERNAL_ERROR',
@@ -562,12 +567,12 @@ export const VAULT: readonly CoreSuite[] = [
           expect(await storedRecords(ctx)).toEqual(plain);
           expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
           for (const key of keys) expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
-          await failMigrations(ctx, null);
+          await migrationSeam(ctx, null);
           await enable(ctx);
           const sealed = await storedRecords(ctx);
           expect(sealed.every((r) => r.atRestKey === 'vault')).toBe(true);
           // vault → plain: approved, two records written, then the write fails.
-          await failMigrations(ctx, 2);
+          await migrationSeam(ctx, { failAfter: 2 });
           const disabling = await start(ctx.page, 'disableVault');
           const frame = frameOf(ctx);
           await waitFor(
@@ -583,7 +588,7 @@ export const VAULT: readonly CoreSuite[] = [
             locked: false,
           });
           for (const key of keys) expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
-          await failMigrations(ctx, null);
+          await migrationSeam(ctx, null);
           // And a fresh worker opens the vault as before.
           await ctx.page.reload();
           await connected(ctx);
@@ -591,6 +596,59 @@ export const VAULT: readonly CoreSuite[] = [
             ok: true,
           });
           for (const key of keys) expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+        },
+      },
+      {
+        name: 'a key created while a migration moves the material aborts it (keys changed): nothing moves, and enabling again takes every key',
+        skip: NEEDS_INPUT,
+        timeoutMs: 120_000,
+        async run(ctx) {
+          await connected(ctx);
+          const first = await call<Key>(ctx.page, 'generateKey', {
+            alg: 'ES256',
+            purpose: 'sign',
+            backup: true,
+          });
+          const before = await storedRecords(ctx);
+          await migrationSeam(ctx, { pauseMs: 4000 });
+          const frame = frameOf(ctx);
+          await frame.evaluate(() => {
+            const w = window as unknown as { srPaused?: boolean };
+            w.srPaused = false;
+            new BroadcastChannel('dev:fail-migration').onmessage = () => {
+              w.srPaused = true;
+            };
+          });
+          const ticket = await start(ctx.page, 'enableVault');
+          await answer(ctx, NEW(PASSPHRASE));
+          // The material is moved; before it is written, another key appears.
+          const paused = await waitFor(
+            () => frame.evaluate(() => (window as unknown as { srPaused?: boolean }).srPaused),
+            true,
+            30_000,
+          );
+          expect(paused, 'the migration did not reach its pause').toBe(true);
+          const late = await call<Key>(ctx.page, 'generateKey', {
+            alg: 'EdDSA',
+            purpose: 'sign',
+            backup: true,
+          });
+          const result = await outcome(ctx.page, ticket, 30_000);
+          expectError(result, 'INTERNAL_ERROR');
+          expect((result as { error: { message: string } }).error.message).toContain(
+            'keys changed during the migration',
+          );
+          // The key there before is as it was; the new one is a plain key; no vault.
+          const after = await storedRecords(ctx);
+          expect(after.find((r) => r.id === first.id)).toEqual(before[0]);
+          expect(after.find((r) => r.id === late.id)?.atRestKey).not.toBe('vault');
+          expect((await call<{ vault: Vault }>(ctx.page, 'info')).vault.enabled).toBe(false);
+          expect(await signs(ctx, first.id)).toMatchObject({ ok: true });
+          expect(await signs(ctx, late.id)).toMatchObject({ ok: true });
+          await migrationSeam(ctx, null);
+          await enable(ctx);
+          expect((await storedRecords(ctx)).map((r) => r.atRestKey)).toEqual(['vault', 'vault']);
+          expect(await signs(ctx, late.id)).toMatchObject({ ok: true });
         },
       },
       {

@@ -166,6 +166,8 @@ export interface MetaRecord {
   offsetMs?: number;
   /** Dev builds only (`dev:fail-migration`): records a migration writes before it fails. */
   failAfter?: number;
+  /** Dev builds only (`dev:fail-migration`): ms a migration waits before its write. */
+  pauseMs?: number;
   /** `audit-key:<origin>`: the audit key's public JWK (the private key is `key` or `atRest`). */
   publicJwk?: PublicJwk;
   /** `audit-key:<origin>` where IndexedDB cannot keep an Ed25519 key: the wrapped PKCS #8. */

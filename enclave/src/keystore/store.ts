@@ -658,6 +658,17 @@ export class Keystore {
           retired,
         });
       }
+      if (DEV) {
+        // Test seam, compiled out of release builds: wait between moving the material and
+        // writing it (and say so), so that a test can add a key meanwhile.
+        const seam = await this.#db.get('meta', DEV_FAIL_MIGRATION_NAME);
+        if (typeof seam?.pauseMs === 'number') {
+          const told = new BroadcastChannel(DEV_FAIL_MIGRATION_NAME);
+          told.postMessage('paused');
+          told.close();
+          await new Promise((resolve) => setTimeout(resolve, seam.pauseMs));
+        }
+      }
       const tx = this.#db.transaction(['keys', 'meta'], 'readwrite');
       const keys = tx.objectStore('keys');
       // Refuse if a key came or went while the material was being moved.
