@@ -3,12 +3,18 @@
  * real: the enclave's iframe removed from the page (`ENCLAVE_DISCONNECTED`, then the bridge
  * reconnects), the person declining in the enclave's own dialog (`CONSENT_DECLINED`); and the app
  * on a phone-sized screen (no horizontal overflow) and driven by the keyboard alone (a note
- * written and saved without a click). `LOCKED` is not caused here: the demo never enables the
- * vault (vault mode is tested in e2e/vault*.spec.ts); the app's text for it is in `explain()`.
+ * written and saved without a click), and a locked vault (`LOCKED`): another page of the app's
+ * origin enables vault mode (the passphrase typed in the enclave's dialog) and locks it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  call as coreCall,
+  connectHarness as coreConnect,
+  openHarness as coreOpen,
+} from './core/harness';
+import { enable } from './core/vault';
 import { DemoServer, openDemo } from './support/demo-server';
 import { enclaveFrame, expect, test } from './support/test';
 
@@ -87,6 +93,35 @@ test.describe('when the enclave goes wrong, the app says so', () => {
     await expect(page.locator('#key-state')).toHaveAttribute('data-state', 'pending-deletion');
     await page.click('#key-cancel');
     await expect(page.locator('#key-state')).toHaveAttribute('data-state', 'active');
+  });
+});
+
+test.describe('when the vault is locked', () => {
+  test('the app says LOCKED, and how to unlock', async ({
+    page,
+    urls,
+    core,
+    browserName,
+    topology,
+  }) => {
+    test.skip(
+      browserName === 'firefox' && topology === 'cross-site',
+      "Stock Firefox ESR does not route Playwright's input into an out-of-process (cross-site) frame (NEEDS_INPUT in e2e/core/consent.ts): nobody can type the vault's passphrase there",
+    );
+    // Another page of the app's origin turns vault mode on and locks it, as the app's own
+    // settings page might.
+    const other = await core.newPage();
+    await coreOpen(other, urls.app);
+    await coreConnect(other, { url: urls.enclave });
+    await enable({ ...core, page: other });
+    await coreCall(other, 'lock');
+    await openDemo(page, urls.app, urls.enclave, server);
+    await expect(page.locator('#message')).toHaveAttribute('data-code', 'LOCKED', {
+      timeout: 20_000,
+    });
+    await expect(page.locator('#message')).toContainText(
+      'The enclave is locked (LOCKED): unlock it in the enclave’s own dialog, then try again.',
+    );
   });
 });
 
