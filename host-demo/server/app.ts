@@ -2,7 +2,8 @@
  * The demo's HTTP server: the built app (static files), `/strongroom-config.json`, and the API.
  *
  *   POST /api/challenge        → { challengeId, challenge, expiresAt }        (unsigned)
- *   POST /api/register         { challengeId, publicJwk, signature } → { keyId } (proof of possession)
+ *   POST /api/register         { challengeId, publicJwk, signature } → { keyId }
+ *                               (signed by the key it carries, which also proves possession)
  *   GET  /api/registry         → { keys: [{ keyId, registeredAt, version, state, … }] } (public)
  *   GET  /api/me               → { keyId, accountId, version, state, keys, notes, … } (signed)
  *   POST /api/identity/rotation → { rotationId, challenge, expiresAt }     (signed by the old key)
@@ -314,11 +315,18 @@ export function createHandler(options: DemoServerOptions) {
         const challengeId = str(input, 'challengeId', B64URL, 64);
         const signature = Buffer.from(str(input, 'signature', B64URL, 128), 'base64url');
         const publicJwk = ed25519Jwk(input.publicJwk);
+        const keyId = thumbprint(publicJwk);
+        // An RFC 9421 request signed by the key it registers, besides its proof over the challenge.
+        await verifyRequestBy(
+          store,
+          { method: req.method ?? 'POST', url: fullUrl, headers: req.headers, body },
+          now(),
+          { keyId, publicJwk },
+        );
         const challenge = store.takeChallenge(challengeId, now());
         if (!challenge) {
           throw new ApiError(400, 'CHALLENGE_INVALID', 'unknown, used or expired challenge');
         }
-        const keyId = thumbprint(publicJwk);
         const key = createPublicKey({ key: publicJwk, format: 'jwk' });
         if (
           signature.length !== 64 ||

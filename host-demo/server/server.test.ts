@@ -161,15 +161,12 @@ describe('the demo server', () => {
       challenge: string;
     };
     const signature = edSign(null, registrationMessage(c.challenge, keyId), identity.privateKey);
-    const res = await fetch(`${base}/api/register`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        challengeId: c.challengeId,
-        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x },
-        signature: signature.toString('base64url'),
-      }),
+    const { url, init } = await signed('POST', '/api/register', {
+      challengeId: c.challengeId,
+      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x },
+      signature: signature.toString('base64url'),
     });
+    const res = await fetch(url, init);
     expect(res.status).toBe(201);
     expect(await res.json()).toEqual({ keyId });
   }
@@ -209,12 +206,40 @@ describe('the demo server', () => {
       publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x },
       signature: Buffer.alloc(64).toString('base64url'),
     };
-    const post = () =>
-      fetch(`${base}/api/register`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+    // Unsigned: refused before the challenge is looked at (it stays usable).
+    const unsigned = await fetch(`${base}/api/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(((await unsigned.json()) as { error: { code: string } }).error.code).toBe(
+      'SIGNATURE_MISSING',
+    );
+    // Signed by another key than the one it carries.
+    const stranger = generateKeyPairSync('ed25519');
+    const strangerId = thumbprint(
+      stranger.publicKey.export({ format: 'jwk' }) as { kty: string; crv: string; x: string },
+    );
+    const bytes = new TextEncoder().encode(JSON.stringify(body));
+    const byStranger = await signatureHeaders(
+      'POST',
+      `${base}/api/register`,
+      bytes,
+      strangerId,
+      async (data) => new Uint8Array(edSign(null, data, stranger.privateKey)),
+    );
+    const refused = await fetch(`${base}/api/register`, {
+      method: 'POST',
+      headers: { ...byStranger, 'Content-Type': 'application/json' },
+      body: bytes,
+    });
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(
+      'SIGNATURE_INVALID',
+    );
+    const post = async () => {
+      const { url, init } = await signed('POST', '/api/register', body);
+      return fetch(url, init);
+    };
     const wrong = await post();
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('PROOF_INVALID');
@@ -480,7 +505,7 @@ class Client {
       challenge: string;
     };
     const signature = edSign(null, registrationMessage(c.challenge, this.keyId), this.key);
-    const res = await this.post('/api/register', {
+    const res = await this.signed('POST', '/api/register', {
       challengeId: c.challengeId,
       publicJwk: { kty: 'OKP', crv: 'Ed25519', x: this.x },
       signature: signature.toString('base64url'),

@@ -316,17 +316,12 @@ async function register(ctx: Ctx): Promise<void> {
   );
   const signature = await ctx.enclave.sign(ctx.identity.id, message);
   const jwk = ctx.identity.publicJwk as JsonWebKey;
-  await call(
-    ctx,
-    'POST',
-    'register',
-    {
-      challengeId,
-      publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
-      signature: b64url(signature),
-    },
-    false,
-  );
+  // An RFC 9421 request signed by the key it registers.
+  await call(ctx, 'POST', 'register', {
+    challengeId,
+    publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
+    signature: b64url(signature),
+  });
   registration.textContent = 'registered just now (the server verified the enclave’s signature)';
   registration.dataset.state = 'registered';
   await showIdentity(ctx, (await serverView(ctx)) ?? undefined);
