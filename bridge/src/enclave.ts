@@ -411,7 +411,7 @@ export class Enclave extends EventTarget implements EnclaveApi, Disposable, Asyn
    * @example
    * ```ts
    * const vapid = await enclave.generateKey({ alg: 'ES256', purpose: 'vapid' });
-   * const applicationServerKey = await enclave.publicKey(vapid.id, 'raw'); // 65 bytes
+   * const applicationServerKey = await enclave.applicationServerKey(vapid.id); // 65 bytes
    * const sub = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
    * const authorization = await enclave.vapidAuth(vapid.id, {
    *   audience: new URL(sub.endpoint).origin,
@@ -421,6 +421,20 @@ export class Enclave extends EventTarget implements EnclaveApi, Disposable, Asyn
    */
   vapidAuth(keyId: string, options: VapidAuthOptions, callOptions?: CallOptions): Promise<string> {
     return this.#call('vapidAuth', [keyId, options], callOptions);
+  }
+
+  /**
+   * The `applicationServerKey` of a push subscription: the 65-byte uncompressed P-256 point of a
+   * `vapid` key (the `k` of its `vapidAuth` header). Only `vapid` keys (`OPERATION_NOT_ALLOWED`
+   * otherwise), only while active; a use of the key like any other (rate limit, audit).
+   * @example
+   * ```ts
+   * const applicationServerKey = await enclave.applicationServerKey(vapid.id);
+   * await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
+   * ```
+   */
+  applicationServerKey(keyId: string, callOptions?: CallOptions): Promise<Uint8Array> {
+    return this.#call('applicationServerKey', [keyId], callOptions);
   }
 
   /**

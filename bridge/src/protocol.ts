@@ -138,7 +138,7 @@ export type KeyVersionState = 'primary' | 'retired';
  * The one thing a key does, fixed at creation (docs/policy.md has the table):
  * - `sign`: raw signatures (`sign`, `verify`) — `ES256`, `EdDSA`;
  * - `jwt`: JWTs (`signJwt`, `verify`) — `ES256`, `EdDSA`;
- * - `vapid`: web push (`vapidAuth`, `verify`; `publicKey` is the `applicationServerKey`) — `ES256`;
+ * - `vapid`: web push (`vapidAuth`, `applicationServerKey`, `verify`) — `ES256`;
  * - `mac`: HMAC (`sign`, `verify`) — `HS256`;
  * - `seal`: envelope encryption (`seal`, `open`) — `A256GCM`, `A256KW`;
  * - `wrap`: a KEK for other keys (`wrapKey`, `unwrapKey`) — `A256GCM`, `A256KW`;
@@ -783,6 +783,7 @@ export interface EnclaveApi {
   auditAnchor(): Promise<AuditAnchor>;
   signJwt(keyId: string, options: SignJwtOptions): Promise<string>;
   vapidAuth(keyId: string, options: VapidAuthOptions): Promise<string>;
+  applicationServerKey(keyId: string): Promise<Uint8Array>;
   seal(kekId: string, plaintext: Uint8Array, options?: SealOptions): Promise<Uint8Array>;
   open(envelope: Uint8Array, options?: OpenOptions): Promise<Uint8Array>;
   wrapKey(kekId: string, keyId: string): Promise<Uint8Array>;
@@ -854,6 +855,7 @@ export const OPERATION_NAMES = [
   'auditAnchor',
   'signJwt',
   'vapidAuth',
+  'applicationServerKey',
   'seal',
   'open',
   'wrapKey',
@@ -896,6 +898,7 @@ export const OPERATION_MAX_ARGS: { readonly [K in OperationName]: number } = {
   auditAnchor: 0,
   signJwt: 2,
   vapidAuth: 2,
+  applicationServerKey: 1,
   seal: 3,
   open: 2,
   wrapKey: 2,

@@ -53,6 +53,7 @@ const RAN: readonly OperationName[] = [
   'auditAnchor',
   'signJwt',
   'vapidAuth',
+  'applicationServerKey',
   'seal',
   'open',
   'wrapKey',
@@ -605,6 +606,7 @@ export const AUDIT: readonly CoreSuite[] = [
             subject: 'mailto:secret-marker@app.example',
             expiresIn: 60,
           });
+          await call(ctx.page, 'applicationServerKey', vapid.id);
           secrets.push(token, ...token.split('.'), push, 'secret-marker');
           const aad = te.encode(`${SECRET}-aad`);
           const envelope = await call<Uint8Array>(ctx.page, 'seal', sealer.id, te.encode(SECRET), {

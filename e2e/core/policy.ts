@@ -244,6 +244,7 @@ const USES: Record<string, Use> = {
   signJwt: (ctx, key) => call(ctx.page, 'signJwt', key.id, { claims: {}, expiresIn: 60 }),
   vapidAuth: (ctx, key) =>
     call(ctx.page, 'vapidAuth', key.id, { audience: PUSH, subject: CONTACT, expiresIn: 60 }),
+  applicationServerKey: (ctx, key) => call(ctx.page, 'applicationServerKey', key.id),
   seal: (ctx, key) => call(ctx.page, 'seal', key.id, te.encode('data')),
   open: (ctx, key, f) =>
     call(ctx.page, 'open', f.envelope.get(key.id) ?? new Uint8Array(64), { keyId: key.id }),
@@ -266,7 +267,7 @@ const USES: Record<string, Use> = {
 const ALLOWED: Record<string, string[]> = {
   sign: ['sign', 'verify'],
   jwt: ['signJwt', 'verify'],
-  vapid: ['vapidAuth', 'verify'],
+  vapid: ['vapidAuth', 'applicationServerKey', 'verify'],
   mac: ['sign', 'verify'],
   seal: ['seal', 'open'],
   wrap: ['wrapKey', 'unwrapKey'],
@@ -288,8 +289,8 @@ const ANY_PURPOSE: Record<string, Use> = {
   },
   publicKey: async (ctx, key) => {
     // A public key is public: `getKey`/`listKeys` show it to the page for every purpose, so
-    // `publicKey` (the `applicationServerKey` of a vapid key is its 'raw' form) checks no
-    // purpose. A secret key has none, whatever its purpose.
+    // `publicKey` checks no purpose (`applicationServerKey`, the push form, is a vapid key's
+    // use and is in the table above). A secret key has none, whatever its purpose.
     if (key.publicJwk === null) {
       const err = await callError(ctx.page, 'publicKey', key.id, 'raw');
       expectCode(err, 'OPERATION_NOT_ALLOWED');

@@ -46,9 +46,10 @@ test.describe('when the enclave makes VAPID authorizations', () => {
       purpose: 'vapid',
       label: 'vapid',
     });
-    const raw = await call<Uint8Array>(page, 'publicKey', key.id, 'raw');
+    const raw = await call<Uint8Array>(page, 'applicationServerKey', key.id);
     expect(raw.length).toBe(65);
     expect(raw[0]).toBe(4);
+    expect(await call<Uint8Array>(page, 'publicKey', key.id, 'raw')).toEqual(raw);
     const subject = 'mailto:ops@app.example';
     const header = await call<string>(page, 'vapidAuth', key.id, {
       audience: PUSH,

@@ -7,6 +7,7 @@
 import { OPERATION_NAMES, type OperationName } from '@strongroom/bridge/protocol';
 import type { ChannelPolicy, Operation } from '../policy/index';
 import { agree } from './agree';
+import { applicationServerKey } from './application-server-key';
 import { auditAnchor } from './audit-anchor';
 import { auditLog } from './audit-log';
 import { exportBackup, importBackup } from './backup';
@@ -64,6 +65,7 @@ const OPERATIONS: { readonly [K in OperationName]: Operation } = {
   auditAnchor,
   signJwt,
   vapidAuth,
+  applicationServerKey,
   seal,
   open,
   wrapKey,

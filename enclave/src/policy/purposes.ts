@@ -17,7 +17,7 @@ import {
 export const PURPOSE_OPERATIONS: { readonly [P in KeyPurpose]: readonly OperationName[] } = {
   sign: ['sign', 'verify'],
   jwt: ['signJwt', 'verify'],
-  vapid: ['vapidAuth', 'verify'],
+  vapid: ['vapidAuth', 'applicationServerKey', 'verify'],
   mac: ['sign', 'verify'],
   seal: ['seal', 'open'],
   wrap: ['wrapKey', 'unwrapKey'],
