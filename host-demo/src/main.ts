@@ -628,7 +628,7 @@ async function subscribePush(ctx: Ctx): Promise<void> {
   const registration =
     (await navigator.serviceWorker.getRegistration()) ??
     (await navigator.serviceWorker.register('./sw.js'));
-  const applicationServerKey = await enclave.publicKey(vapid.id, 'raw');
+  const applicationServerKey = await enclave.applicationServerKey(vapid.id);
   const subscription = await registration.pushManager.subscribe({
     userVisibleOnly: true,
     applicationServerKey: new Uint8Array(applicationServerKey),
