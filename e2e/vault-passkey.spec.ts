@@ -268,18 +268,6 @@ test('enroll a passkey, lock, unlock with it: keys work, and its PRF output neve
     toBase64(stored?.kdf.credentialId ?? []),
   ]);
 
-  expect(await call<Vault>(core.page, 'lock')).toMatchObject({ locked: true });
-  expectError(await signs(core, key.id), 'LOCKED');
-  expect(await unlockWithPasskey(core, page)).toMatchObject({ ok: true, value: { locked: false } });
-  expect(await signs(core, key.id)).toMatchObject({ ok: true });
-
-  // A fresh worker (reload) starts locked, and the passkey opens it again.
-  await page.reload();
-  await connected(page, core);
-  expectError(await signs(core, key.id), 'LOCKED');
-  expect(await unlockWithPasskey(core, page)).toMatchObject({ ok: true });
-  expect(await signs(core, key.id)).toMatchObject({ ok: true });
-
   // The PRF output for the enrollment's input, as the test (not the app) can ask the
   // authenticator for it from the enclave frame: in no form in any message the page received.
   const prf = await enclaveFrame(page, core.urls.enclave).then((f) =>
@@ -312,8 +300,24 @@ test('enroll a passkey, lock, unlock with it: keys work, and its PRF output neve
     prf.join(','),
     prf.map((b, i) => `"${i}":${b}`).join(','),
   ];
-  // The page was reloaded above: what it recorded since is the passkey unlock, whose reply
-  // names the enrollments.
+
+  expect(await call<Vault>(core.page, 'lock')).toMatchObject({ locked: true });
+  expectError(await signs(core, key.id), 'LOCKED');
+  expect(await unlockWithPasskey(core, page)).toMatchObject({ ok: true, value: { locked: false } });
+  expect(await signs(core, key.id)).toMatchObject({ ok: true });
+  // Before the reload below empties what the page recorded: the enrollment (addPasskey) and the
+  // first passkey unlock carried the PRF output in no form.
+  await expectNoSecretInMessages(core, forms, added.value.methods[1]?.id ?? 'no enrollment id');
+
+  // A fresh worker (reload) starts locked, and the passkey opens it again.
+  await page.reload();
+  await connected(page, core);
+  expectError(await signs(core, key.id), 'LOCKED');
+  expect(await unlockWithPasskey(core, page)).toMatchObject({ ok: true });
+  expect(await signs(core, key.id)).toMatchObject({ ok: true });
+
+  // After the reload: what the page recorded since is the passkey unlock, whose reply names the
+  // enrollments.
   await expectNoSecretInMessages(core, forms, added.value.methods[1]?.id ?? 'no enrollment id');
 });
 

@@ -249,6 +249,9 @@ export const BACKUP: readonly CoreSuite[] = [
           expect(JSON.parse(text)).toMatchObject({ format: 'strongroom-backup', version: 1 });
           // Only keys created with backup: true are in it.
           expect(text).not.toContain(plain.id);
+          // The export (the passphrase typed twice) checked before wipe() reloads the page and
+          // empties what the harness recorded.
+          await expectNoSecretInMessages(ctx, [BACKUP_PASSPHRASE], made.sign.id);
           await wipe(ctx);
           const result = (await importWith(ctx, file, {
             'secret-passphrase': BACKUP_PASSPHRASE,
@@ -307,6 +310,9 @@ export const BACKUP: readonly CoreSuite[] = [
           };
           expect(exported.ok, JSON.stringify(exported)).toBe(true);
           const phrase = shown.words.join(' ');
+          // The export (24 words shown, three typed back) checked before wipe() reloads the page
+          // and empties what the harness recorded.
+          await expectNoSecretInMessages(ctx, phraseSecrets(shown.words), made.sign.id);
           await wipe(ctx);
           // A phrase with one word swapped is not this backup's.
           const wrong = [...shown.words];
