@@ -61,6 +61,7 @@ test('the demo server serves an installable app with an offline shell', async ({
   request,
   browserName,
   topology,
+  urls,
 }) => {
   const manifest = await request.get(`${origin}/manifest.webmanifest`);
   expect(manifest.headers()['content-type']).toBe('application/manifest+json');
@@ -91,11 +92,18 @@ test('the demo server serves an installable app with an offline shell', async ({
       return registration.active?.scriptURL ?? null;
     }),
   ).toBe(`${origin}/sw.js`);
-  // Offline: the shell still opens, and the page says what needs the network.
+  // Offline: the shell still opens, and the configuration comes from the worker's cache (network
+  // first), so the page still knows its enclave and tries it; the enclave is another origin,
+  // which the browser cannot load offline, so the page says that, naming the enclave.
   await context.setOffline(true);
   await page.reload();
   await expect(page.locator('h1')).toHaveText('Strongroom notes');
-  await expect(page.locator('#status')).toHaveAttribute('data-state', 'offline');
+  await expect(page.locator('#status')).toHaveAttribute('data-state', 'offline', {
+    timeout: 20_000,
+  });
+  await expect(page.locator('#status')).toContainText(
+    `the enclave (${new URL(urls.enclave).origin}) cannot be reached without the network`,
+  );
   await expect(page.locator('#message')).toBeVisible();
   if (browserName === 'chromium' && topology === 'cross-site') {
     await page.screenshot({ path: 'host-demo/docs/demo-offline.png' });

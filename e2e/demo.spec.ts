@@ -250,4 +250,52 @@ test.describe('when a person uses the demo app', () => {
       await page.screenshot({ path: 'host-demo/docs/demo-unavailable.png' });
     }
   });
+
+  test('a server that cannot be reached leaves the enclave-only panels working', async ({
+    page,
+    urls,
+    browserName,
+    topology,
+  }) => {
+    // Every API call fails as offline would (the enclave's own origin still answers).
+    await page.route('**/api/**', (route) => route.abort('internetdisconnected'));
+    await openDemo(page, urls.app, urls.enclave, server);
+    await expect(page.locator('#status')).toHaveAttribute('data-state', 'connected');
+    await expect(page.locator('#key-state')).toHaveAttribute('data-state', 'active');
+    await expect(page.locator('#key-state')).toContainText('active, EdDSA, version 1');
+    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'unreachable');
+    await expect(page.locator('#message')).toContainText('The server cannot be reached');
+    for (const id of ['#relay-result', '#push-subscription', '#notes-status']) {
+      await expect(page.locator(id)).toContainText('server unreachable');
+    }
+    await expect(page.locator('#note-save')).toBeDisabled();
+    await expect(page.locator('#key-rotate')).toBeDisabled();
+    await expect(page.locator('html')).toHaveAttribute('data-ready', 'enclave-only');
+    // The attacker panel needs only the enclave: it runs, and nothing in it fails.
+    await expect(page.locator('#attack-run')).toBeEnabled();
+    await page.click('#attack-run');
+    const frame = await enclaveFrame(page, urls.enclave);
+    const canClick = !(browserName === 'firefox' && topology === 'cross-site');
+    for (const id of ['destroy', 'reset']) {
+      await frame.waitForFunction(() => document.documentElement.dataset.consent === 'open', null, {
+        timeout: 30_000,
+      });
+      if (canClick) {
+        await page.waitForTimeout(300);
+        await frame.click('#consent-decline');
+      }
+      await expect(page.locator(`#attacks li[data-attack="${id}"]`)).toHaveAttribute(
+        'data-outcome',
+        /./,
+        { timeout: 30_000 },
+      );
+    }
+    await expect(page.locator('html')).toHaveAttribute('data-attacks', 'done', { timeout: 30_000 });
+    expect(await page.locator('#attacks li').count()).toBeGreaterThan(5);
+    await expect(page.locator('#attacks li[data-outcome="failed"]')).toHaveCount(0);
+    await expect(page.locator('#attacks li[data-attack="raw-jwt"]')).toHaveAttribute(
+      'data-outcome',
+      'refused',
+    );
+  });
 });

@@ -1,7 +1,7 @@
 // The demo's service worker: an offline shell. It caches the page and its assets at install,
-// answers navigations network-first (the cached shell when offline), and never touches the
-// API, the configuration or the published release manifest: those need the network, and the
-// page says so. It shows the relay's
+// answers navigations and the configuration (strongroom-config.json) network-first, the cached
+// copy when offline, so that the page still knows where its enclave is; it never touches the API
+// or the published release manifest: those need the network, and the page says so. It shows the relay's
 // pushes (decrypted by the browser) as notifications; it cannot sign: the bridge needs a page.
 const CACHE = 'strongroom-demo-v1';
 
@@ -16,6 +16,8 @@ self.addEventListener('install', (event) => {
         ...html.matchAll(/(?:src|href)="\.?\/?(assets\/[^"]+|manifest\.webmanifest|icon\.svg)"/g),
       ].map((m) => `./${m[1]}`);
       await cache.addAll([...assets, './icon-192.png']);
+      // The configuration too (refreshed on each fetch): a deployment without one still installs.
+      await cache.add('./strongroom-config.json').catch(() => undefined);
       await self.skipWaiting();
     })(),
   );
@@ -34,10 +36,24 @@ self.addEventListener('fetch', (event) => {
   if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
   if (
     url.pathname.includes('/api/') ||
-    url.pathname.endsWith('strongroom-config.json') ||
     url.pathname.endsWith('strongroom-manifest.json') ||
     url.pathname.endsWith('strongroom-manifest.sigstore.json')
   ) {
+    return;
+  }
+  if (url.pathname.endsWith('strongroom-config.json')) {
+    event.respondWith(
+      (async () => {
+        const cache = await caches.open(CACHE);
+        try {
+          const fresh = await fetch(event.request);
+          if (fresh.ok) await cache.put(event.request, fresh.clone());
+          return fresh;
+        } catch {
+          return (await cache.match(event.request)) ?? Response.error();
+        }
+      })(),
+    );
     return;
   }
   if (event.request.mode === 'navigate') {

@@ -696,6 +696,28 @@ function onClick(id: string, action: () => Promise<void>, after?: () => void): v
   });
 }
 
+/**
+ * The server did not answer (offline, or down): the key's state in the enclave is shown, the
+ * attacker panel still runs (it needs the enclave only), and each panel that needs the server
+ * says so; the key's lifecycle buttons stay off (the server must be told first).
+ */
+function serverUnreachable(ctx: Ctx): void {
+  const text = 'server unreachable: this needs the demo server; reload when it is back';
+  const registration = el<HTMLOutputElement>('registration');
+  registration.dataset.state = 'unreachable';
+  registration.textContent = `server unreachable: not checked (the key stays in the enclave, ${ctx.identity.state})`;
+  for (const id of ['relay-result', 'push-subscription']) {
+    const out = el<HTMLOutputElement>(id);
+    out.dataset.state = 'unreachable';
+    out.textContent = text;
+  }
+  el('notes-status').textContent = text;
+  for (const id of ['key-rotate', 'key-delete', 'key-revoke', 'note-save', 'relay-run']) {
+    el<HTMLButtonElement>(id).disabled = true;
+  }
+  document.documentElement.dataset.ready = 'enclave-only';
+}
+
 /** Say what the connection is doing: disconnected, reconnecting, locked (vault mode). */
 function watchConnection(enclave: Enclave): void {
   const status = el<HTMLOutputElement>('status');
@@ -756,8 +778,13 @@ async function main(): Promise<void> {
   try {
     enclave = await connect({ url: config.enclaveUrl, timeoutMs: 10_000, reconnect: true });
   } catch (err) {
-    status.dataset.state = 'unavailable';
-    status.textContent = 'unavailable';
+    // The configuration may come from the service worker's cache: offline, an enclave on
+    // another origin cannot load (the browser cannot fetch its page), so say that.
+    const offline = !navigator.onLine;
+    status.dataset.state = offline ? 'offline' : 'unavailable';
+    status.textContent = offline
+      ? `offline: the enclave (${new URL(config.enclaveUrl, location.href).origin}) cannot be reached without the network; the app shell works`
+      : 'unavailable';
     showError(err);
     return;
   }
@@ -808,8 +835,24 @@ async function main(): Promise<void> {
         'this key is scheduled for deletion: cancel it to use it again';
       return;
     }
-    await register(ctx);
-    await loadNotes(ctx);
+    // The attacker panel needs only the enclave: it works whatever the server does.
+    onClick(
+      'attack-run',
+      () => runAttacks(ctx, new URLSearchParams(location.search).get('foreignKey')),
+      () => {
+        document.documentElement.dataset.attacks = 'done';
+      },
+    );
+    try {
+      await register(ctx);
+      await loadNotes(ctx);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      // The server cannot be reached: what needs it says so; the enclave-only panels stay usable.
+      serverUnreachable(ctx);
+      showError(err);
+      return;
+    }
     onClick(
       'key-rotate',
       () => rotateIdentity(ctx),
@@ -856,13 +899,6 @@ async function main(): Promise<void> {
           save.disabled = false;
         });
     });
-    onClick(
-      'attack-run',
-      () => runAttacks(ctx, new URLSearchParams(location.search).get('foreignKey')),
-      () => {
-        document.documentElement.dataset.attacks = 'done';
-      },
-    );
     document.documentElement.dataset.ready = 'true';
   } catch (err) {
     showError(err);
