@@ -1,8 +1,10 @@
 /**
  * The verifier's browser profiles against the browsers themselves: a page on one loopback origin
- * frames a document on another (cross-site, as an app frames the enclave); the server records
- * the raw request of that iframe navigation, then the verifier's request with the profile of the
- * same browser (`iframe` for Chromium, `iframe-firefox` for Firefox,
+ * frames a document on another — cross-site (`127.0.0.1` ↔ `localhost`) or same-site
+ * (`app.` ↔ `kms.strongroom.localhost`) by the project's topology, as an app frames the
+ * enclave; the server records the raw request of that iframe navigation, then the verifier's
+ * request with the profile of the same browser and topology (`iframe` / `iframe-same-site` for
+ * Chromium, `iframe-firefox` / `iframe-firefox-same-site` for Firefox,
  * scripts/verify/sources.ts). The two must send the same header names in the same order, with the
  * same values — except those that differ by build and locale, not by kind of request: `Host`
  * (the port), `User-Agent` and `sec-ch-ua` (Playwright's Chromium is the headless shell, the
@@ -14,14 +16,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TOPOLOGY_HOSTS } from '../scripts/topology';
 import { profileHeaders, rawGet } from '../scripts/verify/sources';
 import { expect, test } from './support/test';
 
 test.describe.configure({ mode: 'default' });
-test.skip(
-  ({ topology }) => topology !== 'cross-site',
-  'the profiles describe a cross-site iframe navigation; the topology of the shared servers plays no part',
-);
 
 /** Headers whose value differs by browser build or locale, not by the kind of request. */
 const VARYING = new Set(['host', 'user-agent', 'sec-ch-ua', 'accept-language']);
@@ -41,14 +40,16 @@ function pairs(raw: readonly string[]): [string, string][] {
 test('the iframe profile of this browser sends what the browser sends for an iframe navigation', async ({
   page,
   browserName,
+  topology,
 }) => {
+  const hosts = TOPOLOGY_HOSTS[topology];
   const seen: [string, string][][] = [];
   const framed = createServer((req, res) => {
     seen.push(pairs(req.rawHeaders));
     res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><p>framed');
   });
   const framedPort = await listen(framed);
-  const url = `http://localhost:${framedPort}/index.html?sr=AAAAAAAAAAAAAAAAAAAAAA`;
+  const url = `http://${hosts.enclave}:${framedPort}/index.html?sr=AAAAAAAAAAAAAAAAAAAAAA`;
   const app = createServer((_req, res) => {
     res
       .writeHead(200, { 'Content-Type': 'text/html' })
@@ -56,12 +57,23 @@ test('the iframe profile of this browser sends what the browser sends for an ifr
   });
   const appPort = await listen(app);
   try {
-    await page.goto(`http://127.0.0.1:${appPort}/`);
+    await page.goto(`http://${hosts.app}:${appPort}/`);
     await expect.poll(() => seen.length).toBe(1);
-    const profile = browserName === 'firefox' ? 'iframe-firefox' : 'iframe';
+    const profile =
+      topology === 'same-site'
+        ? browserName === 'firefox'
+          ? 'iframe-firefox-same-site'
+          : 'iframe-same-site'
+        : browserName === 'firefox'
+          ? 'iframe-firefox'
+          : 'iframe';
+    // Node does not resolve `*.localhost` as browsers do: connect to the loopback address the
+    // name stands for, with the name's `Host`.
+    const loopback = new URL(url);
+    loopback.hostname = '127.0.0.1';
     await rawGet(
-      new URL(url),
-      profileHeaders(profile, new URL(url), `http://127.0.0.1:${appPort}/`),
+      loopback,
+      profileHeaders(profile, new URL(url), `http://${hosts.app}:${appPort}/`),
     );
     expect(seen).toHaveLength(2);
     const [browser, verifier] = seen as [[string, string][], [string, string][]];

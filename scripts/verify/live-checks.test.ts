@@ -1,9 +1,9 @@
 /**
  * The live checks of `strongroom-verify --url` beyond file digests: every response's status,
  * Content-Type, Cache-Control and security headers (from the signed manifest), a 404 under
- * `/assets/`, `/` and `/index.html` alike, index.html fetched four ways (Node, Chromium's and
- * Firefox's iframe navigation, the enclave's self-fetch) — a request-splitting server must
- * FAIL — and
+ * `/assets/`, `/` and `/index.html` alike, index.html fetched six ways (Node, Chromium's and
+ * Firefox's iframe navigation from a cross-site and from a same-site app, the enclave's
+ * self-fetch) — a request-splitting server must FAIL — and
  * `--min-version`.
  */
 import { rm, writeFile } from 'node:fs/promises';
@@ -73,7 +73,7 @@ async function run(args: string[]): Promise<{ code: number; report: VerifyReport
 const failed = (report: VerifyReport): CheckRow[] => report.rows.filter((row) => !row.ok);
 
 describe('strongroom-verify --url, responses', () => {
-  it('passes a faithful server, with a row for each file, the folder URL, a 404 probe and three browser fetches', async () => {
+  it('passes a faithful server, with a row for each file, the folder URL, a 404 probe and five browser fetches', async () => {
     const { r, args } = await deployed();
     const { code, report } = await run(args);
     expect(failed(report)).toEqual([]);
@@ -85,6 +85,8 @@ describe('strongroom-verify --url, responses', () => {
     expect(report.rows.filter((row) => row.check === 'split').map((row) => row.subject)).toEqual([
       'index.html (as an iframe navigation)',
       "index.html (as Firefox's iframe navigation)",
+      'index.html (as a same-site iframe navigation)',
+      "index.html (as Firefox's same-site iframe navigation)",
       "index.html (as the enclave's self-fetch)",
     ]);
   });
@@ -96,7 +98,7 @@ describe('strongroom-verify --url, responses', () => {
   });
 
   describe('when the server serves a tampered index.html to iframe navigations only', () => {
-    it('FAILS: both iframe navigations get other bytes than Node and the self-fetch', async () => {
+    it('FAILS: all four iframe navigations get other bytes than Node and the self-fetch', async () => {
       const tampered = new TextEncoder().encode(
         '<!doctype html><script src="https://evil.example/x.js"></script>',
       );
@@ -104,20 +106,24 @@ describe('strongroom-verify --url, responses', () => {
       const { code, report } = await run(args);
       expect(code).toBe(1);
       expect(failed(report)).toEqual(
-        ['index.html (as an iframe navigation)', "index.html (as Firefox's iframe navigation)"].map(
-          (subject) =>
-            expect.objectContaining({
-              check: 'split',
-              subject,
-              got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
-            }),
+        [
+          'index.html (as an iframe navigation)',
+          "index.html (as Firefox's iframe navigation)",
+          'index.html (as a same-site iframe navigation)',
+          "index.html (as Firefox's same-site iframe navigation)",
+        ].map((subject) =>
+          expect.objectContaining({
+            check: 'split',
+            subject,
+            got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
+          }),
         ),
       );
     });
   });
 
   describe("when the server serves a tampered index.html to URLs with the bridge's fresh query only", () => {
-    it('FAILS: the iframe navigation and the self-fetch, both with ?sr=, get other bytes', async () => {
+    it('FAILS: the iframe navigations and the self-fetch, all with ?sr=, get other bytes', async () => {
       const tampered = new TextEncoder().encode(
         '<!doctype html><script src="https://evil.example/x.js"></script>',
       );
@@ -145,12 +151,22 @@ describe('strongroom-verify --url, responses', () => {
         }),
         expect.objectContaining({
           check: 'split',
+          subject: 'index.html (as a same-site iframe navigation)',
+          got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
+        }),
+        expect.objectContaining({
+          check: 'split',
+          subject: "index.html (as Firefox's same-site iframe navigation)",
+          got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
+        }),
+        expect.objectContaining({
+          check: 'split',
           subject: "index.html (as the enclave's self-fetch)",
           got: expect.stringMatching(/^other bytes \(sha256 [0-9a-f]{64}\)$/),
         }),
       ]);
       // One fresh value, as one connection's navigation and self-fetch share it.
-      expect(queries).toHaveLength(3);
+      expect(queries).toHaveLength(5);
       expect(queries[0]).toMatch(/^\?sr=[A-Za-z0-9_-]{22}$/);
       expect(new Set(queries).size).toBe(1);
     });
@@ -162,18 +178,27 @@ describe('strongroom-verify --url, responses', () => {
       [
         'Sec-CH-UA (Chromium)',
         (h: IncomingHttpHeaders) => h['sec-ch-ua'] !== undefined,
-        ['iframe'],
+        ['iframe', 'iframeSame'],
       ],
-      ['Priority (Firefox)', (h: IncomingHttpHeaders) => h.priority === 'u=4', ['firefox']],
+      [
+        'Priority (Firefox)',
+        (h: IncomingHttpHeaders) => h.priority === 'u=4',
+        ['firefox', 'firefoxSame'],
+      ],
       [
         "a Referer from the embedding app's origin",
         (h: IncomingHttpHeaders) => h.referer === `${ORIGINS[0]}/`,
+        ['iframe', 'firefox', 'iframeSame', 'firefoxSame'],
+      ],
+      [
+        'Sec-Fetch-Storage-Access (cross-site only)',
+        (h: IncomingHttpHeaders) => h['sec-fetch-storage-access'] === 'none',
         ['iframe', 'firefox'],
       ],
       [
-        'Sec-Fetch-Storage-Access',
-        (h: IncomingHttpHeaders) => h['sec-fetch-storage-access'] === 'none',
-        ['iframe', 'firefox'],
+        "Sec-Fetch-Site: same-site (an app on the enclave's own site)",
+        (h: IncomingHttpHeaders) => h['sec-fetch-site'] === 'same-site',
+        ['iframeSame', 'firefoxSame'],
       ],
     ] as const)('FAILS on %s', async (_name, splits, rows) => {
       const { args } = await deployed({
@@ -184,6 +209,8 @@ describe('strongroom-verify --url, responses', () => {
       const names: Record<string, string> = {
         iframe: 'index.html (as an iframe navigation)',
         firefox: "index.html (as Firefox's iframe navigation)",
+        iframeSame: 'index.html (as a same-site iframe navigation)',
+        firefoxSame: "index.html (as Firefox's same-site iframe navigation)",
       };
       expect(failed(report).map((row) => row.subject)).toEqual(rows.map((r) => names[r]));
     });

@@ -28,10 +28,10 @@ Audit a Strongroom enclave deployment (a live URL or a folder) against its signe
 
   --url <base URL>        the enclave as deployed (https; http only on loopback): every file's
                           bytes, status, Content-Type and Cache-Control, the security headers of
-                          every response (a 404 under /assets/ too), and index.html fetched three
-                          ways (as Node, as a browser's iframe navigation, as the enclave's
-                          self-fetch; the last two with a fresh ?sr= query, as the bridge loads
-                          it), which must agree
+                          every response (a 404 under /assets/ too), and index.html fetched six
+                          ways (as Node, as Chromium's and Firefox's iframe navigation from a
+                          cross-site and a same-site app, as the enclave's self-fetch; all but
+                          Node with a fresh ?sr= query, as the bridge loads it), which must agree
   --dir <folder>          a folder instead: a downloaded release, or what you are about to deploy
   --manifest, --bundle    the release's manifest.json and manifest.sigstore.json (files or URLs)
   --identity, --issuer    who must have signed (keyless releases): compared exactly, no patterns

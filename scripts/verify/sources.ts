@@ -50,11 +50,18 @@ export interface HttpAnswer {
 
 /**
  * Who the request pretends to be: `node` (the verifier's own fetch), `iframe` (Chromium
- * navigating the enclave iframe of a cross-site app), `iframe-firefox` (the same in Firefox) or
- * `self-fetch` (the enclave page fetching its own URL for the release digest,
- * `enclave/src/release-digest.ts`).
+ * navigating the enclave iframe of a cross-site app), `iframe-firefox` (the same in Firefox),
+ * `iframe-same-site` and `iframe-firefox-same-site` (the same two for an app on the enclave's
+ * own site, e.g. `app.example.com` framing `kms.example.com`) or `self-fetch` (the enclave page
+ * fetching its own URL for the release digest, `enclave/src/release-digest.ts`).
  */
-export type RequestProfile = 'node' | 'iframe' | 'iframe-firefox' | 'self-fetch';
+export type RequestProfile =
+  | 'node'
+  | 'iframe'
+  | 'iframe-firefox'
+  | 'iframe-same-site'
+  | 'iframe-firefox-same-site'
+  | 'self-fetch';
 
 /** A current desktop Chromium's User-Agent (Linux). */
 export const BROWSER_USER_AGENT =
@@ -69,9 +76,10 @@ export const FIREFOX_USER_AGENT =
  * cannot send them: it forces `Sec-Fetch-Mode: cors`, so these go through `node:http`). `Host`
  * and `Referer` are placeholders filled per request ({@link profileHeaders}); no cookie.
  *
- * The two iframe profiles are what Chromium 156 and Firefox ESR 153 send over HTTP/1.1 for a
- * cross-site iframe navigation, names, order and values, as measured by
- * e2e/verification-iframe-profile.spec.ts (which fails when a browser sends otherwise). Over
+ * The iframe profiles are what Chromium 156 and Firefox ESR 153 send over HTTP/1.1 for a
+ * cross-site and for a same-site iframe navigation, names, order and values, as measured by
+ * e2e/verification-iframe-profile.spec.ts in both topologies (which fails when a browser sends
+ * otherwise). Over
  * HTTP/2 a browser also sends its own pseudo-headers and, in Chromium, `Priority`: the verifier
  * speaks HTTP/1.1 only, and that difference is one a server can still split on.
  */
@@ -109,6 +117,37 @@ export const PROFILE_HEADERS: Readonly<
     'Sec-Fetch-Dest': 'iframe',
     'Sec-Fetch-Mode': 'navigate',
     'Sec-Fetch-Site': 'cross-site',
+    Priority: 'u=4',
+  },
+  'iframe-same-site': {
+    Host: '',
+    Connection: 'keep-alive',
+    'sec-ch-ua': '"Not:A-Brand";v="8", "Chromium";v="156"',
+    'sec-ch-ua-mobile': '?0',
+    'sec-ch-ua-platform': '"Linux"',
+    'Upgrade-Insecure-Requests': '1',
+    'User-Agent': BROWSER_USER_AGENT,
+    'Accept-Language': 'en-US,en;q=0.9',
+    Accept:
+      'text/html,application/xhtml+xml,application/xml;q=0.9,image/jxl,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7',
+    'Sec-Fetch-Site': 'same-site',
+    'Sec-Fetch-Mode': 'navigate',
+    'Sec-Fetch-Dest': 'iframe',
+    Referer: '',
+    'Accept-Encoding': 'gzip, deflate, br, zstd',
+  },
+  'iframe-firefox-same-site': {
+    Host: '',
+    'User-Agent': FIREFOX_USER_AGENT,
+    Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+    'Accept-Language': 'en-US,en;q=0.5',
+    'Accept-Encoding': 'gzip, deflate, br, zstd',
+    Connection: 'keep-alive',
+    Referer: '',
+    'Upgrade-Insecure-Requests': '1',
+    'Sec-Fetch-Dest': 'iframe',
+    'Sec-Fetch-Mode': 'navigate',
+    'Sec-Fetch-Site': 'same-site',
     Priority: 'u=4',
   },
   // fetch(location.href, { cache: 'no-store', credentials: 'same-origin', redirect: 'error' }):

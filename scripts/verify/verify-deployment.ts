@@ -369,15 +369,17 @@ const PROFILE_NAMES: Record<RequestProfile, string> = {
   node: "as Node's fetch",
   iframe: 'as an iframe navigation',
   'iframe-firefox': "as Firefox's iframe navigation",
+  'iframe-same-site': 'as a same-site iframe navigation',
+  'iframe-firefox-same-site': "as Firefox's same-site iframe navigation",
   'self-fetch': "as the enclave's self-fetch",
 };
 
 /**
  * A live deployment's responses: every listed file's status, Content-Type, Cache-Control and
  * security headers; `index.html` and the base URL alike; a 404 under `assets/`; and the
- * document fetched four ways (Node; Chromium's and Firefox's iframe navigation and the enclave's
- * self-fetch, those three with the bridge's fresh `sr` query), which must agree in bytes and
- * headers.
+ * document fetched six ways (Node; Chromium's and Firefox's iframe navigation from a cross-site
+ * and from a same-site app, and the enclave's self-fetch, those five with the bridge's fresh `sr`
+ * query), which must agree in bytes and headers.
  */
 async function checkLive(source: DeploymentSource, manifest: Manifest, row: RowFn): Promise<void> {
   const request = source.request;
@@ -472,7 +474,15 @@ async function checkLive(source: DeploymentSource, manifest: Manifest, row: RowF
   // request headers or by the query — must not pass.
   const names = comparedNames(manifest, https);
   const fresh = `${FRESH_PARAM}=${freshToken()}`;
-  for (const profile of ['iframe', 'iframe-firefox', 'self-fetch'] as const) {
+  // Both site relations always: whether an app shares the enclave's site cannot be told from an
+  // origin list without the public suffix list, and a server may split on `Sec-Fetch-Site`.
+  for (const profile of [
+    'iframe',
+    'iframe-firefox',
+    'iframe-same-site',
+    'iframe-firefox-same-site',
+    'self-fetch',
+  ] as const) {
     const subject = `index.html (${PROFILE_NAMES[profile]})`;
     const answer = await get(documentPath, profile, fresh);
     if (typeof answer === 'string') {
