@@ -65,7 +65,7 @@ describe.skipIf(!NGINX)(
       const { code, report } = await verifyAgainst(server, args);
       expect(report.rows.filter((row) => !row.ok)).toEqual([]);
       expect(code).toBe(0);
-      expect(report.rows.filter((row) => row.check === 'split')).toHaveLength(3);
+      expect(report.rows.filter((row) => row.check === 'split')).toHaveLength(5);
     }, 60_000);
   },
 );
@@ -80,7 +80,7 @@ describe.skipIf(!CADDY)(
       const { code, report } = await verifyAgainst(server, args);
       expect(report.rows.filter((row) => !row.ok)).toEqual([]);
       expect(code).toBe(0);
-      expect(report.rows.filter((row) => row.check === 'split')).toHaveLength(3);
+      expect(report.rows.filter((row) => row.check === 'split')).toHaveLength(5);
     }, 60_000);
   },
 );
