@@ -428,6 +428,39 @@ export const LIFECYCLE: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'an enclave that refuses this bridge as protocol-mismatch: the bridge says PROTOCOL_MISMATCH',
+        async run({ page, urls }) {
+          await openHarness(page, urls.app);
+          // What an enclave of another protocol answers this bridge's connect with (the enclave's
+          // own answer is checked in the next test): the bridge must name the cause, not a
+          // generic ENCLAVE_UNAVAILABLE refusal.
+          const fake = `${urls.secondApp}/harness.html`;
+          const ticket = await page.evaluate(
+            (url: string) => window.srLife.startConnect({ url, timeoutMs: 20_000 }),
+            fake,
+          );
+          const inner = page.frame(frameSelector(fake));
+          await harnessReady(inner);
+          await inner.evaluate((app: string) => {
+            setTimeout(
+              () =>
+                window.parent.postMessage(
+                  { type: 'strongroom:refused', protocol: 2, reason: 'protocol-mismatch' },
+                  app,
+                ),
+              100,
+            );
+          }, urls.app);
+          const outcome = await settled(page, ticket);
+          expect(outcome.$error).toMatchObject({
+            code: 'PROTOCOL_MISMATCH',
+            isStrongroomError: true,
+          });
+          expect(outcome.$error?.message).toContain('protocol 2');
+          expect(await iframes(page)).toBe(0);
+        },
+      },
+      {
         name: 'a bridge of another protocol version: the enclave answers refused: protocol-mismatch',
         async run({ page, urls }) {
           await openHarness(page, urls.app);
