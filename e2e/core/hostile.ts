@@ -312,6 +312,38 @@ export const HOSTILE: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'an error and an unhandled rejection in the worker after its start never become a refusal reported to the app',
+        async run({ page, urls }) {
+          const { victim, frame, before } = await openWithVictim(page, urls, {
+            alg: 'EdDSA',
+            purpose: 'sign',
+          });
+          // Dev-only seam (enclave/src/dev-seams.test.ts: absent from release builds): the
+          // worker throws in a timer and leaves a rejection unhandled, then answers `thrown`.
+          const answer = await frame.evaluate(
+            () =>
+              new Promise<string>((resolve) => {
+                const channel = new BroadcastChannel('dev:throw-in-worker');
+                const timer = setTimeout(() => resolve('no answer'), 3000);
+                channel.onmessage = (event) => {
+                  clearTimeout(timer);
+                  channel.close();
+                  resolve(String(event.data));
+                };
+                channel.postMessage('throw');
+              }),
+          );
+          // The control: the worker did throw (the seam is there and ran).
+          expect(answer).toBe('thrown');
+          await expectUnharmed(page, frame, before);
+          const messages = (await page.evaluate(() => window.sr.windowMessages())) as string[];
+          expect(messages.some((m) => m.includes('strongroom:refused'))).toBe(false);
+          expect(await send(page, apply(['sign'], victim, new Uint8Array([1])))).toMatchObject({
+            type: 'RAW',
+          });
+        },
+      },
+      {
         name: 'RELEASE passes only in its exact form; an exact RELEASE is answered, then the channel is closed',
         async run({ page, urls }) {
           const { victim, frame, before } = await openWithVictim(page, urls, {

@@ -2,7 +2,8 @@
  * The dev-only seams (loopback http VAPID audiences, the `dev:force-wrap-at-rest` probe
  * override, the `dev:clock-offset` policy clock, the `dev:fail-migration` failure midway of a
  * vault migration, the `dev:audit-limits` lowered retention, creation and origin-use limits,
- * the `dev:fail-update` failure after a key record's write, the start-up marks
+ * the `dev:fail-update` failure after a key record's write, the `dev:throw-in-worker` error
+ * in the worker after its start, the start-up marks
  * `info().devBoot` reports) must not exist in a release build: build the enclave both ways and
  * look.
  */
@@ -41,6 +42,7 @@ describe('dev-only seams', () => {
       expect(release).not.toContain('dev:audit-limits');
       expect(release).not.toContain('dev:fail-update');
       expect(release).not.toContain('dev:fail-migration');
+      expect(release).not.toContain('dev:throw-in-worker');
       expect(release).not.toContain('devBoot');
       expect(release).not.toContain('strongroom:dev-boot-marks');
       const dev = await bundleText(true);
@@ -51,6 +53,7 @@ describe('dev-only seams', () => {
       expect(dev).toContain('dev:audit-limits');
       expect(dev).toContain('dev:fail-update');
       expect(dev).toContain('dev:fail-migration');
+      expect(dev).toContain('dev:throw-in-worker');
       expect(dev).toContain('devBoot');
       expect(dev).toContain('strongroom:dev-boot-marks');
     });

@@ -137,6 +137,24 @@ function started(): void {
   self.addEventListener('error', (event) => event.preventDefault());
   self.addEventListener('unhandledrejection', (event) => event.preventDefault());
   self.postMessage(STARTED);
+  if (DEV) listenDevThrow();
+}
+
+/**
+ * Dev builds only (the bundler drops it from release builds; `dev-seams.test.ts` looks): a
+ * message on the `dev:throw-in-worker` channel makes this worker throw in a timer and leave a
+ * rejection unhandled, after the start, then answer `thrown` on the same channel. The e2e test
+ * checks that neither becomes a refusal reported to the app.
+ */
+function listenDevThrow(): void {
+  const channel = new BroadcastChannel('dev:throw-in-worker');
+  channel.addEventListener('message', () => {
+    setTimeout(() => {
+      throw new Error('dev:throw-in-worker');
+    }, 0);
+    void Promise.reject(new Error('dev:throw-in-worker (rejection)'));
+    setTimeout(() => channel.postMessage('thrown'), 50);
+  });
 }
 
 self.addEventListener('message', (event: MessageEvent<unknown>) => {
