@@ -14,7 +14,7 @@
  *   POST /api/identity/cancel-deletion → { state: 'active' }  (signed; a pending-deletion key may)
  *   GET  /api/notes            → { notes: [{ id, envelope, createdAt }] }     (signed)
  *   POST /api/notes            { id, envelope } → { id, createdAt }           (signed)
- *   POST /api/relay-keys       { publicJwk } → { kid }                       (signed)
+ *   POST /api/relay-keys       { publicJwk } → { kid } (one per account; 409 RELAY_KEY_EXISTS) (signed)
  *   POST /api/push/subscriptions { subscription, authorization } → { pushService } (signed)
  *   GET  /api/relay/ping       Authorization: Bearer <EdDSA JWT, aud relay, ≤ 5 min> → { ok, … }
  *   POST /api/relay/push       Bearer relay JWT; { text } → { results: [{ pushService, status, code }] }
@@ -493,8 +493,17 @@ export function createHandler(options: DemoServerOptions) {
         onlyFields(input, ['publicJwk']);
         const publicJwk = ed25519Jwk(input.publicJwk);
         const kid = thumbprint(publicJwk);
-        store.addRelayKey(accountId, kid, publicJwk);
-        res.statusCode = 201;
+        // One relay key per account, bound by the first request (enrolment); the same key
+        // again is a no-op, another one is refused.
+        const bound = store.addRelayKey(accountId, kid, publicJwk, now());
+        if (bound === 'exists') {
+          throw new ApiError(
+            409,
+            'RELAY_KEY_EXISTS',
+            'this account already has another relay key (one per account, bound at enrolment)',
+          );
+        }
+        res.statusCode = bound === 'bound' ? 201 : 200;
         return { kid };
       }
       case 'GET /api/relay/ping': {

@@ -344,12 +344,32 @@ export class Store {
     ).map((r) => ({ id: r.id, envelope: r.envelope, createdAt: r.created_at }));
   }
 
-  addRelayKey(ownerKeyId: string, kid: string, publicJwk: object): void {
-    this.db
-      .prepare(
-        'INSERT OR IGNORE INTO relay_keys (kid, owner_key_id, public_jwk, registered_at) VALUES (?, ?, ?, ?)',
-      )
-      .run(kid, ownerKeyId, JSON.stringify(publicJwk), Date.now());
+  /**
+   * Bind `kid` as the account's one relay key: `bound` the first time, `same` when it is the key
+   * already bound (idempotent), `exists` when the account has another relay key or `kid` belongs
+   * to another account (then nothing changes).
+   */
+  addRelayKey(
+    ownerKeyId: string,
+    kid: string,
+    publicJwk: object,
+    registeredAt: number,
+  ): 'bound' | 'same' | 'exists' {
+    return this.db.transaction((): 'bound' | 'same' | 'exists' => {
+      const byKid = this.db.prepare('SELECT owner_key_id FROM relay_keys WHERE kid = ?').get(kid) as
+        | { owner_key_id: string }
+        | undefined;
+      if (byKid) return byKid.owner_key_id === ownerKeyId ? 'same' : 'exists';
+      if (this.db.prepare('SELECT 1 FROM relay_keys WHERE owner_key_id = ?').get(ownerKeyId)) {
+        return 'exists';
+      }
+      this.db
+        .prepare(
+          'INSERT INTO relay_keys (kid, owner_key_id, public_jwk, registered_at) VALUES (?, ?, ?, ?)',
+        )
+        .run(kid, ownerKeyId, JSON.stringify(publicJwk), registeredAt);
+      return 'bound';
+    })();
   }
 
   getRelayKey(kid: string): { ownerKeyId: string; publicJwk: IdentityKeyRow['publicJwk'] } | null {

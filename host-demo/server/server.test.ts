@@ -452,7 +452,9 @@ describe('the relay', () => {
       const relay = generateKeyPairSync('ed25519');
       const relayJwk = relay.publicKey.export({ format: 'jwk' }) as { x: string };
       const kid = thumbprint({ kty: 'OKP', crv: 'Ed25519', x: relayJwk.x });
-      store.addRelayKey(ownerId, kid, { kty: 'OKP', crv: 'Ed25519', x: relayJwk.x });
+      expect(
+        store.addRelayKey(ownerId, kid, { kty: 'OKP', crv: 'Ed25519', x: relayJwk.x }, 1),
+      ).toBe('bound');
       const now = Math.floor(Date.now() / 1000);
       const token = (claims: object, headerKid = kid) => {
         const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -594,6 +596,38 @@ describe('the key lifecycle on the server', () => {
     await push.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('when relay keys are registered', () => {
+    it('binds one relay key per account: the same again is a no-op, another one is refused (also after rotation, and for another account)', async () => {
+      const relayJwk = () => ({ kty: 'OKP', crv: 'Ed25519', x: Client.fresh()[1] });
+      const first = relayJwk();
+      const bound = await client.signed('POST', '/api/relay-keys', { publicJwk: first });
+      expect(bound.status).toBe(201);
+      const { kid } = (await bound.json()) as { kid: string };
+      const again = await client.signed('POST', '/api/relay-keys', { publicJwk: first });
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual({ kid });
+      const other = relayJwk();
+      expect(
+        await errorCode(await client.signed('POST', '/api/relay-keys', { publicJwk: other })),
+      ).toEqual([409, 'RELAY_KEY_EXISTS']);
+      // The account keeps its relay key through a rotation: still one.
+      expect((await client.rotate()).status).toBe(201);
+      expect(
+        await errorCode(await client.signed('POST', '/api/relay-keys', { publicJwk: other })),
+      ).toEqual([409, 'RELAY_KEY_EXISTS']);
+      expect((await client.signed('POST', '/api/relay-keys', { publicJwk: first })).status).toBe(
+        200,
+      );
+      // Another account cannot take this account's relay key.
+      const stranger = new Client(client.base);
+      stranger.now = client.now;
+      await stranger.register();
+      expect(
+        await errorCode(await stranger.signed('POST', '/api/relay-keys', { publicJwk: first })),
+      ).toEqual([409, 'RELAY_KEY_EXISTS']);
+    });
   });
 
   describe('when the key is rotated', () => {
