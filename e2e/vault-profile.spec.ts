@@ -317,8 +317,8 @@ test.describe('vault mode: a copy of the browser profile', () => {
           );
           // …but not one operation that needs the secret runs: each fails LOCKED (docs/vault.md).
           // Soft, so that the attacker's and the unlock's findings below are reported as well.
-          // (Measured: `open` answers DECRYPTION_FAILED here, not LOCKED — ops/open.ts maps every
-          // error but STORAGE_UNAVAILABLE and RATE_LIMITED to its opaque code; reported.)
+          // (`open` answers most failures with its opaque DECRYPTION_FAILED, but passes LOCKED
+          // through: ops/open.ts.) SECURITY.md claims LOCKED for exactly these operations.
           const attempts: [string, string, unknown[]][] = [
             ['sign EdDSA', 'sign', [ed.id, SIGNED]],
             ['sign ES256', 'sign', [es.id, SIGNED]],

@@ -362,6 +362,45 @@ export const VAULT: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'lock() in one tab locks every tab: the other tab’s keys answer LOCKED and its bridge emits a lock event',
+        skip: NEEDS_INPUT,
+        timeoutMs: 120_000,
+        async run(ctx) {
+          await connected(ctx);
+          await enable(ctx);
+          const key = await call<Key>(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+          const other: CoreContext = { ...ctx, page: await ctx.newPage() };
+          await connected(other);
+          // The other tab's worker asks the person itself (unlock is per tab).
+          if ((await call<{ vault: Vault }>(other.page, 'info')).vault.locked) {
+            expect(await withSecrets(other, 'unlock', [], [UNLOCK(PASSPHRASE)])).toMatchObject({
+              ok: true,
+            });
+          }
+          expect(await signs(other, key.id)).toMatchObject({ ok: true });
+          expect(await signs(ctx, key.id)).toMatchObject({ ok: true });
+          const before = (await other.page.evaluate(() => window.sr.lockEvents())) as unknown[];
+          expect(before).not.toContainEqual({ locked: true, reason: 'lock' });
+
+          expect(await call<Vault>(ctx.page, 'lock')).toMatchObject({ locked: true });
+          const heard = await waitFor(
+            async () =>
+              ((await other.page.evaluate(() => window.sr.lockEvents())) as unknown[]).some(
+                (e) => JSON.stringify(e) === JSON.stringify({ locked: true, reason: 'lock' }),
+              ),
+            true,
+            10_000,
+          );
+          expect(heard, 'the other tab emitted no lock event').toBe(true);
+          expectError(await signs(other, key.id), 'LOCKED');
+          expectError(await signs(ctx, key.id), 'LOCKED');
+          expect((await call<{ vault: Vault }>(other.page, 'info')).vault).toMatchObject({
+            enabled: true,
+            locked: true,
+          });
+        },
+      },
+      {
         name: 'the idle timeout locks the keys (and says so); a locked reload stays locked',
         skip: NEEDS_INPUT,
         async run(ctx) {
