@@ -224,3 +224,63 @@ describe("strongroom-verify --rebuild without --repo: the signed manifest's repo
     expect(report.warnings).toBeUndefined();
   });
 });
+
+describe('docs/verification.md §6 "The release is the source": the by-hand rebuild', () => {
+  it('takes the steps rebuild() takes, with the same build inputs', async () => {
+    const doc = await readFile(join(import.meta.dirname, '../../docs/verification.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### 6. The release is the source'));
+    const start = section.indexOf('```sh\n') + 6;
+    const block = section.slice(start, section.indexOf('\n```', start));
+    const steps = block.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim());
+
+    const r = await release();
+    const { run: copy, calls } = fakeRunner(r.dir);
+    let seen: { config: string; env: NodeJS.ProcessEnv | undefined } | undefined;
+    const run: CommandRunner = async (command, args, options) => {
+      if (command === 'npm' && args.join(' ') === 'run build')
+        seen = {
+          config: await readFile(join(options.cwd, 'strongroom.config.json'), 'utf8'),
+          env: options.env,
+        };
+      return copy(command, args, options);
+    };
+    const previous = process.env.STRONGROOM_ALLOWED_ORIGINS;
+    process.env.STRONGROOM_ALLOWED_ORIGINS = 'https://elsewhere.example';
+    try {
+      await rebuild('v0.1.0', 'https://github.com/strongroom/strongroom.git', run, {
+        buildConfig: r.manifest.buildConfig,
+        version: '0.3.0',
+      });
+    } finally {
+      if (previous === undefined) delete process.env.STRONGROOM_ALLOWED_ORIGINS;
+      else process.env.STRONGROOM_ALLOWED_ORIGINS = previous;
+    }
+
+    // Each command rebuild() runs, with its options, in the same order.
+    const at = (prefix: string) => steps.findIndex((step) => step.startsWith(prefix));
+    expect(calls[0]).toMatch(/^git clone --quiet --no-checkout -- /);
+    expect(at('git clone --no-checkout https://github.com/strongroom/strongroom.git')).toBe(0);
+    expect(calls[1]).toContain('checkout --quiet --detach v0.1.0');
+    expect(steps[1]).toMatch(/^git checkout --detach v0\.1\.0 && git rev-parse HEAD$/);
+    const install = at('npm ci');
+    const build = at('npm run build');
+    expect(steps[install]).toBe(calls[3]);
+    expect(steps[build]).toBe(calls[4]);
+    // The manifest's build configuration as strongroom.config.json (jq prints it as rebuild()
+    // writes it: two-space indent, a final newline), before the build.
+    const config = at('jq .buildConfig ../manifest.json > strongroom.config.json');
+    expect(config).toBeGreaterThan(1);
+    expect(config).toBeLessThan(build);
+    expect(seen?.config).toBe(`${JSON.stringify(r.manifest.buildConfig, null, 2)}\n`);
+    // The environment: no STRONGROOM_ALLOWED_ORIGINS, the manifest's version.
+    const unset = at('unset STRONGROOM_ALLOWED_ORIGINS');
+    expect(unset).toBeGreaterThan(-1);
+    expect(unset).toBeLessThan(build);
+    expect(seen?.env?.STRONGROOM_ALLOWED_ORIGINS).toBeUndefined();
+    const version = at('export STRONGROOM_RELEASE_VERSION=$(jq -r .version ../manifest.json)');
+    expect(version).toBeGreaterThan(-1);
+    expect(version).toBeLessThan(build);
+    expect(seen?.env?.STRONGROOM_RELEASE_VERSION).toBe('0.3.0');
+    expect(calls).toHaveLength(5);
+  });
+});
