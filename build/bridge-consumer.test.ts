@@ -7,7 +7,7 @@
  * internals must not be importable.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,11 +132,18 @@ function tsc(config: string): { status: number | null; output: string } {
 }
 
 beforeAll(async () => {
-  await buildBridge();
+  // The package as published, built into a staging copy of its own (bridge/package.test.ts
+  // rebuilds bridge/dist meanwhile, in another test file).
+  const stage = join(work, 'bridge-package');
+  mkdirSync(stage, { recursive: true });
+  for (const name of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+    copyFileSync(join(ROOT, 'bridge', name), join(stage, name));
+  }
+  await buildBridge(join(stage, 'dist'));
   const out = execFileSync(
     'npm',
     ['pack', '--ignore-scripts', '--json', '--pack-destination', work],
-    { cwd: join(ROOT, 'bridge'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const [packed] = JSON.parse(out) as { filename: string }[];
   mkdirSync(join(app, 'src'), { recursive: true });

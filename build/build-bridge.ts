@@ -87,10 +87,13 @@ export async function buildStandaloneBridge(
   return { path, integrity: sha384Sri(readFileSync(path)) };
 }
 
-/** Build `bridge/dist/`. */
-export async function buildBridge(): Promise<BuiltBridge> {
+/**
+ * Build the bridge package's `dist/`: `bridge/dist/` by default, or `outDir` (tests that pack
+ * the package build into a staging copy of their own, so that test files running at the same
+ * time never see another one's half-built `bridge/dist/`).
+ */
+export async function buildBridge(outDir = `${ROOT}bridge/dist`): Promise<BuiltBridge> {
   const entry = `${ROOT}bridge/src/index.ts`;
-  const outDir = `${ROOT}bridge/dist`;
   const common = {
     configFile: false,
     root: `${ROOT}bridge`,
@@ -113,7 +116,13 @@ export async function buildBridge(): Promise<BuiltBridge> {
   const standalone = await buildStandaloneBridge(outDir);
   execFileSync(
     process.execPath,
-    [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}bridge/tsconfig.build.json`],
+    [
+      `${ROOT}node_modules/typescript/bin/tsc`,
+      '-p',
+      `${ROOT}bridge/tsconfig.build.json`,
+      '--outDir',
+      outDir,
+    ],
     { stdio: 'inherit' },
   );
   fixDeclarations(outDir);

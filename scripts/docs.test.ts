@@ -247,6 +247,23 @@ describe('the API reference (npm run docs:reference)', () => {
         expect(text, page).not.toMatch(/\b[0-9a-f]{40}\b|blob\/|\d{4}-\d\d-\d\dT\d\d:/);
       }
       expect(readFileSync(join(out, 'classes/Enclave.md'), 'utf8')).toContain('generateKey');
+      // The committed docs/reference/ is exactly what the sources give: regenerate it
+      // (npm run docs:reference) whenever a public TSDoc or type changes.
+      const committed: string[] = [];
+      const walkCommitted = (dir: string) => {
+        for (const name of readdirSync(dir)) {
+          const path = join(dir, name);
+          if (statSync(path).isDirectory()) walkCommitted(path);
+          else committed.push(relative(join(ROOT, 'docs/reference'), path));
+        }
+      };
+      walkCommitted(join(ROOT, 'docs/reference'));
+      expect(committed.sort()).toEqual([...pages].sort());
+      for (const page of pages) {
+        expect(read(`docs/reference/${page}`), `docs/reference/${page} is stale`).toBe(
+          readFileSync(join(out, page), 'utf8'),
+        );
+      }
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
