@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { enclaveHeaders, httpsHeaders } from '../../build/enclave-config';
 import { signManifest } from '../../build/release/sign';
 import { main } from './main';
+import { type DeploymentSource, urlSource } from './sources';
 import {
   bytesOf,
   type FixtureRelease,
@@ -23,7 +24,7 @@ import {
   serveDir,
   splitForIframes,
 } from './test-fixtures';
-import type { CheckRow, VerifyReport } from './verify-deployment';
+import { type CheckRow, type VerifyReport, verifyDeployment } from './verify-deployment';
 import { compareVersions } from './version';
 
 const key = p256();
@@ -95,6 +96,60 @@ describe('strongroom-verify --url, responses', () => {
     const { r } = await deployed();
     expect(r.manifest.headers.all).toEqual(enclaveHeaders(ORIGINS));
     expect(r.manifest.headers.https).toEqual(httpsHeaders());
+  });
+
+  describe('over https: Strict-Transport-Security', () => {
+    // The verifier requires the manifest's `headers.https` only of an https URL. The responses
+    // come from the loopback server; the source names an https URL, as a TLS proxy in front
+    // of it would be reached.
+    async function overHttps(headers: Record<string, string>) {
+      const r = await makeRelease();
+      cleanup.push(() => rm(r.root, { recursive: true, force: true }));
+      const server = await serveDir(r.dir, headers);
+      cleanup.push(server.stop);
+      const http = urlSource(server.url);
+      const source: DeploymentSource = {
+        ...http,
+        location: 'https://kms.app.example/',
+        documentUrl: new URL('https://kms.app.example/'),
+      };
+      const bundleJson = await signManifest(bytesOf(r), {
+        kind: 'key',
+        privateKeyPem: key.privateKeyPem,
+      });
+      return verifyDeployment({
+        source,
+        manifestBytes: bytesOf(r),
+        bundleJson,
+        signer: { kind: 'key', publicKeyPem: key.publicKeyPem },
+      });
+    }
+
+    it('FAILS every response without HSTS', async () => {
+      const report = await overHttps(enclaveHeaders(ORIGINS));
+      expect(report.ok).toBe(false);
+      const rows = failed(report);
+      expect(rows[0]).toEqual(
+        expect.objectContaining({
+          check: 'header',
+          subject: 'Strict-Transport-Security',
+          expected: httpsHeaders()['Strict-Transport-Security'],
+          got: '(absent)',
+        }),
+      );
+      expect(rows.length).toBeGreaterThan(1);
+      for (const row of rows.slice(1))
+        expect(row.got).toContain('Strict-Transport-Security: (absent)');
+    });
+
+    it('PASSES with the HSTS header the manifest lists', async () => {
+      const report = await overHttps({ ...enclaveHeaders(ORIGINS), ...httpsHeaders() });
+      expect(failed(report)).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(report.rows).toContainEqual(
+        expect.objectContaining({ subject: 'Strict-Transport-Security', ok: true }),
+      );
+    });
   });
 
   describe('when the server serves a tampered index.html to iframe navigations only', () => {
