@@ -246,16 +246,25 @@ async function migrationSeam(
   ctx: CoreContext,
   seam: { failAfter?: number; pauseMs?: number } | null,
 ): Promise<void> {
+  await devSeam(ctx, 'dev:fail-migration', seam);
+}
+
+/** Write (or, with `null`, delete) the dev-only `meta` entry `name` on the enclave origin. */
+async function devSeam(
+  ctx: CoreContext,
+  name: string,
+  seam: { failAfter?: number; pauseMs?: number } | null,
+): Promise<void> {
   await frameOf(ctx).evaluate(
-    (entry: { failAfter?: number; pauseMs?: number } | null) =>
+    ({ name, entry }: { name: string; entry: { failAfter?: number; pauseMs?: number } | null }) =>
       new Promise<void>((resolve, reject) => {
         const req = indexedDB.open('strongroom');
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
           const db = req.result;
           const tx = db.transaction('meta', 'readwrite');
-          if (entry === null) tx.objectStore('meta').delete('dev:fail-migration');
-          else tx.objectStore('meta').put({ name: 'dev:fail-migration', ...entry });
+          if (entry === null) tx.objectStore('meta').delete(name);
+          else tx.objectStore('meta').put({ name, ...entry });
           tx.oncomplete = () => {
             db.close();
             resolve();
@@ -263,7 +272,7 @@ async function migrationSeam(
           tx.onerror = () => reject(tx.error);
         };
       }),
-    seam,
+    { name, entry: seam },
   );
 }
 
@@ -688,6 +697,53 @@ export const VAULT: readonly CoreSuite[] = [
           await enable(ctx);
           expect((await storedRecords(ctx)).map((r) => r.atRestKey)).toEqual(['vault', 'vault']);
           expect(await signs(ctx, late.id)).toMatchObject({ ok: true });
+        },
+      },
+      {
+        name: 'a key generated in plain mode while another tab enables the vault is refused at its write (no plain key in a vaulted origin); a retry makes a vault key',
+        skip: NEEDS_INPUT,
+        timeoutMs: 120_000,
+        async run(ctx) {
+          await connected(ctx);
+          // keystore/store.ts `dev:pause-add`: the next adds wait 6 s between choosing the
+          // at-rest form and their write transaction, and say so on the channel.
+          await devSeam(ctx, 'dev:pause-add', { pauseMs: 6000 });
+          const frame = frameOf(ctx);
+          await frame.evaluate(() => {
+            const w = window as unknown as { srPaused?: boolean };
+            w.srPaused = false;
+            new BroadcastChannel('dev:pause-add').onmessage = () => {
+              w.srPaused = true;
+            };
+          });
+          const ticket = await start(ctx.page, 'generateKey', {
+            alg: 'EdDSA',
+            purpose: 'sign',
+            backup: true,
+          });
+          const paused = await waitFor(
+            () => frame.evaluate(() => (window as unknown as { srPaused?: boolean }).srPaused),
+            true,
+            30_000,
+          );
+          expect(paused, 'generateKey did not reach its pause').toBe(true);
+          // Meanwhile another tab enables the vault.
+          const other: CoreContext = { ...ctx, page: await ctx.newPage() };
+          await connected(other);
+          await devSeam(other, 'dev:pause-add', null);
+          await enable(other);
+          const result = await outcome(ctx.page, ticket, 30_000);
+          expectError(result, 'OPERATION_NOT_ALLOWED');
+          expect((result as { error: { message: string } }).error.message).toContain(
+            'the vault was enabled or disabled in another tab',
+          );
+          // Nothing was written: the vaulted origin holds no plain key.
+          expect(await storedRecords(other)).toEqual([]);
+          // The retry (in the tab the vault is unlocked in) makes a key sealed under the vault.
+          const key = await call<Key>(other.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
+          expect((await storedRecords(other)).map((r) => [r.id, r.atRestKey])).toEqual([
+            [key.id, 'vault'],
+          ]);
         },
       },
       {

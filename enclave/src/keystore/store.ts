@@ -37,6 +37,31 @@ export const DEV_FAIL_MIGRATION_NAME = 'dev:fail-migration';
 export const DEV_FAIL_UPDATE_NAME = 'dev:fail-update';
 
 /**
+ * Dev builds only: the `meta` entry (`pauseMs`) that makes `add` wait between the caller's
+ * choice of at-rest form and its write transaction (and say so on a BroadcastChannel of the
+ * same name), so that a test can enable or disable the vault from another tab meanwhile.
+ */
+export const DEV_PAUSE_ADD_NAME = 'dev:pause-add';
+
+/** The message a write answers when its record's at-rest form no longer matches the vault. */
+export const VAULT_CHANGED_MESSAGE =
+  'the vault was enabled or disabled in another tab while this key was being written; nothing was written, try again';
+
+/**
+ * Whether some version of `record` is kept in a form that the origin's vault state (`vaulted`)
+ * does not allow: under the vault's master key in plain mode, or not under it in vault mode.
+ */
+function formMismatch(record: StoredKeyRecord, vaulted: boolean): boolean {
+  const versions: { atRestKey?: AtRestKeyName | undefined }[] = [record, ...record.retired];
+  return versions.some((v) => (v.atRestKey === 'vault') !== vaulted);
+}
+
+/** Refused: the record's at-rest form does not match the vault state read in the write. */
+function vaultChanged(): StrongroomError {
+  return new StrongroomError('OPERATION_NOT_ALLOWED', VAULT_CHANGED_MESSAGE);
+}
+
+/**
  * v1 → v2: add the `meta` store; give every key record the v2 fields with the values a v1 key
  * had in effect (24 h token lifetime, never exportable, material held as a `CryptoKey`).
  */
@@ -488,22 +513,27 @@ export class Keystore {
   ): Promise<StoredKeyRecord> {
     // Test seam, compiled out of release builds (read before the write transaction opens).
     const failAfterWrite = DEV && (await this.#db.get('meta', DEV_FAIL_UPDATE_NAME)) !== undefined;
-    const tx = this.#db.transaction('keys', 'readwrite');
-    const stored = await tx.store.get(id);
+    const tx = this.#db.transaction(['keys', 'meta'], 'readwrite');
+    const keys = tx.objectStore('keys');
+    const stored = await keys.get(id);
     if (!stored || stored.owner !== this.#owner) {
       await tx.done.catch(() => undefined);
       throw notFound();
     }
+    const vaulted = (await tx.objectStore('meta').get(vaultName(this.#owner))) !== undefined;
     let next: StoredKeyRecord;
     try {
       next = change(stored);
       if (next.id !== id || next.owner !== this.#owner) throw new Error('record identity changed');
+      // A new version sealed for the vault state read before (rotateKey) while another tab
+      // enabled or disabled the vault: refused, not written in the wrong form.
+      if (formMismatch(next, vaulted) && !formMismatch(stored, vaulted)) throw vaultChanged();
     } catch (err) {
       tx.abort();
       await tx.done.catch(() => undefined);
       throw err;
     }
-    await tx.store.put(next);
+    await keys.put(next);
     if (failAfterWrite) {
       // A failure after the write and before the commit: the transaction writes nothing.
       tx.abort();
@@ -725,17 +755,20 @@ export class Keystore {
    */
   restore(records: readonly KeyRecord[], replace: readonly string[]): Promise<void> {
     return withOriginLock(this.#owner, async () => {
-      const tx = this.#db.transaction('keys', 'readwrite');
+      const tx = this.#db.transaction(['keys', 'meta'], 'readwrite');
+      const store = tx.objectStore('keys');
       const fail = async (error: StrongroomError): Promise<never> => {
         tx.abort();
         await tx.done.catch(() => undefined);
         throw error;
       };
+      const vaulted = (await tx.objectStore('meta').get(vaultName(this.#owner))) !== undefined;
+      if (records.some((r) => formMismatch(toStored(r), vaulted))) await fail(vaultChanged());
       for (const id of replace) {
-        const stored = await tx.store.get(id);
-        if (stored && stored.owner === this.#owner) await tx.store.delete(id);
+        const stored = await store.get(id);
+        if (stored && stored.owner === this.#owner) await store.delete(id);
       }
-      const count = await tx.store.index('byOwner').count(this.#owner);
+      const count = await store.index('byOwner').count(this.#owner);
       if (count + records.length > LIMITS.maxKeysPerOrigin) {
         await fail(
           new StrongroomError(
@@ -747,7 +780,7 @@ export class Keystore {
       for (const record of records) {
         if (record.owner !== this.#owner)
           await fail(new StrongroomError('INTERNAL_ERROR', 'internal error'));
-        if ((await tx.store.getKey(record.id)) !== undefined) {
+        if ((await store.getKey(record.id)) !== undefined) {
           await fail(
             new StrongroomError(
               'OPERATION_NOT_ALLOWED',
@@ -755,27 +788,51 @@ export class Keystore {
             ),
           );
         }
-        await tx.store.add(toStored(record));
+        await store.add(toStored(record));
       }
       await tx.done;
       this.#forget([...replace, ...records.map((r) => r.id)]);
     });
   }
 
-  /** Add a new record, refusing when the owner's quota is full. Atomic. */
+  /**
+   * Add a new record, refusing when the owner's quota is full, or (`OPERATION_NOT_ALLOWED`,
+   * {@link VAULT_CHANGED_MESSAGE}) when its at-rest form does not match the vault state read in
+   * the same transaction (another tab enabled or disabled the vault after the caller chose the
+   * form). Atomic.
+   */
   async add(record: KeyRecord): Promise<void> {
     if (record.owner !== this.#owner) throw new Error('record of another owner');
-    const tx = this.#db.transaction('keys', 'readwrite');
-    const count = await tx.store.index('byOwner').count(this.#owner);
-    if (count >= LIMITS.maxKeysPerOrigin) {
+    if (DEV) {
+      // Test seam, compiled out of release builds: wait before the write (and say so).
+      const seam = await this.#db.get('meta', DEV_PAUSE_ADD_NAME);
+      if (typeof seam?.pauseMs === 'number') {
+        const told = new BroadcastChannel(DEV_PAUSE_ADD_NAME);
+        told.postMessage('paused');
+        told.close();
+        await new Promise((resolve) => setTimeout(resolve, seam.pauseMs));
+      }
+    }
+    const stored = toStored(record);
+    const tx = this.#db.transaction(['keys', 'meta'], 'readwrite');
+    const keys = tx.objectStore('keys');
+    const fail = async (error: StrongroomError): Promise<never> => {
       tx.abort();
       await tx.done.catch(() => undefined);
-      throw new StrongroomError(
-        'QUOTA_EXCEEDED',
-        `an origin may hold at most ${LIMITS.maxKeysPerOrigin} keys`,
+      throw error;
+    };
+    const vaulted = (await tx.objectStore('meta').get(vaultName(this.#owner))) !== undefined;
+    if (formMismatch(stored, vaulted)) await fail(vaultChanged());
+    const count = await keys.index('byOwner').count(this.#owner);
+    if (count >= LIMITS.maxKeysPerOrigin) {
+      await fail(
+        new StrongroomError(
+          'QUOTA_EXCEEDED',
+          `an origin may hold at most ${LIMITS.maxKeysPerOrigin} keys`,
+        ),
       );
     }
-    await tx.store.add(toStored(record));
+    await keys.add(stored);
     await tx.done;
     this.#cache.set(record.id, record);
   }
