@@ -1,7 +1,7 @@
 /**
  * The demo's HTTP server: the built app (static files), `/strongroom-config.json`, and the API.
  *
- *   POST /api/challenge        → { challengeId, challenge, expiresAt }        (unsigned)
+ *   POST /api/challenge        { publicJwk } → { challengeId, challenge, expiresAt } (signed by that key)
  *   POST /api/register         { challengeId, publicJwk, signature } → { keyId }
  *                               (signed by the key it carries, which also proves possession)
  *   GET  /api/registry         → { keys: [{ keyId, registeredAt, version, state, … }] } (public)
@@ -16,8 +16,8 @@
  *   POST /api/notes            { id, envelope } → { id, createdAt }           (signed)
  *   POST /api/relay-keys       { publicJwk } → { kid } (one per account; 409 RELAY_KEY_EXISTS) (signed)
  *   POST /api/push/subscriptions { subscription, authorization } → { pushService } (signed)
- *   GET  /api/relay/ping       Authorization: Bearer <EdDSA JWT, aud relay, ≤ 5 min> → { ok, … }
- *   POST /api/relay/push       Bearer relay JWT; { text } → { results: [{ pushService, status, code }] }
+ *   GET  /api/relay/ping       Authorization: Bearer <EdDSA JWT, aud relay, ≤ 5 min> → { ok, … } (and signed)
+ *   POST /api/relay/push       Bearer relay JWT; { text } → { results: [{ pushService, status, code }] } (and signed)
  *
  * With a release manifest (`manifest`), it also publishes, byte for byte as given and unchecked
  * (the page's verification panel is the one that checks), `GET /strongroom-manifest.json` and,
@@ -301,8 +301,32 @@ export function createHandler(options: DemoServerOptions) {
         now(),
         allow,
       );
+    /**
+     * A relay call carries, besides its bearer token, an RFC 9421 signature by the identity the
+     * token is for: a token alone (leaked, or replayed within its life) does not work.
+     */
+    const relaySigned = async (owner: string): Promise<void> => {
+      const key = await signed();
+      if (key.accountId !== owner) {
+        throw new ApiError(
+          401,
+          'SIGNATURE_INVALID',
+          "a relay call must be signed by the identity the token's relay key belongs to",
+        );
+      }
+    };
     switch (route) {
       case 'POST /api/challenge': {
+        // Signed (RFC 9421) by the key about to be registered, which the request carries.
+        const input = object(parseJson(body, req));
+        onlyFields(input, ['publicJwk']);
+        const publicJwk = ed25519Jwk(input.publicJwk);
+        await verifyRequestBy(
+          store,
+          { method: req.method ?? 'POST', url: fullUrl, headers: req.headers, body },
+          now(),
+          { keyId: thumbprint(publicJwk), publicJwk },
+        );
         const id = b64url(randomBytes(16));
         const challenge = b64url(randomBytes(32));
         const expiresAt = now() + CHALLENGE_TTL_MS;
@@ -435,6 +459,7 @@ export function createHandler(options: DemoServerOptions) {
       }
       case 'POST /api/relay/push': {
         const { owner } = verifyRelayToken(store, req.headers.authorization, now());
+        await relaySigned(owner);
         const input = object(parseJson(body, req));
         onlyFields(input, ['text']);
         const text = input.text;
@@ -508,6 +533,7 @@ export function createHandler(options: DemoServerOptions) {
       }
       case 'GET /api/relay/ping': {
         const { owner, exp } = verifyRelayToken(store, req.headers.authorization, now());
+        await relaySigned(owner);
         return { ok: true, audience: RELAY_AUDIENCE, owner, expiresAt: exp * 1000 };
       }
       default:

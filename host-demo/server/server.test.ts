@@ -155,8 +155,16 @@ describe('the demo server', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** `POST /api/challenge`, signed (RFC 9421) by the key it will register. */
+  async function challengeFetch(): Promise<Response> {
+    const { url, init } = await signed('POST', '/api/challenge', {
+      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x },
+    });
+    return fetch(url, init);
+  }
+
   async function register(): Promise<void> {
-    const c = (await (await fetch(`${base}/api/challenge`, { method: 'POST' })).json()) as {
+    const c = (await (await challengeFetch()).json()) as {
       challengeId: string;
       challenge: string;
     };
@@ -197,8 +205,20 @@ describe('the demo server', () => {
       keys: { keyId: string }[];
     };
     expect(registry.keys.map((k) => k.keyId)).toEqual([keyId]);
+    // A challenge is asked for by an RFC 9421 request signed by the key it carries.
+    const unsignedChallenge = await fetch(`${base}/api/challenge`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ publicJwk: { kty: 'OKP', crv: 'Ed25519', x: jwk.x } }),
+    });
+    expect(await errorCode(unsignedChallenge)).toEqual([401, 'SIGNATURE_MISSING']);
+    const [, otherX] = Client.fresh();
+    const { url: cUrl, init: cInit } = await signed('POST', '/api/challenge', {
+      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: otherX },
+    });
+    expect(await errorCode(await fetch(cUrl, cInit))).toEqual([401, 'SIGNATURE_INVALID']);
     // A wrong signature, and a reused challenge.
-    const c = (await (await fetch(`${base}/api/challenge`, { method: 'POST' })).json()) as {
+    const c = (await (await challengeFetch()).json()) as {
       challengeId: string;
     };
     const body = {
@@ -502,7 +522,11 @@ class Client {
     return thumbprint({ kty: 'OKP', crv: 'Ed25519', x: this.x });
   }
   async register(): Promise<void> {
-    const c = (await (await fetch(`${this.base}/api/challenge`, { method: 'POST' })).json()) as {
+    const c = (await (
+      await this.signed('POST', '/api/challenge', {
+        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: this.x },
+      })
+    ).json()) as {
       challengeId: string;
       challenge: string;
     };
@@ -522,7 +546,12 @@ class Client {
     });
   }
   /** A request signed now by the current key (RFC 9421). */
-  async signed(method: string, path: string, body?: unknown): Promise<Response> {
+  async signed(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     const url = `${this.base}${path}`;
     const bytes = body === undefined ? null : new TextEncoder().encode(JSON.stringify(body));
     const key = this.key;
@@ -536,7 +565,7 @@ class Client {
     );
     return fetch(url, {
       method,
-      headers: { ...headers, ...(bytes ? { 'Content-Type': 'application/json' } : {}) },
+      headers: { ...headers, ...extra, ...(bytes ? { 'Content-Type': 'application/json' } : {}) },
       ...(bytes ? { body: bytes } : {}),
     });
   }
@@ -752,7 +781,7 @@ describe('the key lifecycle on the server', () => {
         return `Bearer ${input}.${edSign(null, Buffer.from(input), relay.privateKey).toString('base64url')}`;
       };
       const ping = () =>
-        fetch(`${client.base}/api/relay/ping`, { headers: { Authorization: relayToken() } });
+        client.signed('GET', '/api/relay/ping', undefined, { Authorization: relayToken() });
       expect((await ping()).status).toBe(200);
 
       const scheduled = await client.signed('POST', '/api/identity/deletion', { days: 7 });
@@ -840,11 +869,42 @@ describe('the key lifecycle on the server', () => {
         ).json()) as { kid: string }
       ).kid;
       const send = (text: string) =>
-        client.post(
+        client.signed(
+          'POST',
           '/api/relay/push',
           { text },
           { Authorization: relayToken(client, relay.privateKey, kid) },
         );
+      // A valid token alone is not enough: the call is signed (RFC 9421) by the token's
+      // identity, not by another registered one.
+      expect(
+        await errorCode(
+          await client.post(
+            '/api/relay/push',
+            { text: 'x' },
+            { Authorization: relayToken(client, relay.privateKey, kid) },
+          ),
+        ),
+      ).toEqual([401, 'SIGNATURE_MISSING']);
+      const stranger = new Client(client.base);
+      await stranger.register();
+      expect(
+        await errorCode(
+          await stranger.signed(
+            'POST',
+            '/api/relay/push',
+            { text: 'x' },
+            { Authorization: relayToken(client, relay.privateKey, kid) },
+          ),
+        ),
+      ).toEqual([401, 'SIGNATURE_INVALID']);
+      expect(
+        await errorCode(
+          await fetch(`${client.base}/api/relay/ping`, {
+            headers: { Authorization: relayToken(client, relay.privateKey, kid) },
+          }),
+        ),
+      ).toEqual([401, 'SIGNATURE_MISSING']);
       const ok = (await (await send('your note was saved')).json()) as {
         results: { pushService: string; status: number; code: string | null }[];
       };

@@ -123,20 +123,22 @@ async function call<T>(
   method: string,
   path: string,
   body?: unknown,
-  signed = true,
+  extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<T> {
   const url = new URL(path, ctx.api).href;
   const bytes = body === undefined ? null : new TextEncoder().encode(JSON.stringify(body));
-  const headers: Record<string, string> = bytes ? { 'Content-Type': 'application/json' } : {};
-  if (signed) {
-    Object.assign(
-      headers,
-      await signatureHeaders(method, url, bytes, ctx.identity.kid, (data) =>
-        ctx.enclave.sign(ctx.identity.id, data),
-      ),
-    );
-    el('last-request').textContent = `${method} ${new URL(url).pathname}, signed by the enclave`;
-  }
+  const headers: Record<string, string> = {
+    ...extraHeaders,
+    ...(bytes ? { 'Content-Type': 'application/json' } : {}),
+  };
+  // Every call is signed (RFC 9421) by the identity key in the enclave.
+  Object.assign(
+    headers,
+    await signatureHeaders(method, url, bytes, ctx.identity.kid, (data) =>
+      ctx.enclave.sign(ctx.identity.id, data),
+    ),
+  );
+  el('last-request').textContent = `${method} ${new URL(url).pathname}, signed by the enclave`;
   const response = await fetch(url, { method, headers, ...(bytes ? { body: bytes } : {}) });
   const json = (await response.json().catch(() => ({}))) as {
     error?: { code: string; message: string };
@@ -304,24 +306,21 @@ async function register(ctx: Ctx): Promise<void> {
     return;
   }
   registration.textContent = 'registering (proof of possession)…';
+  const jwk = ctx.identity.publicJwk as JsonWebKey;
+  const publicJwk = { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+  // Every call is signed: this one by the key it is about to register, which it carries.
   const { challengeId, challenge } = await call<{ challengeId: string; challenge: string }>(
     ctx,
     'POST',
     'challenge',
-    undefined,
-    false,
+    { publicJwk },
   );
   const message = new TextEncoder().encode(
     `strongroom-demo/register\n${challenge}\n${ctx.identity.kid}`,
   );
   const signature = await ctx.enclave.sign(ctx.identity.id, message);
-  const jwk = ctx.identity.publicJwk as JsonWebKey;
   // An RFC 9421 request signed by the key it registers.
-  await call(ctx, 'POST', 'register', {
-    challengeId,
-    publicJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x },
-    signature: b64url(signature),
-  });
+  await call(ctx, 'POST', 'register', { challengeId, publicJwk, signature: b64url(signature) });
   registration.textContent = 'registered just now (the server verified the enclave’s signature)';
   registration.dataset.state = 'registered';
   await showIdentity(ctx, (await serverView(ctx)) ?? undefined);
@@ -579,25 +578,12 @@ async function relayToken(ctx: Ctx): Promise<string> {
   return token;
 }
 
+/** A relay call: its bearer token, and an RFC 9421 signature by the identity key as well. */
 async function relayFetch<T>(ctx: Ctx, path: string, body?: unknown): Promise<T> {
   const token = await relayToken(ctx);
-  const response = await fetch(new URL(path, ctx.api), {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: {
-      Authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  return call<T>(ctx, body === undefined ? 'GET' : 'POST', path, body, {
+    Authorization: `Bearer ${token}`,
   });
-  const json = (await response.json()) as T & { error?: { code: string; message: string } };
-  if (!response.ok) {
-    throw new ApiFailure(
-      response.status,
-      json.error?.code ?? 'HTTP_ERROR',
-      json.error?.message ?? 'relay',
-    );
-  }
-  return json;
 }
 
 async function callRelay(ctx: Ctx): Promise<void> {
