@@ -4,8 +4,8 @@
  * `dist/release/manifest.json` (with the release digest) and the server configurations
  * `dist/deploy/`. The allowlist comes from `strongroom.config.json` (or
  * `STRONGROOM_ALLOWED_ORIGINS`, comma-separated); the commit from `STRONGROOM_COMMIT` or
- * `git rev-parse HEAD`; the manifest's version from `STRONGROOM_RELEASE_VERSION` or the git
- * tag on HEAD (`releaseVersion`).
+ * `git rev-parse HEAD`; the version — the manifest's, and the one the enclave reports in
+ * `info()` — from `STRONGROOM_RELEASE_VERSION` or the git tag on HEAD (`releaseVersion`).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -60,16 +60,17 @@ export function readBuildConfig(): EnclaveBuildConfig {
 }
 
 /**
- * The release's own version, for the manifest: `STRONGROOM_RELEASE_VERSION`, else the git tag
- * on HEAD (`v1.2.3` → `1.2.3`), else the enclave package's version. Must be a semantic
- * version: `strongroom-verify --min-version` compares it to refuse rollbacks.
+ * The release's own version, for the manifest and `info()`: `STRONGROOM_RELEASE_VERSION`, else
+ * the git tag on HEAD of the checkout `cwd` (`v1.2.3` → `1.2.3`), else the enclave package's
+ * version. Must be a semantic version: `strongroom-verify --min-version` compares it to refuse
+ * rollbacks.
  */
-export function releaseVersion(env: NodeJS.ProcessEnv = process.env): string {
+export function releaseVersion(env: NodeJS.ProcessEnv = process.env, cwd = ROOT): string {
   let version = env.STRONGROOM_RELEASE_VERSION;
   if (!version) {
     try {
       const tag = execFileSync('git', ['describe', '--tags', '--exact-match', 'HEAD'], {
-        cwd: ROOT,
+        cwd,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
       }).trim();
@@ -99,30 +100,35 @@ export function sourceCommit(): string {
 }
 
 /**
- * Build, check, and write the manifest and deployment files under `dist/`.
+ * Build, check, and write the manifest and deployment files under `dist` (default the
+ * repository's `dist/`): `enclave/`, `release/manifest.json`, `deploy/`.
  *
  * @example
  * ```ts
  * const { releaseDigest } = await buildRelease();
  * ```
  */
-export async function buildRelease(): Promise<{ releaseDigest: string; files: number }> {
+export async function buildRelease(
+  dist = `${ROOT}dist`,
+): Promise<{ releaseDigest: string; files: number }> {
   const config = readBuildConfig();
-  const outDir = `${ROOT}dist/enclave`;
+  const outDir = `${dist}/enclave`;
+  // The release's own version, compiled in (info().version) and written into the manifest.
+  const version = releaseVersion();
   // Never a dev build, whatever the configuration held (releaseConfig refuses `dev` anyway).
-  const built = await buildEnclave({ ...config, outDir, dev: false });
+  const built = await buildEnclave({ ...config, outDir, dev: false, version });
   const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { name: string };
   const manifest = await createManifest({
     dir: outDir,
     name: pkg.name,
-    version: releaseVersion(),
+    version,
     commit: sourceCommit(),
     toolchain: currentToolchain(),
     ...config,
   });
   if (manifest.releaseDigest !== built.releaseDigest) throw new Error('release digest mismatch');
-  await writeManifest(manifest, `${ROOT}dist/release/manifest.json`);
-  await writeDeployConfigs(manifest.allowedOrigins, `${ROOT}dist/deploy`);
+  await writeManifest(manifest, `${dist}/release/manifest.json`);
+  await writeDeployConfigs(manifest.allowedOrigins, `${dist}/deploy`);
   return { releaseDigest: manifest.releaseDigest, files: manifest.files.length };
 }
 

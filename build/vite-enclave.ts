@@ -8,7 +8,7 @@
  *    with `fetch(url, { integrity })`), and every script and stylesheet of `index.html` pinned
  *    with sha384 SRI by {@link sriPlugin}.
  *
- * The allowlist, version and dev flag are compiled in as constants; no source maps, no inline
+ * The allowlist, version (the release's, when given) and dev flag are compiled in as constants; no source maps, no inline
  * assets, so the output depends only on the sources and this configuration (reproducible).
  * Finally {@link checkEnclaveBundle} re-reads the output and fails the build on `eval`,
  * `new Function`, a `*` origin, or any file that would run without an integrity check.
@@ -45,6 +45,12 @@ export interface BuildEnclaveOptions extends EnclaveBuildConfig {
    * (see `enclave/src/build-info.ts`). Default `false`; never set for a release.
    */
   readonly dev?: boolean;
+  /**
+   * The version the enclave reports in `info().version`: the release's own
+   * (`releaseVersion()` in build/build.ts, what the manifest says). Default: the enclave
+   * package's version.
+   */
+  readonly version?: string;
   /**
    * TEST ONLY: another enclave source folder (with `index.html` and `src/worker.ts`), used by
    * the build check's tests to build bundles that must fail. Default `enclave/`.
@@ -90,7 +96,7 @@ function defines(options: BuildEnclaveOptions, bench: BenchVariant): Record<stri
     __STRONGROOM_RATE_LIMITS__: JSON.stringify(rateLimits),
     __STRONGROOM_CONSENT_TIMEOUT_MS__: JSON.stringify(consentTimeoutMs),
     __STRONGROOM_CONSENT_FIRST_CONNECTION__: JSON.stringify(consentOnFirstConnection),
-    __STRONGROOM_VERSION__: JSON.stringify(enclaveVersion()),
+    __STRONGROOM_VERSION__: JSON.stringify(options.version ?? enclaveVersion()),
     __STRONGROOM_DEV__: JSON.stringify(options.dev === true),
     __STRONGROOM_BENCH_AUDIT_OFF__: JSON.stringify(bench.auditOff === true),
   };
