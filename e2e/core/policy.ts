@@ -645,7 +645,7 @@ export const POLICY: readonly CoreSuite[] = [
           await plantKek(ctx, kek.id, 'AES-KW', kekBytes);
           const planted = new Uint8Array(aesKw(kekBytes, new Uint8Array(32).fill(10)));
           await rememberExport(ctx, planted, 'A256KW', 'wrap');
-          const exports = [planted];
+          const exports: Uint8Array[] = [planted];
           if (canClick(ctx) && ctx.browserName !== 'webkit') {
             const secret = await make(ctx, { alg: 'A256KW', purpose: 'wrap', exportable: true });
             const real = await approvedOrAsked(ctx, 'wrapKey', kek.id, secret.id);
