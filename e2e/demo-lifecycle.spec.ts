@@ -189,6 +189,15 @@ test.describe('when the app subscribes to push and the relay sends one', () => {
     await page.click('#push-subscribe');
     await expect(page.locator('#push-subscription')).toHaveAttribute('data-state', 'subscribed');
     await expect(page.locator('#push-subscription')).toContainText(push.origin);
+    // The VAPID header's remaining life: 12 h, at most (RFC 8292 allows 24 h).
+    const headerLife = page.locator('#push-subscription');
+    await expect(headerLife).toHaveText(/VAPID header: \d+ s left \(until /);
+    const left = Number(/(\d+) s left/.exec((await headerLife.textContent()) ?? '')?.[1]);
+    expect(left).toBeGreaterThan(12 * 3600 - 60);
+    expect(left).toBeLessThanOrEqual(12 * 3600);
+    const headerExpiresAt = Number(await headerLife.getAttribute('data-expires-at'));
+    expect(headerExpiresAt).toBeLessThanOrEqual(Date.now() + 12 * 3600_000);
+    expect(headerExpiresAt).toBeGreaterThan(Date.now() + 12 * 3600_000 - 60_000);
     // The app subscribed with the enclave's VAPID key (65-byte P-256 point).
     expect(Buffer.from(serverKeys[0] ?? '', 'base64url')).toHaveLength(65);
 

@@ -153,6 +153,18 @@ test.describe('when a person uses the demo app', () => {
     // A short-lived relay token: the relay (the demo server) verifies it.
     await page.click('#relay-run');
     await expect(page.locator('#relay-result')).toHaveAttribute('data-state', 'ok');
+    // The token's remaining life, counting down; it expires at most 300 s after it was shown.
+    const tokenLife = page.locator('#relay-token');
+    await expect(tokenLife).toHaveText(/^relay token: \d+ s left \(until /);
+    const secondsLeft = async () =>
+      Number(/(\d+) s left/.exec((await tokenLife.textContent()) ?? '')?.[1] ?? Number.NaN);
+    const first = await secondsLeft();
+    expect(first).toBeGreaterThan(240);
+    expect(first).toBeLessThanOrEqual(300);
+    const expiresAt = Number(await tokenLife.getAttribute('data-expires-at'));
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 300_000);
+    expect(expiresAt).toBeGreaterThan(Date.now() + 240_000);
+    await expect.poll(secondsLeft, { timeout: 5_000 }).toBeLessThan(first);
 
     if (browserName === 'chromium' && topology === 'cross-site') {
       await page.screenshot({ path: 'host-demo/docs/demo-desktop.png', fullPage: true });
