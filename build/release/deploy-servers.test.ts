@@ -5,7 +5,7 @@
  * both from apt; Debian 12 has nginx 1.22 and Caddy 2.6) and is skipped elsewhere. Everything
  * lives in a temporary folder (`nginx -p`, its own pid and logs) on free loopback ports.
  */
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -163,8 +163,23 @@ describe.skipIf(!CADDY)('the generated Caddyfile, in Caddy', () => {
   }, 60_000);
 });
 
-/** The incident-response snippet's service worker, as docs/deployment.md gives it. */
-const UNREGISTER_JS = "self.addEventListener('install', () => self.skipWaiting());\n";
+/**
+ * The incident-response service worker, exactly as docs/deployment.md gives it (its `js` block
+ * that starts `// strongroom-unregister-sw.js`), indentation of the list item removed.
+ */
+const UNREGISTER_JS = ((): string => {
+  const doc = readFileSync(join(import.meta.dirname, '../../docs/deployment.md'), 'utf8');
+  const match = /\n( *)```js\n((?:\1.*\n)*?)\1```/.exec(
+    doc.slice(doc.indexOf('// strongroom-unregister-sw.js') - 200),
+  );
+  const [, indent = '', body = ''] = match ?? [];
+  if (!body.includes('self.registration.unregister()'))
+    throw new Error('docs/deployment.md: no unregister script found');
+  return body
+    .split('\n')
+    .map((line) => line.slice(indent.length))
+    .join('\n');
+})();
 
 /** Start nginx with the generated nginx.conf plus `snippet` inside its server block. */
 async function nginxWith(snippet: string) {
