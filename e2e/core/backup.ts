@@ -222,6 +222,39 @@ async function expectRestored(ctx: CoreContext, made: Made): Promise<void> {
   // The envelope sealed under version 1, before the rotation and the backup, opens.
   const opened = await call<Uint8Array>(ctx.page, 'open', made.envelope);
   expect(new TextDecoder().decode(opened)).toBe('made before the backup');
+  // KeyInfo's `extractable` is the policy, not the CryptoKey: ask the key worker itself (a
+  // dev-only probe, keystore/store.ts `dev:probe-extractable`) whether each restored version's
+  // CryptoKey, as unwrapped in its memory, is extractable.
+  for (const original of [made.sign, made.jwt, made.seal]) {
+    expect(await probeExtractable(ctx, original.id), original.id).toEqual(
+      Array.from({ length: original.version }, () => false),
+    );
+  }
+}
+
+/**
+ * Dev builds only: whether each loaded version (primary first) of key `id` is an extractable
+ * `CryptoKey` in the key worker's memory; `null` when no worker answered within 10 s.
+ */
+async function probeExtractable(ctx: CoreContext, id: string): Promise<boolean[] | null> {
+  return frameOf(ctx).evaluate(
+    (keyId: string) =>
+      new Promise<boolean[] | null>((resolve) => {
+        const channel = new BroadcastChannel('dev:probe-extractable');
+        const timer = setTimeout(() => {
+          channel.close();
+          resolve(null);
+        }, 10_000);
+        channel.onmessage = (event: MessageEvent<{ id?: unknown; extractable?: unknown }>) => {
+          if (event.data.id !== keyId || !Array.isArray(event.data.extractable)) return;
+          clearTimeout(timer);
+          channel.close();
+          resolve(event.data.extractable as boolean[]);
+        };
+        channel.postMessage({ probe: keyId });
+      }),
+    id,
+  );
 }
 
 async function keyIds(ctx: CoreContext): Promise<string[]> {

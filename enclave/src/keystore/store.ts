@@ -43,6 +43,13 @@ export const DEV_FAIL_UPDATE_NAME = 'dev:fail-update';
  */
 export const DEV_PAUSE_ADD_NAME = 'dev:pause-add';
 
+/**
+ * Dev builds only: a BroadcastChannel on which a script of the enclave origin posts `{ probe: id }`
+ * and each key worker holding that key answers `{ id, extractable }`: whether each loaded
+ * version's `CryptoKey` (primary first) is extractable — what a test cannot otherwise see.
+ */
+export const DEV_PROBE_EXTRACTABLE_NAME = 'dev:probe-extractable';
+
 /** The message a write answers when its record's at-rest form no longer matches the vault. */
 export const VAULT_CHANGED_MESSAGE =
   'the vault was enabled or disabled in another tab while this key was being written; nothing was written, try again';
@@ -251,6 +258,26 @@ export class Keystore {
         }
       }
     };
+    if (DEV) {
+      // Test seam, compiled out of release builds: report whether a key's loaded versions are
+      // extractable (the key as this worker holds it in memory, after any unwrap or unlock).
+      const probe = new BroadcastChannel(DEV_PROBE_EXTRACTABLE_NAME);
+      probe.onmessage = (event: MessageEvent<unknown>) => {
+        const data = event.data as { probe?: unknown } | null;
+        if (typeof data !== 'object' || data === null || typeof data.probe !== 'string') return;
+        const id = data.probe;
+        this.get(id).then(
+          (record) =>
+            probe.postMessage({
+              id,
+              extractable: [record.key, ...record.retired.map((v) => v.key)].map(
+                (k) => k.extractable,
+              ),
+            }),
+          () => undefined,
+        );
+      };
+    }
   }
 
   /** This owner's vault (`null` in plain mode). */
