@@ -116,6 +116,50 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
     expect((await server.registry()).map((k) => k.state)).toEqual(['rotated', 'revoked', 'active']);
   });
 
+  test('an interrupted rotation that can no longer complete is forgotten, and the key registers anew', async ({
+    page,
+    urls,
+  }) => {
+    await openDemo(page, urls.app, urls.enclave, server);
+    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    const first = (await page.locator('#key-id').textContent()) ?? '';
+    // The rotation is opened and done in the enclave, but its completion never reaches the server.
+    await page.route('**/identity/rotation/complete', (route) =>
+      route.abort('internetdisconnected'),
+    );
+    await page.click('#key-rotate');
+    await expect(page.locator('#message')).toContainText('The server cannot be reached');
+    const stored = await page.evaluate(() => localStorage.getItem('strongroom-demo rotation'));
+    expect(JSON.parse(stored ?? 'null')).toMatchObject({ oldKid: first });
+    await page.unroute('**/identity/rotation/complete');
+    // By the next visit the server no longer has that rotation (as after its 10 minutes): the
+    // stored id is replaced by one the server never issued.
+    await page.evaluate(() => {
+      const key = 'strongroom-demo rotation';
+      const entry = JSON.parse(localStorage.getItem(key) ?? '{}') as Record<string, unknown>;
+      localStorage.setItem(key, JSON.stringify({ ...entry, rotationId: 'AAAAAAAAAAAAAAAAAAAAAA' }));
+    });
+    await page.reload();
+    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await expect(page.locator('#registration')).toHaveAttribute('data-rotation', 'abandoned');
+    await expect(page.locator('#registration')).toContainText('CHALLENGE_INVALID');
+    expect(await page.evaluate(() => localStorage.getItem('strongroom-demo rotation'))).toBeNull();
+    const second = (await page.locator('#key-id').textContent()) ?? '';
+    expect(second).not.toBe(first);
+    await expect(page.locator('#key-state')).toContainText('active, EdDSA, version 2');
+    // The new version is a new account; the old one stays as it was.
+    expect(await server.registry()).toMatchObject([
+      { keyId: first, state: 'active', version: 1 },
+      { keyId: second, state: 'active', version: 1 },
+    ]);
+    // And it works: a signed request (a note) succeeds.
+    await page.fill('#note-text', 'after the abandoned rotation');
+    await page.click('#note-save');
+    await expect(
+      page.locator('#notes td.plain', { hasText: 'after the abandoned rotation' }),
+    ).toBeVisible();
+  });
+
   test('a rate-limited enclave is explained with its wait', async ({
     page,
     urls,

@@ -299,11 +299,28 @@ async function register(ctx: Ctx): Promise<void> {
     oldKid: string;
     id: string;
   } | null;
+  let abandoned: string | null = null;
   if (pending && pending.id === ctx.identity.id && pending.oldKid !== ctx.identity.kid) {
-    await completeRotation(ctx, pending);
-    registration.textContent = 'registered (a rotation was completed)';
-    registration.dataset.state = 'registered';
-    return;
+    try {
+      await completeRotation(ctx, pending);
+      registration.textContent = 'registered (a rotation was completed)';
+      registration.dataset.state = 'registered';
+      return;
+    } catch (err) {
+      // The server no longer has that rotation (expired, used) or the old key moved on: it can
+      // never complete. Forget it and register this key as a new identity.
+      if (
+        !(err instanceof ApiFailure) ||
+        (err.code !== 'CHALLENGE_INVALID' && err.code !== 'ROTATION_CONFLICT')
+      ) {
+        throw err;
+      }
+      localStorage.removeItem(ROTATION_STORAGE);
+      abandoned = err.code;
+    }
+  } else if (pending && pending.id === ctx.identity.id) {
+    // Opened but the enclave never rotated: nothing to complete.
+    localStorage.removeItem(ROTATION_STORAGE);
   }
   registration.textContent = 'registering (proof of possession)…';
   const jwk = ctx.identity.publicJwk as JsonWebKey;
@@ -321,8 +338,11 @@ async function register(ctx: Ctx): Promise<void> {
   const signature = await ctx.enclave.sign(ctx.identity.id, message);
   // An RFC 9421 request signed by the key it registers.
   await call(ctx, 'POST', 'register', { challengeId, publicJwk, signature: b64url(signature) });
-  registration.textContent = 'registered just now (the server verified the enclave’s signature)';
+  registration.textContent = abandoned
+    ? `registered as a new identity: an interrupted rotation could not be completed (${abandoned}); the server keeps the old version under the old account`
+    : 'registered just now (the server verified the enclave’s signature)';
   registration.dataset.state = 'registered';
+  if (abandoned) registration.dataset.rotation = 'abandoned';
   await showIdentity(ctx, (await serverView(ctx)) ?? undefined);
 }
 
