@@ -325,7 +325,7 @@ export const BACKUP: readonly CoreSuite[] = [
             values[id] = shown.words[position] ?? '';
           }
           await sleep(SETTLE_MS);
-          for (const [id, text] of Object.entries(values)) {
+          const typeInto = async (id: string, text: string) => {
             // Scrolled into view first: the words fill the dialog's scrolling text, and
             // WebDriver does not scroll for a pointer action.
             await frame.evaluate(
@@ -335,7 +335,33 @@ export const BACKUP: readonly CoreSuite[] = [
             );
             await frame.click(`#${id}`);
             await ctx.page.type(text);
+          };
+          // One word wrong: refused in the dialog, which stays open for another try.
+          const [firstId = '', firstWord = ''] = Object.entries(values)[0] ?? [];
+          for (const [id, text] of Object.entries(values)) {
+            await typeInto(id, id === firstId ? (firstWord === 'zoo' ? 'abandon' : 'zoo') : text);
           }
+          await frame.click('#secret-submit');
+          expect(
+            await waitFor(
+              () => frame.evaluate(() => document.getElementById('secret-error')?.textContent),
+              'Some words do not match the phrase above.',
+            ),
+          ).toBe('Some words do not match the phrase above.');
+          expect(
+            await frame.evaluate(() => ({
+              open: document.documentElement.dataset.secret ?? null,
+              words: document.querySelectorAll('#secret-words li').length,
+            })),
+          ).toEqual({ open: 'open', words: 24 });
+          expect(await ctx.page.evaluate((t) => window.sr.settled(t), ticket)).toMatchObject({
+            pending: true,
+          });
+          await frame.evaluate((field: string) => {
+            const input = document.getElementById(field) as HTMLInputElement | null;
+            if (input) input.value = '';
+          }, firstId);
+          await typeInto(firstId, firstWord);
           await frame.click('#secret-submit');
           const exported = (await outcome(ctx.page, ticket, 30_000)) as {
             ok: boolean;
