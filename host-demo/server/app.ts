@@ -330,7 +330,7 @@ export function createHandler(options: DemoServerOptions) {
         const id = b64url(randomBytes(16));
         const challenge = b64url(randomBytes(32));
         const expiresAt = now() + CHALLENGE_TTL_MS;
-        store.addChallenge(id, challenge, expiresAt);
+        store.addChallenge(id, challenge, expiresAt, now());
         return { challengeId: id, challenge, expiresAt };
       }
       case 'POST /api/register': {
@@ -383,7 +383,7 @@ export function createHandler(options: DemoServerOptions) {
         const id = b64url(randomBytes(16));
         const challenge = b64url(randomBytes(32));
         const expiresAt = now() + ROTATION_TTL_MS;
-        store.addRotation(id, key.keyId, challenge, expiresAt);
+        store.addRotation(id, key.keyId, challenge, expiresAt, now());
         res.statusCode = 201;
         return { rotationId: id, challenge, expiresAt };
       }

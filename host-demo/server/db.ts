@@ -168,8 +168,9 @@ export class Store {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  addChallenge(id: string, value: string, expiresAt: number): void {
-    this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(Date.now());
+  /** Store a challenge; expired ones are removed by `now`, the server's clock. */
+  addChallenge(id: string, value: string, expiresAt: number, now = Date.now()): void {
+    this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(now);
     this.db
       .prepare('INSERT INTO challenges (id, value, expires_at) VALUES (?, ?, ?)')
       .run(id, value, expiresAt);
@@ -220,9 +221,18 @@ export class Store {
     ).map(keyRecord);
   }
 
-  /** Open a rotation of `oldKeyId` (authorized by a request that key signed). */
-  addRotation(id: string, oldKeyId: string, challenge: string, expiresAt: number): void {
-    this.db.prepare('DELETE FROM rotations WHERE expires_at < ?').run(Date.now());
+  /**
+   * Open a rotation of `oldKeyId` (authorized by a request that key signed); expired ones are
+   * removed by `now`, the server's clock.
+   */
+  addRotation(
+    id: string,
+    oldKeyId: string,
+    challenge: string,
+    expiresAt: number,
+    now = Date.now(),
+  ): void {
+    this.db.prepare('DELETE FROM rotations WHERE expires_at < ?').run(now);
     this.db
       .prepare('INSERT INTO rotations (id, old_key_id, challenge, expires_at) VALUES (?, ?, ?, ?)')
       .run(id, oldKeyId, challenge, expiresAt);

@@ -627,6 +627,53 @@ describe('the key lifecycle on the server', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  describe('when the server clock is behind the real one', () => {
+    it('keeps challenges and rotations by the server clock, not by Date.now()', async () => {
+      offset = -3600_000; // an hour behind: by Date.now() everything it issues has expired
+      // A challenge, then another request's cleanup, then the first challenge used: still valid.
+      const newcomer = new Client(client.base);
+      newcomer.now = client.now;
+      const ask = async () =>
+        (await (
+          await newcomer.signed('POST', '/api/challenge', {
+            publicJwk: { kty: 'OKP', crv: 'Ed25519', x: newcomer.x },
+          })
+        ).json()) as { challengeId: string; challenge: string };
+      const first = await ask();
+      await ask(); // runs the cleanup of expired challenges
+      const signature = edSign(
+        null,
+        registrationMessage(first.challenge, newcomer.keyId),
+        newcomer.key,
+      );
+      const registered = await newcomer.signed('POST', '/api/register', {
+        challengeId: first.challengeId,
+        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: newcomer.x },
+        signature: signature.toString('base64url'),
+      });
+      expect(registered.status).toBe(201);
+      // A rotation opened, another one opened by another account (its cleanup), then completed.
+      const opened = (await (await client.signed('POST', '/api/identity/rotation')).json()) as {
+        rotationId: string;
+        challenge: string;
+      };
+      expect((await newcomer.signed('POST', '/api/identity/rotation')).status).toBe(201);
+      const oldKeyId = client.keyId;
+      [client.key, client.x] = Client.fresh();
+      const proof = edSign(
+        null,
+        rotationMessage(opened.challenge, oldKeyId, client.keyId),
+        client.key,
+      );
+      const completed = await client.signed('POST', '/api/identity/rotation/complete', {
+        rotationId: opened.rotationId,
+        publicJwk: { kty: 'OKP', crv: 'Ed25519', x: client.x },
+        signature: proof.toString('base64url'),
+      });
+      expect(completed.status).toBe(201);
+    });
+  });
+
   describe('when relay keys are registered', () => {
     it('binds one relay key per account: the same again is a no-op, another one is refused (also after rotation, and for another account)', async () => {
       const relayJwk = () => ({ kty: 'OKP', crv: 'Ed25519', x: Client.fresh()[1] });
