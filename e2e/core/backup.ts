@@ -390,6 +390,33 @@ export const BACKUP: readonly CoreSuite[] = [
         },
       },
       {
+        name: 'exportBackup({ keys }) backs up only the keys named: the dialog and the file hold that one of three, and only it restores',
+        skip: NEEDS_INPUT,
+        async run(ctx) {
+          await connected(ctx);
+          const made = await makeKeys(ctx);
+          const file = await exportWithPassphrase(
+            ctx,
+            { keys: [made.sign.id] },
+            { leaving: [made.sign], staying: [made.jwt, made.seal] },
+          );
+          const text = new TextDecoder().decode(file);
+          const parsed = JSON.parse(text) as { keys: { id: string; kid: string }[] };
+          expect(parsed.keys.map((k) => [k.id, k.kid])).toEqual([[made.sign.id, made.sign.kid]]);
+          for (const other of [made.jwt, made.seal]) expect(text).not.toContain(other.id);
+          await wipe(ctx);
+          const result = (await importWith(ctx, file, {
+            'secret-passphrase': BACKUP_PASSPHRASE,
+          })) as { ok: boolean; value: { imported: string[] } };
+          expect(result.ok, JSON.stringify(result)).toBe(true);
+          expect(result.value.imported).toEqual([made.sign.id]);
+          expect(await keyIds(ctx)).toEqual([made.sign.id]);
+          expect(await call(ctx.page, 'verify', made.sign.id, made.data, made.signature)).toBe(
+            true,
+          );
+        },
+      },
+      {
         name: 'a wrong passphrase, a truncated file, an edited file and another origin’s file are refused; nothing is written',
         skip: NEEDS_INPUT,
         async run(ctx) {
