@@ -4,7 +4,7 @@
  * checks HSTS over https only; build/release/deploy-servers.test.ts checks nginx's HSTS over
  * TLS), must PASS
  * every row — status, Content-Type, Cache-Control and security headers of every file, the 404
- * probe, the folder URL and the three fetches of index.html. Runs where the binary is installed
+ * probe, the folder URL and the five browser fetches of index.html. Runs where the binary is installed
  * (`.ci/run` installs both from apt); skipped elsewhere, with the reason.
  */
 import { chmod, readdir, rm, writeFile } from 'node:fs/promises';
