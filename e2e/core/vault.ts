@@ -316,6 +316,39 @@ export const VAULT: readonly CoreSuite[] = [
           await connected(ctx);
           const vault = await enable(ctx);
           expect(vault).toMatchObject({ enabled: true, locked: false, idleMinutes: 15 });
+          // The passphrase enrollment's PBKDF2 count, as stored: calibrated on this device,
+          // never below 600,000, in steps of 10,000.
+          const counts = await frameOf(ctx).evaluate(
+            () =>
+              new Promise<unknown[]>((resolve, reject) => {
+                const req = indexedDB.open('strongroom');
+                req.onerror = () => reject(req.error);
+                req.onsuccess = () => {
+                  const db = req.result;
+                  const all = db.transaction('meta').objectStore('meta').getAll();
+                  all.onerror = () => reject(all.error);
+                  all.onsuccess = () => {
+                    db.close();
+                    const entries = all.result as {
+                      name: string;
+                      vault?: { enrollments: { kdf: { name: string; iterations?: unknown } }[] };
+                    }[];
+                    resolve(
+                      entries
+                        .filter((e) => e.name.startsWith('vault:'))
+                        .flatMap((e) => e.vault?.enrollments ?? [])
+                        .map((en) => en.kdf.iterations),
+                    );
+                  };
+                };
+              }),
+          );
+          expect(counts).toHaveLength(1);
+          for (const n of counts) {
+            expect(typeof n).toBe('number');
+            expect(n as number).toBeGreaterThanOrEqual(600_000);
+            expect((n as number) % 10_000).toBe(0);
+          }
           const key = await call<Key>(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });
           // At rest: no usable CryptoKey, only material sealed under the vault.
           const stored = await storedRecords(ctx);

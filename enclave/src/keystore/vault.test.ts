@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { algorithm } from '../lib/algorithms';
+import { MIN_PBKDF2_ITERATIONS } from '../lib/pbkdf2';
 import {
   deriveKek,
   newMasterKey,
@@ -14,9 +15,24 @@ import {
   wrapMaster,
 } from './vault';
 
-const kdf = () => ({ name: 'PBKDF2-SHA-256' as const, iterations: 1000, salt: randomSalt() });
+const kdf = () => ({
+  name: 'PBKDF2-SHA-256' as const,
+  iterations: MIN_PBKDF2_ITERATIONS,
+  salt: randomSalt(),
+});
 
 describe('vault cryptography', () => {
+  it('deriveKek refuses a PBKDF2 count below the 600,000 floor (or not an integer)', async () => {
+    expect(MIN_PBKDF2_ITERATIONS).toBe(600_000);
+    const secret = { method: 'passphrase' as const, passphrase: 'right passphrase' };
+    for (const iterations of [599_999, 1000, 0, -1, 600_000.5, Number.NaN]) {
+      await expect(deriveKek({ ...kdf(), iterations }, secret)).rejects.toMatchObject({
+        code: 'OPERATION_NOT_ALLOWED',
+      });
+    }
+    expect(await deriveKek(kdf(), secret)).toBeInstanceOf(CryptoKey);
+  });
+
   it('the passphrase that wrapped the master key unwraps it; another gives null', async () => {
     const params = kdf();
     const master = await newMasterKey();

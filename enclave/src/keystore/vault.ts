@@ -14,6 +14,7 @@
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { AlgorithmSpec } from '../lib/algorithms';
+import { MIN_PBKDF2_ITERATIONS } from '../lib/pbkdf2';
 
 /** The PBKDF2 floor of passphrase enrollments (`../lib/pbkdf2.ts`). */
 export { MIN_PBKDF2_ITERATIONS } from '../lib/pbkdf2';
@@ -74,6 +75,18 @@ export function randomSalt(bytes = 16): Uint8Array {
 export async function deriveKek(kdf: EnrollmentKdf, secret: UnlockSecret): Promise<CryptoKey> {
   if (kdf.name === 'PBKDF2-SHA-256') {
     if (secret.method !== 'passphrase') throw wrongMethod();
+    // The floor holds for every derivation, not only for calibrated enrollments: a count below it
+    // (a bug, or an enrollment edited in storage) is refused rather than derived.
+    if (
+      typeof kdf.iterations !== 'number' ||
+      !Number.isSafeInteger(kdf.iterations) ||
+      kdf.iterations < MIN_PBKDF2_ITERATIONS
+    ) {
+      throw new StrongroomError(
+        'OPERATION_NOT_ALLOWED',
+        `PBKDF2 needs at least ${MIN_PBKDF2_ITERATIONS} iterations`,
+      );
+    }
     const base = await crypto.subtle.importKey(
       'raw',
       encoder.encode(secret.passphrase.normalize('NFKC')),
