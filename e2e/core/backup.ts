@@ -462,6 +462,8 @@ export const BACKUP: readonly CoreSuite[] = [
           await connected(ctx);
           const made = await makeKeys(ctx);
           const file = await exportWithPassphrase(ctx);
+          // After the export the signing key is rotated: the file is now an older backup.
+          expect((await call<Key>(ctx.page, 'rotateKey', made.sign.id)).version).toBe(2);
           const before = await call<Key[]>(ctx.page, 'listKeys');
           const ids = [made.sign.id, made.jwt.id, made.seal.id];
           // The app did not choose: the enclave asks, naming the clashing keys. Skip (a
@@ -472,13 +474,18 @@ export const BACKUP: readonly CoreSuite[] = [
           expect(listed).toContain('3 key(s) of the backup exist here');
           for (const id of ids) expect(listed).toContain(id);
           expect(listed).toContain('identity');
+          // The dialog says which keys the replayed file holds in an older version.
+          expect(listed).toContain("the backup's version 1 is older than version 2 here");
+          expect(listed.match(/is older than/g)).toHaveLength(1);
           const replayed = (await outcome(ctx.page, ticket, 30_000)) as {
             ok: boolean;
             value: { imported: string[]; skipped: string[]; replaced: string[] };
           };
           expect(replayed).toMatchObject({ ok: true, value: { imported: [], replaced: [] } });
           expect([...replayed.value.skipped].sort()).toEqual([...ids].sort());
+          // Skip keeps the newer version: the rotated key is still at version 2.
           expect(await call<Key[]>(ctx.page, 'listKeys')).toEqual(before);
+          expect(before.find((k) => k.id === made.sign.id)?.version).toBe(2);
           // `onExisting: 'skip'` from the app: no question (it replaces nothing).
           const skipped = (await importWith(
             ctx,
@@ -533,6 +540,16 @@ export const BACKUP: readonly CoreSuite[] = [
           const made = await makeKeys(ctx);
           const file = await exportWithPassphrase(ctx);
           await wipe(ctx);
+          // The keystore is not empty: keys made here before the restore must stay as they are.
+          const kept = [
+            await call<Key>(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' }),
+            await call<Key>(ctx.page, 'generateKey', {
+              alg: 'ES256',
+              purpose: 'sign',
+              backup: true,
+            }),
+          ];
+          const before = await call<Key[]>(ctx.page, 'listKeys');
           // Another origin's record holding the id of the backup's last key.
           await frameOf(ctx).evaluate(
             (id: string) =>
@@ -552,9 +569,21 @@ export const BACKUP: readonly CoreSuite[] = [
               }),
             made.seal.id,
           );
+          const storedBefore = await storedRecords(ctx);
           const result = await importWith(ctx, file, { 'secret-passphrase': BACKUP_PASSPHRASE });
           expectError(result, 'OPERATION_NOT_ALLOWED');
-          expect(await keyIds(ctx)).toEqual([]);
+          expect(await call<Key[]>(ctx.page, 'listKeys')).toEqual(before);
+          expect(await storedRecords(ctx)).toEqual(storedBefore);
+          for (const key of kept) {
+            // EdDSA and ES256 (IEEE P1363) signatures are both 64 bytes.
+            const signature = await call<Uint8Array>(
+              ctx.page,
+              'sign',
+              key.id,
+              new TextEncoder().encode('still here'),
+            );
+            expect(signature.length).toBe(64);
+          }
         },
       },
       {

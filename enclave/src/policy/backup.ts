@@ -288,10 +288,19 @@ export class BackupGate {
     const opened = await openBackup(file, secret, { extractable: true });
     if (secret.kind === 'phrase') secret.entropy.fill(0);
 
-    const existing = new Set((await keystore.list()).map((r) => r.id));
+    const here = new Map((await keystore.list()).map((r) => [r.id, r.version]));
+    const existing = new Set(here.keys());
     const clashing = opened.keys.filter((k) => existing.has(k.id));
     const conflicts = clashing.map((k) => k.id);
-    const named = clashing.map((k) => (k.label ? `${k.id} (“${k.label}”)` : k.id));
+    const named = clashing.map((k) => {
+      const name = k.label ? `${k.id} (“${k.label}”)` : k.id;
+      // A replayed older backup: say that replacing goes back to an older version.
+      const backupVersion = k.versions[0]?.version ?? 0;
+      const hereVersion = here.get(k.id) ?? 0;
+      return backupVersion < hereVersion
+        ? `${name} [the backup's version ${backupVersion} is older than version ${hereVersion} here]`
+        : name;
+    });
     let onExisting: 'skip' | 'replace' = options.onExisting === 'replace' ? 'replace' : 'skip';
     if (conflicts.length > 0 && options.onExisting === 'ask') {
       // The person chooses, in the enclave: replacing destroys the keys here.
