@@ -1,8 +1,10 @@
 /**
  * The demo app (`host-demo/`) and its server in WebKitGTK, for what this driver can do: first
  * run → identity key → registration by proof of possession → signed requests → a sealed note
- * whose plaintext the server's database never holds → a rotation the server sees. Web push is
- * not tested here (MiniBrowser has no push service to subscribe at), nor the consent click.
+ * whose plaintext the server's database never holds → a rotation the server sees → the attacker
+ * panel, no attempt succeeding → a revocation the server sees. Web push is not tested here
+ * (MiniBrowser has no push service to subscribe at), nor the consent click (the panel's two
+ * questions time out instead).
  *
  * WebKit cannot route requests, so the test copies the built demo to a folder of its own under
  * the host server's root with a `strongroom-config.json` that names the enclave and the demo
@@ -21,9 +23,14 @@ import { openWebKitPage, type WebKitPage } from './page';
 
 const available = findWebKit().ok;
 
-/** Poll `expression` in the page until it is true (at most ~20 s); fails with `what`. */
-async function until(page: WebKitPage, expression: string, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+/** Poll `expression` in the page until it is true (at most ~`seconds` s); fails with `what`. */
+async function until(
+  page: WebKitPage,
+  expression: string,
+  what: string,
+  seconds = 20,
+): Promise<void> {
+  for (let i = 0; i < seconds * 10; i++) {
     if (await page.evaluate<boolean>(`() => Boolean(${expression})`)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -44,7 +51,7 @@ describe.skipIf(!available)('webkit: the demo app', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('registers, signs, seals a note the server cannot read, and rotates the key', async () => {
+  it('registers, signs, seals a note the server cannot read, rotates the key, runs the attacker panel, and revokes', async () => {
     const urls = origins('cross-site');
     const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-demo-webkit-'));
     const server = new DemoServer(dataDir, new URL(urls.app).origin);
@@ -93,5 +100,25 @@ describe.skipIf(!available)('webkit: the demo app', () => {
       'the rotation',
     );
     expect((await server.registry()).map((k) => k.state)).toEqual(['rotated', 'active']);
-  });
+
+    // The attacker panel: nobody answers the enclave's two questions here (the driver cannot
+    // click into its frame), so they time out — refused all the same; no attempt may succeed.
+    await click(page, '#attack-run');
+    await until(page, "document.documentElement.dataset.attacks === 'done'", 'the attacks', 60);
+    const outcomes = await page.evaluate<string[]>(
+      "() => [...document.querySelectorAll('#attacks li')].map((li) => li.dataset.attack + ':' + li.dataset.outcome)",
+    );
+    expect(outcomes.length).toBeGreaterThan(5);
+    expect(outcomes.filter((o) => o.endsWith(':failed'))).toEqual([]);
+    expect(outcomes).toContain('raw-jwt:refused');
+
+    // Revocation: the server first, then the enclave; the server refuses the key for ever.
+    await click(page, '#key-revoke');
+    await until(
+      page,
+      "document.getElementById('server-state').dataset.state === 'revoked'",
+      'the revocation',
+    );
+    expect((await server.registry()).map((k) => k.state)).toEqual(['rotated', 'revoked']);
+  }, 150_000);
 });
