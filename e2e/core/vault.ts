@@ -738,9 +738,11 @@ export const VAULT: readonly CoreSuite[] = [
         timeoutMs: 120_000,
         async run(ctx) {
           await connected(ctx);
-          // keystore/store.ts `dev:pause-add`: the next adds wait 6 s between choosing the
-          // at-rest form and their write transaction, and say so on the channel.
-          await devSeam(ctx, 'dev:pause-add', { pauseMs: 6000 });
+          // keystore/store.ts `dev:pause-add`: the next adds wait 25 s between choosing the
+          // at-rest form and their write transaction, and say so on the channel. (Long enough
+          // for the other tab to calibrate PBKDF2 and enable, slow in Firefox on a busy machine;
+          // checked below: the generateKey call is still pending when the vault is enabled.)
+          await devSeam(ctx, 'dev:pause-add', { pauseMs: 25_000 });
           const frame = frameOf(ctx);
           await frame.evaluate(() => {
             const w = window as unknown as { srPaused?: boolean };
@@ -765,7 +767,10 @@ export const VAULT: readonly CoreSuite[] = [
           await connected(other);
           await devSeam(other, 'dev:pause-add', null);
           await enable(other);
-          const result = await outcome(ctx.page, ticket, 30_000);
+          expect(await ctx.page.evaluate((t) => window.sr.settled(t), ticket)).toMatchObject({
+            pending: true,
+          });
+          const result = await outcome(ctx.page, ticket, 40_000);
           expectError(result, 'OPERATION_NOT_ALLOWED');
           expect((result as { error: { message: string } }).error.message).toContain(
             'the vault was enabled or disabled in another tab',
