@@ -16,7 +16,15 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { KEY_PURPOSES, type KeyInfo, OPERATION_NAMES } from '../../bridge/src/protocol';
-import { aesKw, b64u, gcmWrapNode, hkdf32, nodeEcdh, openEnvelopeNode } from '../support/tokens';
+import {
+  aesKw,
+  b64u,
+  gcmWrapNode,
+  hkdf32,
+  nodeEcdh,
+  openEnvelopeNode,
+  sealEnvelopeNode,
+} from '../support/tokens';
 import type { BrowserFrame } from '../webkit/browser-page';
 import {
   approvedOrAsked,
@@ -44,6 +52,7 @@ import { type CoreSuite, expect } from './suite';
 type Key = KeyInfo;
 
 const te = new TextEncoder();
+const td = new TextDecoder();
 const PUSH = 'https://push.example.net';
 const CONTACT = 'mailto:ops@app.example';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -212,6 +221,16 @@ function rememberExport(
       }),
     { name, alg, purpose },
   );
+}
+
+/** An envelope sealed in Node (docs/formats.md) under `bytes`, the planted value of `key`. */
+function nodeEnvelope(key: Key, bytes: Uint8Array): Uint8Array {
+  return sealEnvelopeNode({
+    kek: bytes,
+    mechanism: key.alg === 'A256KW' ? 1 : 2,
+    keyId: key.id,
+    plaintext: te.encode('x'),
+  });
 }
 
 /** An X25519 key pair of the page (here: Node), and its public JWK. */
@@ -755,6 +774,19 @@ export const POLICY: readonly CoreSuite[] = [
               await plantKek(ctx, key.id, 'AES-GCM', bytes);
               fixtures.wrapped.set(key.id, gcmWrapNode(bytes, 'A256GCM', secret));
             }
+            // A valid envelope under the wrap key's value: `open` gets past the envelope's
+            // parsing and would open it, so only the purpose check can refuse it.
+            fixtures.envelope.set(key.id, nodeEnvelope(key, bytes));
+          }
+          // The control: a seal key whose value is planted opens the same kind of envelope.
+          for (const alg of ['A256KW', 'A256GCM'] as const) {
+            const control = await make(ctx, { alg, purpose: 'seal' });
+            const bytes = new Uint8Array(32).fill(12);
+            await plantKek(ctx, control.id, alg === 'A256KW' ? 'AES-KW' : 'AES-GCM', bytes);
+            const opened = await call<Uint8Array>(ctx.page, 'open', nodeEnvelope(control, bytes), {
+              keyId: control.id,
+            });
+            expect(td.decode(opened), `open of a Node envelope with a seal ${alg} key`).toBe('x');
           }
           for (const key of keys) {
             if (key.purpose === 'seal') {
