@@ -55,6 +55,22 @@ describe('the rate limiter', () => {
     for (let i = 0; i < 6; i++) limiter.use([{ id: 'fresh', usesPerMinute: null }], 60_000);
   });
 
+  it("keeps what is left of a key's bucket when its limit is narrowed, capped at the new limit", () => {
+    const limiter = new RateLimiter({ ...LIMITS, originUsesPerMinute: 1000 }, 0);
+    const at = (usesPerMinute: number) => [{ id: 'k', usesPerMinute }];
+    // 6 per minute: 4 used, 2 left.
+    for (let i = 0; i < 4; i += 1) limiter.use(at(6), 0);
+    // Narrowed to 5, then 4, then 3: each keeps the 2 left instead of a full new bucket.
+    limiter.use(at(5), 0);
+    limiter.use(at(4), 0);
+    expect(rateLimited(() => limiter.use(at(3), 0))).toBeGreaterThan(0);
+    // Narrowed below what is left: capped at the new limit (1), not the 6 - 4 = 2 left.
+    const other = new RateLimiter({ ...LIMITS, originUsesPerMinute: 1000 }, 0);
+    for (let i = 0; i < 4; i += 1) other.use([{ id: 'j', usesPerMinute: null }], 0);
+    other.use([{ id: 'j', usesPerMinute: 1 }], 0);
+    expect(rateLimited(() => other.use([{ id: 'j', usesPerMinute: 1 }], 0))).toBe(60_000);
+  });
+
   it('limits key creations', () => {
     const limiter = new RateLimiter({ ...LIMITS, keyCreationsPerMinute: 2 }, 0);
     limiter.create(0);

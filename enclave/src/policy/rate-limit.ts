@@ -50,11 +50,20 @@ export class TokenBucket {
   #tokens: number;
   #at: number;
 
-  /** A full bucket of `perMinute` tokens at time `now` (ms). */
-  constructor(perMinute: number, now: number) {
+  /**
+   * A bucket of `perMinute` tokens at time `now` (ms): full, or holding `tokens` (capped at
+   * `perMinute`) when it replaces a bucket whose limit changed.
+   */
+  constructor(perMinute: number, now: number, tokens: number = perMinute) {
     this.perMinute = perMinute;
-    this.#tokens = perMinute;
+    this.#tokens = Math.min(perMinute, tokens);
     this.#at = now;
+  }
+
+  /** The tokens held at `now` (refilled up to then). */
+  tokens(now: number): number {
+    this.#refill(now);
+    return this.#tokens;
   }
 
   #refill(now: number): void {
@@ -116,7 +125,9 @@ export class RateLimiter {
       const limit = this.keyLimit(usesPerMinute);
       let bucket = this.#keys.get(id);
       if (!bucket || bucket.perMinute !== limit) {
-        bucket = new TokenBucket(limit, now);
+        // A changed limit (restrictKey) keeps what was left, capped at the new limit: narrowing
+        // never refills the bucket.
+        bucket = new TokenBucket(limit, now, bucket ? bucket.tokens(now) : limit);
         this.#keys.set(id, bucket);
       }
       return bucket;
