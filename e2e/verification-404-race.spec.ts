@@ -10,8 +10,8 @@
  * server with the generated headers (scripts/serve.ts, which sends `no-store` on a 404 as the
  * configs do; `STRONGROOM_E2E_OWN_SERVER=1` runs it where both are installed). The control, when nginx is present: the same nginx config with the 404 given the
  * assets' year-long `immutable` Cache-Control (the former behaviour) keeps the enclave broken
- * after the upload in Chromium — so the test can see a cached 404 (Firefox ESR, measured, does
- * not reuse that cached 404, so the control runs in Chromium only).
+ * after the upload in Chromium in some runs — so the test can see a cached 404 — but not in
+ * every run, so it is kept as a documented, skipped test (its reason says when it failed).
  */
 import { copyFile, cp, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -158,8 +158,8 @@ for (const kind of KINDS) {
 test.describe('the 404 race, control: a 404 cached immutable for a year (the former config)', () => {
   test.skip(NGINX === undefined, 'nginx is not installed (.ci/run installs it from apt)');
   test.skip(
-    ({ browserName }) => browserName !== 'chromium',
-    'measured 2026-12-01: Firefox ESR does not reuse a cached 404 for the module script, so the control shows nothing there (the race itself is tested above in Firefox too)',
+    () => true,
+    'not deterministic, so not run: Chromium reused the year-long cached 404 in the runs that wrote this test, but not in a clean-clone CI run nor in a re-run on an idle machine (2026-12-01), and Firefox ESR never reuses it; the race itself, with the configs as generated, is tested above in both browsers',
   );
 
   test('the enclave stays broken in that browser after the upload', async ({

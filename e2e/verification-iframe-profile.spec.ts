@@ -24,6 +24,14 @@ test.describe.configure({ mode: 'default' });
 
 /** Headers whose value differs by browser build or locale, not by the kind of request. */
 const VARYING = new Set(['host', 'user-agent', 'sec-ch-ua', 'accept-language']);
+/**
+ * Headers Firefox adds to the frame's request on some loads and not on others (measured in a
+ * clean-clone CI run on 2026-12-01: `Pragma: no-cache` and `Cache-Control: no-cache` after
+ * `Priority`, absent in every other run); the profile leaves them out, and the comparison
+ * ignores them in Firefox only. docs/verification.md lists them among what a server could
+ * still split on.
+ */
+const SOMETIMES_FIREFOX = new Set(['pragma', 'cache-control']);
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -76,7 +84,11 @@ test('the iframe profile of this browser sends what the browser sends for an ifr
       profileHeaders(profile, new URL(url), `http://${hosts.app}:${appPort}/`),
     );
     expect(seen).toHaveLength(2);
-    const [browser, verifier] = seen as [[string, string][], [string, string][]];
+    const [sent, verifier] = seen as [[string, string][], [string, string][]];
+    const browser =
+      browserName === 'firefox'
+        ? sent.filter(([n]) => !SOMETIMES_FIREFOX.has(n.toLowerCase()))
+        : sent;
     // Names, in order, exactly as sent (case included).
     expect(verifier.map(([n]) => n)).toEqual(browser.map(([n]) => n));
     const compared = (list: [string, string][]) =>

@@ -465,7 +465,7 @@ export const LIFECYCLE: readonly CoreSuite[] = [
         async run({ page, urls }) {
           await openHarness(page, urls.app);
           const other = (await page.evaluate(
-            (url: string) => window.srLife.rawConnect(2, { url, waitMs: 3000 }) as never,
+            (url: string) => window.srLife.rawConnect(2, { url, waitMs: 20_000 }) as never,
             urls.enclave,
           )) as { seen: unknown[]; accepted: boolean };
           expect(other.accepted).toBe(false);
@@ -475,7 +475,7 @@ export const LIFECYCLE: readonly CoreSuite[] = [
           ]);
           // Control: the same raw client with protocol 1 is accepted, and refused nothing.
           const same = (await page.evaluate(
-            (url: string) => window.srLife.rawConnect(1, { url, waitMs: 3000 }) as never,
+            (url: string) => window.srLife.rawConnect(1, { url, waitMs: 20_000 }) as never,
             urls.enclave,
           )) as { seen: unknown[]; accepted: boolean };
           expect(same.accepted).toBe(true);
