@@ -183,7 +183,17 @@ async function chooseExisting(ctx: CoreContext, choice: 'skip' | 'replace'): Pro
   );
   await sleep(SETTLE_MS);
   await frame.click(`#secret-${choice}`);
-  await frame.click('#secret-submit');
+  // In Firefox the dialog is now and then laid out again right after a choice, and a click in
+  // that moment finds no Continue button: retry the click (for at most ~10 s) until it lands.
+  for (let attempt = 0; ; attempt++) {
+    await sleep(SETTLE_MS);
+    try {
+      await frame.click('#secret-submit');
+      break;
+    } catch (err) {
+      if (attempt >= 10 || !String(err).includes('has no box')) throw err;
+    }
+  }
   await waitFor(
     () => frame.evaluate(() => document.getElementById('secret-existing') === null),
     true,
