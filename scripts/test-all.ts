@@ -12,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 
 interface Counts {
   passed: number;
@@ -21,6 +21,8 @@ interface Counts {
 }
 
 const results: { name: string; counts: Counts }[] = [];
+/** The names of the tests that failed, per suite, printed above the summary line. */
+const failures: string[] = [];
 const only = process.env.STRONGROOM_TEST_ONLY?.split(',').map((s) => s.trim());
 
 function run(command: string, args: string[]): number {
@@ -64,7 +66,18 @@ function vitest(name: string, extraArgs: string[]): void {
     numFailedTests?: number;
     numPendingTests?: number;
     numTodoTests?: number;
+    testResults?: {
+      name?: string;
+      message?: string;
+      assertionResults?: { fullName?: string; status?: string }[];
+    }[];
   } | null;
+  for (const file of report?.testResults ?? []) {
+    const where = relative(process.cwd(), file.name ?? '');
+    for (const t of file.assertionResults ?? [])
+      if (t.status === 'failed') failures.push(`${name}: ${where} › ${t.fullName}`);
+    if (file.message) failures.push(`${name}: ${where}: ${file.message.split('\n')[0]}`);
+  }
   if (!report || typeof report.numPassedTests !== 'number') {
     results.push({ name, counts: { passed: 0, failed: 1, skipped: 0 } });
     return;
@@ -81,6 +94,31 @@ function vitest(name: string, extraArgs: string[]): void {
   });
 }
 
+/** A suite in Playwright's JSON report (only the fields read here). */
+interface PlaywrightSuite {
+  title?: string;
+  file?: string;
+  specs?: {
+    title?: string;
+    file?: string;
+    tests?: { projectName?: string; status?: string }[];
+  }[];
+  suites?: PlaywrightSuite[];
+}
+
+/** Record every failed (unexpected) and flaky test in a Playwright suite, with its project. */
+function collectPlaywright(name: string, suite: PlaywrightSuite, titles: string[]): void {
+  const path = suite.title ? [...titles, suite.title] : titles;
+  for (const spec of suite.specs ?? []) {
+    for (const t of spec.tests ?? []) {
+      if (t.status !== 'unexpected' && t.status !== 'flaky') continue;
+      const what = t.status === 'flaky' ? 'flaky (passed on retry)' : 'failed';
+      failures.push(`${name}: [${t.projectName}] ${[...path, spec.title].join(' › ')} — ${what}`);
+    }
+  }
+  for (const child of suite.suites ?? []) collectPlaywright(name, child, path);
+}
+
 /** Build the e2e bundles and run Playwright with a JSON report. */
 function playwright(name: string): void {
   if (only && !only.includes(name)) return;
@@ -94,7 +132,9 @@ function playwright(name: string): void {
   const status = run('npx', ['playwright', 'test']);
   const report = readJson(out) as {
     stats?: { expected?: number; unexpected?: number; flaky?: number; skipped?: number };
+    suites?: PlaywrightSuite[];
   } | null;
+  for (const suite of report?.suites ?? []) collectPlaywright(name, suite, []);
   const stats = report?.stats;
   if (!stats) {
     results.push({ name, counts: { passed: 0, failed: 1, skipped: 0 } });
@@ -133,6 +173,10 @@ const total = results.reduce(
   }),
   { passed: 0, failed: 0, skipped: 0 },
 );
+if (failures.length > 0) {
+  console.log('\n── failed and flaky tests');
+  for (const f of failures) console.log(`  ${f}`);
+}
 console.log('\n── summary');
 for (const r of results) {
   const { passed, failed, skipped } = r.counts;
