@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import webpush from 'web-push';
 import { PushServiceStandIn, type SubscriptionJson } from '../host-demo/test/push-service';
 import { findFirefox } from './support/browsers';
-import { DemoServer, openDemo } from './support/demo-server';
+import { DemoServer, demoReady, openDemo } from './support/demo-server';
 import { call, connectHarness, expect, openHarness, test } from './support/test';
 
 let server: DemoServer;
@@ -51,7 +51,7 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
     topology,
   }) => {
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     const first = (await page.locator('#key-id').textContent()) ?? '';
     await page.fill('#note-text', 'written with version 1');
     await page.click('#note-save');
@@ -83,7 +83,7 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
     ]);
     // The new version reads the notes the account had (a reload signs with it).
     await page.reload();
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     await expect(page.locator('#key-id')).toHaveText(second);
     await expect(
       page.locator('#notes td.plain', { hasText: 'written with version 1' }),
@@ -110,7 +110,7 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
     await expect(page.locator('#key-rotate')).toBeDisabled();
     // The next visit makes a new identity; the revoked one stays refused.
     await page.reload();
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     const third = (await page.locator('#key-id').textContent()) ?? '';
     expect([first, second]).not.toContain(third);
     expect((await server.registry()).map((k) => k.state)).toEqual(['rotated', 'revoked', 'active']);
@@ -121,7 +121,7 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
     urls,
   }) => {
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     const first = (await page.locator('#key-id').textContent()) ?? '';
     // The rotation is opened and done in the enclave, but its completion never reaches the server.
     await page.route('**/identity/rotation/complete', (route) =>
@@ -140,7 +140,7 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
       localStorage.setItem(key, JSON.stringify({ ...entry, rotationId: 'AAAAAAAAAAAAAAAAAAAAAA' }));
     });
     await page.reload();
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     await expect(page.locator('#registration')).toHaveAttribute('data-rotation', 'abandoned');
     await expect(page.locator('#registration')).toContainText('CHALLENGE_INVALID');
     expect(await page.evaluate(() => localStorage.getItem('strongroom-demo rotation'))).toBeNull();
@@ -167,7 +167,7 @@ test.describe('when the person rotates, schedules the deletion of, and revokes t
     topology,
   }) => {
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     // The relay key allows 10 tokens a minute: clicking on, the enclave refuses one.
     for (let i = 0; i < 20; i++) {
       await page.click('#relay-run');
@@ -224,7 +224,7 @@ test.describe('when the app subscribes to push and the relay sends one', () => {
       };
     });
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     test.skip(
       !(await page.evaluate(() => 'PushManager' in window)),
       `${browserName} as Playwright runs it has no Push API`,
@@ -344,7 +344,7 @@ test.describe('when Firefox subscribes for real at a local push service', () => 
     try {
       const page = await (await browser.newContext()).newPage();
       await openDemo(page, urls.app, urls.enclave, server);
-      await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+      await demoReady(page);
       await page.click('#push-subscribe');
       await expect(page.locator('#push-subscription')).toHaveAttribute('data-state', 'subscribed');
       // Firefox registered at the stand-in with the enclave's VAPID key, and got its endpoint.

@@ -15,7 +15,7 @@ import {
   openHarness as coreOpen,
 } from './core/harness';
 import { enable } from './core/vault';
-import { DemoServer, openDemo } from './support/demo-server';
+import { DemoServer, demoReady, openDemo } from './support/demo-server';
 import { enclaveFrame, expect, test } from './support/test';
 
 // The service worker would hide requests from page.route in Chromium; it is not needed here.
@@ -40,7 +40,7 @@ test.describe('when the enclave goes wrong, the app says so', () => {
     urls,
   }) => {
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     const enclaveOrigin = new URL(urls.enclave).origin;
     // As a script or a framework re-render that drops the iframe would.
     await page.evaluate((origin) => {
@@ -76,7 +76,7 @@ test.describe('when the enclave goes wrong, the app says so', () => {
       "Stock Firefox ESR does not route Playwright's input into an out-of-process (cross-site) frame (NEEDS_INPUT in e2e/core/consent.ts): nobody can decline there",
     );
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     await page.click('#key-delete');
     await expect(page.locator('#key-state')).toHaveAttribute('data-state', 'pending-deletion');
     await expect(page.locator('#key-destroy')).toBeEnabled();
@@ -134,7 +134,7 @@ test.describe('on a phone and from the keyboard', () => {
   }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     await page.fill('#note-text', 'a note on a phone, long enough to wrap over several lines');
     await page.click('#note-save');
     await expect(page.locator('#notes tbody tr')).toHaveCount(1);
@@ -175,7 +175,7 @@ test.describe('on a phone and from the keyboard', () => {
 
   test('a note is written and saved with the keyboard alone', async ({ page, urls }) => {
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     await expect(page.locator('#note-save')).toBeEnabled();
     // Tab from the top of the page to the note field, as a keyboard user would.
     await page.locator('body').focus();

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DemoServer, openDemo } from './support/demo-server';
+import { DemoServer, demoReady, openDemo } from './support/demo-server';
 import { call, connectHarness, enclaveFrame, expect, openHarness, test } from './support/test';
 
 // The service worker is tested on its own (demo-pwa.spec.ts); here it would hide requests from
@@ -40,7 +40,7 @@ test.describe('when a person uses the demo app', () => {
   }) => {
     await openDemo(page, urls.app, urls.enclave, server);
     await expect(page.locator('#status')).toHaveAttribute('data-state', 'connected');
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     const keyId = (await page.locator('#key-id').textContent()) ?? '';
     expect(keyId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     await expect(page.locator('#key-state')).toContainText(
@@ -185,7 +185,7 @@ test.describe('when a person uses the demo app', () => {
       }
     });
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     await page.fill('#note-text', 'replay me');
     await page.click('#note-save');
     await expect(page.locator('#notes td.plain', { hasText: 'replay me' })).toBeVisible();
@@ -222,7 +222,7 @@ test.describe('when a person uses the demo app', () => {
     urls,
   }) => {
     await openDemo(page, urls.app, urls.enclave, server);
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     const keyId = await page.locator('#key-id').textContent();
     await page.fill('#note-text', 'before the crash');
     await page.click('#note-save');
@@ -231,7 +231,7 @@ test.describe('when a person uses the demo app', () => {
     await server.kill();
     await server.start(server.port);
     await page.reload();
-    await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+    await demoReady(page);
     // The same identity key (found by its label, not made again), still registered.
     await expect(page.locator('#key-id')).toHaveText(keyId ?? '');
     await expect(page.locator('#registration')).toContainText('registered');

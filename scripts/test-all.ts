@@ -25,6 +25,23 @@ const results: { name: string; counts: Counts }[] = [];
 const failures: string[] = [];
 const only = process.env.STRONGROOM_TEST_ONLY?.split(',').map((s) => s.trim());
 
+/**
+ * The first lines of a failure's message, without terminal colours, indented under the test's
+ * name: enough to tell a timeout from an assertion in a CI log's tail.
+ */
+function firstLines(message: unknown, lines = 4): string {
+  if (typeof message !== 'string' || message === '') return '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+  const plain = message.replace(/\u001b\[[0-9;]*m/g, '');
+  const kept = plain
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '')
+    .slice(0, lines)
+    .map((l) => `      ${l.length > 200 ? `${l.slice(0, 200)}…` : l}`);
+  return kept.length > 0 ? `\n${kept.join('\n')}` : '';
+}
+
 function run(command: string, args: string[]): number {
   const child = spawnSync(command, args, { stdio: 'inherit', env: process.env });
   return child.status ?? 1;
@@ -69,13 +86,14 @@ function vitest(name: string, extraArgs: string[]): void {
     testResults?: {
       name?: string;
       message?: string;
-      assertionResults?: { fullName?: string; status?: string }[];
+      assertionResults?: { fullName?: string; status?: string; failureMessages?: unknown[] }[];
     }[];
   } | null;
   for (const file of report?.testResults ?? []) {
     const where = relative(process.cwd(), file.name ?? '');
     for (const t of file.assertionResults ?? [])
-      if (t.status === 'failed') failures.push(`${name}: ${where} › ${t.fullName}`);
+      if (t.status === 'failed')
+        failures.push(`${name}: ${where} › ${t.fullName}${firstLines(t.failureMessages?.[0])}`);
     if (file.message) failures.push(`${name}: ${where}: ${file.message.split('\n')[0]}`);
   }
   if (!report || typeof report.numPassedTests !== 'number') {
@@ -101,7 +119,11 @@ interface PlaywrightSuite {
   specs?: {
     title?: string;
     file?: string;
-    tests?: { projectName?: string; status?: string }[];
+    tests?: {
+      projectName?: string;
+      status?: string;
+      results?: { error?: { message?: unknown } }[];
+    }[];
   }[];
   suites?: PlaywrightSuite[];
 }
@@ -113,7 +135,11 @@ function collectPlaywright(name: string, suite: PlaywrightSuite, titles: string[
     for (const t of spec.tests ?? []) {
       if (t.status !== 'unexpected' && t.status !== 'flaky') continue;
       const what = t.status === 'flaky' ? 'flaky (passed on retry)' : 'failed';
-      failures.push(`${name}: [${t.projectName}] ${[...path, spec.title].join(' › ')} — ${what}`);
+      // The first failed attempt's error: for a flaky test, what the retry got past.
+      const error = t.results?.find((r) => r.error)?.error?.message;
+      failures.push(
+        `${name}: [${t.projectName}] ${[...path, spec.title].join(' › ')} — ${what}${firstLines(error)}`,
+      );
     }
   }
   for (const child of suite.suites ?? []) collectPlaywright(name, child, path);

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { expect } from './test';
 
 /** The demo server as a child process. */
 export class DemoServer {
@@ -99,4 +100,15 @@ export async function openDemo(
     route.fulfill({ json: { enclaveUrl: enclave, apiUrl: server.api, ...extra } }),
   );
   await page.goto(`${app}/demo/`);
+}
+
+/**
+ * Wait until the demo app is registered with its server and has finished starting (every
+ * panel wired: `<html data-ready="true">`). `#registration` says `registered` before the notes
+ * load and the buttons are enabled: a test that disturbs the enclave (removes its frame) or
+ * clicks a button at that moment races the app's own start, not what it means to test.
+ */
+export async function demoReady(page: Page): Promise<void> {
+  await expect(page.locator('#registration')).toHaveAttribute('data-state', 'registered');
+  await expect(page.locator('html')).toHaveAttribute('data-ready', 'true');
 }
