@@ -34,19 +34,6 @@ import {
 
 const BACKUP_PASSPHRASE = 'a backup passphrase, kept apart';
 const SETTLE_MS = 900;
-/**
- * Known failure, not understood: in the last clean-clone run (2026-12-01, at 35525af) every test
- * that exports with a passphrase failed in WebKitGTK (both topologies) with WebDriver's
- * ElementNotInteractableError on a click in the enclave's dialog, after the export dialogs began
- * listing the keys that leave (dc22625). The recovery-phrase export and the cross-browser move
- * (e2e/webkit/backup-devices.test.ts) still pass in WebKitGTK. Open work: find the cause.
- */
-const WEBKIT_PASSPHRASE_EXPORT = {
-  browser: 'webkit',
-  reason:
-    'known failure under investigation: WebDriver cannot click the passphrase-export dialog in WebKitGTK since the export dialogs list the keys that leave (dc22625)',
-} as const;
-
 interface Key {
   id: string;
   kid: string;
@@ -195,17 +182,8 @@ async function chooseExisting(ctx: CoreContext, choice: 'skip' | 'replace'): Pro
   );
   await sleep(SETTLE_MS);
   await frame.click(`#secret-${choice}`);
-  // In Firefox the dialog is now and then laid out again right after a choice, and a click in
-  // that moment finds no Continue button: retry the click (for at most ~10 s) until it lands.
-  for (let attempt = 0; ; attempt++) {
-    await sleep(SETTLE_MS);
-    try {
-      await frame.click('#secret-submit');
-      break;
-    } catch (err) {
-      if (attempt >= 10 || !String(err).includes('has no box')) throw err;
-    }
-  }
+  await sleep(SETTLE_MS);
+  await frame.click('#secret-submit');
   await waitFor(
     () => frame.evaluate(() => document.getElementById('secret-existing') === null),
     true,
@@ -290,7 +268,7 @@ export const BACKUP: readonly CoreSuite[] = [
     tests: [
       {
         name: 'a passphrase backup restores on a wiped keystore: same ids, kids, versions; old signatures verify, old envelopes open',
-        skip: [...NEEDS_INPUT, WEBKIT_PASSPHRASE_EXPORT],
+        skip: NEEDS_INPUT,
         async run(ctx) {
           await connected(ctx);
           const made = await makeKeys(ctx);
@@ -413,7 +391,7 @@ export const BACKUP: readonly CoreSuite[] = [
       },
       {
         name: 'exportBackup({ keys }) backs up only the keys named: the dialog and the file hold that one of three, and only it restores',
-        skip: [...NEEDS_INPUT, WEBKIT_PASSPHRASE_EXPORT],
+        skip: NEEDS_INPUT,
         async run(ctx) {
           await connected(ctx);
           const made = await makeKeys(ctx);
@@ -440,7 +418,7 @@ export const BACKUP: readonly CoreSuite[] = [
       },
       {
         name: 'a wrong passphrase, a truncated file, an edited file and another origin’s file are refused; nothing is written',
-        skip: [...NEEDS_INPUT, WEBKIT_PASSPHRASE_EXPORT],
+        skip: NEEDS_INPUT,
         async run(ctx) {
           await connected(ctx);
           await makeKeys(ctx);
@@ -478,7 +456,7 @@ export const BACKUP: readonly CoreSuite[] = [
       },
       {
         name: 'importing over existing keys asks the person (skip or replace, naming the keys); the app may only choose skip alone, and replace still needs consent',
-        skip: [...NEEDS_INPUT, WEBKIT_PASSPHRASE_EXPORT],
+        skip: NEEDS_INPUT,
         timeoutMs: 120_000,
         async run(ctx) {
           await connected(ctx);
@@ -556,7 +534,7 @@ export const BACKUP: readonly CoreSuite[] = [
       },
       {
         name: 'a restore that fails midway (a key id taken) writes nothing',
-        skip: [...NEEDS_INPUT, WEBKIT_PASSPHRASE_EXPORT],
+        skip: NEEDS_INPUT,
         async run(ctx) {
           await connected(ctx);
           const made = await makeKeys(ctx);
@@ -610,7 +588,7 @@ export const BACKUP: readonly CoreSuite[] = [
       },
       {
         name: 'only keys created with backup: true leave; a locked vault backs up nothing; a restore into a vault is sealed under it',
-        skip: [...NEEDS_INPUT, WEBKIT_PASSPHRASE_EXPORT],
+        skip: NEEDS_INPUT,
         async run(ctx) {
           await connected(ctx);
           const plain = await call<Key>(ctx.page, 'generateKey', { alg: 'EdDSA', purpose: 'sign' });

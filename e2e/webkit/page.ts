@@ -87,6 +87,14 @@ export function webkitPage(session: WebKitSession): WebKitPage {
               await driver.switchTo().frame(await driver.findElement(By.css(frame)));
             }
             const el = await driver.findElement(By.css(selector));
+            // As Playwright does before a click (and a person would): scroll the element into
+            // view when it is not — e.g. a field below the fold of the enclave dialog's
+            // scrolling text. 'nearest' scrolls nothing when it is already in view. A W3C
+            // pointer action does not scroll, and WebKitGTK answers ElementNotInteractable.
+            await driver.executeScript(
+              "arguments[0].scrollIntoView({ block: 'nearest', inline: 'nearest' });",
+              el,
+            );
             // A pointer action at the element's centre: delivered to whatever is on top there.
             await driver.actions().move({ origin: el }).click().perform();
           } finally {

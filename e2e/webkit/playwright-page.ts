@@ -42,6 +42,11 @@ export function playwrightPage(page: Page): BrowserPage {
     },
     click: async (selector) => {
       const frame = await frameFor(page, selectors);
+      // As a person would, and as the WebKit side does: scroll the element into view first
+      // (e.g. the skip-or-replace choice below the fold of the enclave dialog's scrolling
+      // text). Its box is where it is laid out, not where it can be seen: clicked out of view,
+      // the point is on whatever covers it — the dialog's Cancel button.
+      await frame.locator(selector).scrollIntoViewIfNeeded();
       const box = await frame.locator(selector).boundingBox();
       if (!box) throw new Error(`${selector} has no box`);
       await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
