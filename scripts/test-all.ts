@@ -18,6 +18,8 @@ interface Counts {
   passed: number;
   failed: number;
   skipped: number;
+  /** Of the passed, how many passed only on a retry (Playwright in CI). */
+  flaky?: number;
 }
 
 const results: { name: string; counts: Counts }[] = [];
@@ -173,6 +175,7 @@ function playwright(name: string): void {
       passed: (stats.expected ?? 0) + (stats.flaky ?? 0),
       failed: failed === 0 && status !== 0 ? 1 : failed,
       skipped: stats.skipped ?? 0,
+      flaky: stats.flaky ?? 0,
     },
   });
 }
@@ -205,9 +208,9 @@ if (failures.length > 0) {
 }
 console.log('\n── summary');
 for (const r of results) {
-  const { passed, failed, skipped } = r.counts;
+  const { passed, failed, skipped, flaky } = r.counts;
   console.log(
-    `  ${r.name.padEnd(15)} ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`,
+    `  ${r.name.padEnd(15)} ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${flaky ? ` (${flaky} of the passed only on a retry: flaky, listed above)` : ''}`,
   );
 }
 console.log(
