@@ -38,6 +38,8 @@ test.describe('when the enclave goes wrong, the app says so', () => {
   test('the enclave frame removed: ENCLAVE_DISCONNECTED, then it reconnects and works', async ({
     page,
     urls,
+    browserName,
+    topology,
   }) => {
     await openDemo(page, urls.app, urls.enclave, server);
     await demoReady(page);
@@ -53,6 +55,10 @@ test.describe('when the enclave goes wrong, the app says so', () => {
     await expect(page.locator('#message')).toContainText(
       'The enclave was disconnected (ENCLAVE_DISCONNECTED): the page reconnects',
     );
+    if (browserName === 'chromium' && topology === 'cross-site') {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: 'host-demo/docs/demo-disconnected.png' });
+    }
     // The bridge (connect({ reconnect: true })) makes a new frame; the app works on.
     await expect(page.locator('#status')).toHaveAttribute('data-state', 'connected', {
       timeout: 20_000,
@@ -89,6 +95,10 @@ test.describe('when the enclave goes wrong, the app says so', () => {
     await expect(page.locator('#message')).toContainText(
       'You declined in the enclave’s dialog: nothing was changed (CONSENT_DECLINED).',
     );
+    if (browserName === 'chromium' && topology === 'cross-site') {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: 'host-demo/docs/demo-declined.png' });
+    }
     // Nothing changed: the key is still pending deletion, and can be cancelled.
     await expect(page.locator('#key-state')).toHaveAttribute('data-state', 'pending-deletion');
     await page.click('#key-cancel');
@@ -122,6 +132,10 @@ test.describe('when the vault is locked', () => {
     await expect(page.locator('#message')).toContainText(
       'The enclave is locked (LOCKED): unlock it in the enclave’s own dialog, then try again.',
     );
+    if (browserName === 'chromium' && topology === 'cross-site') {
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: 'host-demo/docs/demo-locked.png' });
+    }
   });
 });
 
