@@ -96,7 +96,7 @@ function vitest(name: string, extraArgs: string[]): void {
     for (const t of file.assertionResults ?? [])
       if (t.status === 'failed')
         failures.push(`${name}: ${where} › ${t.fullName}${firstLines(t.failureMessages?.[0])}`);
-    if (file.message) failures.push(`${name}: ${where}: ${file.message.split('\n')[0]}`);
+    if (file.message) failures.push(`${name}: ${where}${firstLines(file.message)}`);
   }
   if (!report || typeof report.numPassedTests !== 'number') {
     results.push({ name, counts: { passed: 0, failed: 1, skipped: 0 } });
