@@ -60,15 +60,15 @@ describe('the documentation', () => {
     expect(broken).toEqual([]);
   });
 
-  it('states the current keystore schema (3) and when the at-rest probe runs', () => {
+  it('states the current keystore schema (4) and when the at-rest probe runs', () => {
     const schema = read('enclave/src/keystore/schema.ts');
-    expect(schema).toMatch(/export const DB_VERSION = 3;/);
+    expect(schema).toMatch(/export const DB_VERSION = 4;/);
     for (const file of markdownFiles()) {
       const text = read(file);
       expect(text, file).not.toMatch(/schema version [12]\b/i);
       expect(text, file).not.toMatch(/start-up probe|At\s+start-up the key worker stores/);
     }
-    expect(read('docs/formats.md')).toContain('schema version 3');
+    expect(read('docs/formats.md')).toContain('schema version 4');
     expect(read('docs/api-tokens.md')).toContain(
       'first time a key of an algorithm is stored, the key worker stores a probe key',
     );

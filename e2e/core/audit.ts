@@ -27,6 +27,7 @@ import {
   enclaveFrame,
   openHarness,
 } from './harness';
+import { bareEnclave } from './migration';
 import { type CoreSuite, expect } from './suite';
 
 const te = new TextEncoder();
@@ -105,17 +106,20 @@ async function allEntries(page: BrowserPage): Promise<Entry[]> {
   }
 }
 
-/** Every stored entry of the `audit` store, read from IndexedDB itself (enclave frame). */
+/**
+ * Every stored entry, read from IndexedDB itself (enclave frame): the `auditBatches` store
+ * holds one record per commit, its entries in order.
+ */
 function storedAudit(ctx: CoreContext): Promise<Entry[]> {
   return enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
     () =>
       new Promise<Entry[]>((resolve, reject) => {
         const req = indexedDB.open('strongroom');
         req.onsuccess = () => {
-          const all = req.result.transaction('audit').objectStore('audit').getAll();
+          const all = req.result.transaction('auditBatches').objectStore('auditBatches').getAll();
           all.onsuccess = () => {
             req.result.close();
-            resolve(all.result as Entry[]);
+            resolve((all.result as { entries: Entry[] }[]).flatMap((b) => b.entries));
           };
           all.onerror = () => reject(all.error);
         };
@@ -196,31 +200,53 @@ function tamper(frame: BrowserFrame, how: string, arg: Json = null): Promise<voi
         req.onsuccess = () => {
           const db = req.result;
           const tx = db.transaction(
-            ['audit', 'auditHeads', 'auditCheckpoints', 'meta'],
+            ['auditBatches', 'auditHeads', 'auditCheckpoints', 'meta'],
             'readwrite',
           );
-          const audit = tx.objectStore('audit');
-          const all = audit.getAll();
+          const store = tx.objectStore('auditBatches');
+          const all = store.getAll();
           all.onsuccess = () => {
-            const entries = all.result as Record<string, unknown>[];
+            // Each commit's entries are one stored batch: edit the entries, then store the
+            // batches again as they were grouped (a batch left empty is deleted).
+            type Stored = Record<string, unknown>;
+            const batches = (
+              all.result as { origin: string; seq: number; entries: Stored[] }[]
+            ).map((b) => ({ ...b, entries: [...b.entries] }));
+            const entries = batches.flatMap((b) => b.entries);
             const origin = entries[0]?.origin as string;
-            const at = (seq: number) =>
-              entries.find((e) => e.seq === seq) as Record<string, unknown>;
+            const place = (seq: number) => {
+              for (const b of batches) {
+                const i = b.entries.findIndex((e) => e.seq === seq);
+                if (i >= 0) return { b, i };
+              }
+              throw new Error(`no stored entry ${seq}`);
+            };
+            const at = (seq: number) => {
+              const { b, i } = place(seq);
+              return b.entries[i] as Stored;
+            };
+            const set = (seq: number, entry: Stored) => {
+              const { b, i } = place(seq);
+              b.entries[i] = entry;
+            };
+            const drop = (seq: number) => {
+              const { b, i } = place(seq);
+              b.entries.splice(i, 1);
+            };
             const n = input.arg as number;
-            if (input.how === 'edit') audit.put({ ...at(n), outcome: 'ok', op: 'listKeys' });
-            if (input.how === 'delete') audit.delete([origin, n]);
+            if (input.how === 'edit') set(n, { ...at(n), outcome: 'ok', op: 'listKeys' });
+            if (input.how === 'delete') drop(n);
             if (input.how === 'reorder') {
               const a = at(n);
               const b = at(n + 1);
-              audit.put({ ...b, seq: a.seq });
-              audit.put({ ...a, seq: b.seq });
+              set(n, { ...b, seq: a.seq });
+              set(n + 1, { ...a, seq: b.seq });
             }
             if (input.how === 'truncate') {
               // Keep entries up to `n` and point the head at the last one: a consistent,
               // shorter chain.
-              const last = entries.findIndex((e) => e.seq === n) + 1;
-              for (const e of entries.slice(last)) audit.delete([origin, e.seq as number]);
-              const keep = entries[last - 1] as Record<string, unknown>;
+              const keep = at(n);
+              for (const e of entries) if ((e.seq as number) > n) drop(e.seq as number);
               tx.objectStore('auditHeads').put({
                 origin,
                 seq: keep.seq,
@@ -232,10 +258,15 @@ function tamper(frame: BrowserFrame, how: string, arg: Json = null): Promise<voi
               );
             }
             if (input.how === 'wipe' || input.how === 'replace-key') {
-              audit.clear();
+              for (const b of batches) b.entries.length = 0;
               tx.objectStore('auditHeads').clear();
               tx.objectStore('auditCheckpoints').clear();
               if (input.how === 'replace-key') tx.objectStore('meta').delete(`audit-key:${origin}`);
+            }
+            // Each batch keeps its key (the seq of its last entry as first stored).
+            for (const b of batches) {
+              if (b.entries.length === 0) store.delete([b.origin, b.seq]);
+              else store.put(b);
             }
           };
           tx.oncomplete = () => {
@@ -246,6 +277,91 @@ function tamper(frame: BrowserFrame, how: string, arg: Json = null): Promise<voi
         };
       }),
     { how, arg },
+  );
+}
+
+/**
+ * Rewrite the keystore as schema 3 stored it, from a bare frame of the enclave origin (no key
+ * worker holds the database): every store read, the database deleted and made again at version
+ * 3 with the `audit` store of one record per entry, and everything put back — the same key
+ * records, meta records, heads, checkpoints and entries.
+ */
+function downgradeToV3(frame: BrowserFrame): Promise<number> {
+  return frame.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const NAMES = ['keys', 'meta', 'auditBatches', 'auditHeads', 'auditCheckpoints'];
+        const read = indexedDB.open('strongroom');
+        read.onerror = () => reject(read.error);
+        read.onsuccess = () => {
+          const db = read.result;
+          const tx = db.transaction(NAMES, 'readonly');
+          const data: Record<string, unknown[]> = {};
+          for (const name of NAMES) {
+            const all = tx.objectStore(name).getAll();
+            all.onsuccess = () => {
+              data[name] = all.result;
+            };
+          }
+          tx.onerror = () => reject(tx.error);
+          tx.oncomplete = () => {
+            db.close();
+            const gone = indexedDB.deleteDatabase('strongroom');
+            gone.onerror = () => reject(gone.error);
+            gone.onsuccess = () => {
+              const v3 = indexedDB.open('strongroom', 3);
+              v3.onerror = () => reject(v3.error);
+              v3.onupgradeneeded = () => {
+                const old = v3.result;
+                old.createObjectStore('keys', { keyPath: 'id' }).createIndex('byOwner', 'owner');
+                old.createObjectStore('meta', { keyPath: 'name' });
+                old.createObjectStore('audit', { keyPath: ['origin', 'seq'] });
+                old.createObjectStore('auditHeads', { keyPath: 'origin' });
+                old.createObjectStore('auditCheckpoints', { keyPath: ['origin', 'seq'] });
+              };
+              v3.onsuccess = () => {
+                const old = v3.result;
+                const stores = ['keys', 'meta', 'audit', 'auditHeads', 'auditCheckpoints'];
+                const put = old.transaction(stores, 'readwrite');
+                let entries = 0;
+                for (const r of data.keys ?? []) put.objectStore('keys').put(r);
+                for (const r of data.meta ?? []) put.objectStore('meta').put(r);
+                for (const r of data.auditHeads ?? []) put.objectStore('auditHeads').put(r);
+                for (const r of data.auditCheckpoints ?? [])
+                  put.objectStore('auditCheckpoints').put(r);
+                for (const b of (data.auditBatches ?? []) as { entries: unknown[] }[]) {
+                  for (const e of b.entries) {
+                    put.objectStore('audit').put(e);
+                    entries += 1;
+                  }
+                }
+                put.onerror = () => reject(put.error);
+                put.oncomplete = () => {
+                  old.close();
+                  resolve(entries);
+                };
+              };
+            };
+          };
+        };
+      }),
+  );
+}
+
+/** The schema version and store names of the keystore (enclave frame). */
+function keystoreShape(ctx: CoreContext): Promise<{ version: number; stores: string[] }> {
+  return enclaveFrame(ctx.page, ctx.urls.enclave).evaluate(
+    () =>
+      new Promise<{ version: number; stores: string[] }>((resolve, reject) => {
+        const req = indexedDB.open('strongroom');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const shape = { version: db.version, stores: [...db.objectStoreNames].sort() };
+          db.close();
+          resolve(shape);
+        };
+      }),
   );
 }
 
@@ -407,7 +523,10 @@ export const AUDIT: readonly CoreSuite[] = [
               new Promise<string>((resolve, reject) => {
                 const req = indexedDB.open('strongroom');
                 req.onsuccess = () => {
-                  const all = req.result.transaction('audit').objectStore('audit').getAll();
+                  const all = req.result
+                    .transaction('auditBatches')
+                    .objectStore('auditBatches')
+                    .getAll();
                   all.onsuccess = () => resolve(JSON.stringify(all.result));
                   all.onerror = () => reject(all.error);
                 };
@@ -664,6 +783,47 @@ export const AUDIT: readonly CoreSuite[] = [
           for (const entry of stored) {
             expect(Object.keys(entry).sort()).toEqual(ENTRY_FIELDS);
           }
+        },
+      },
+    ],
+  },
+  {
+    describe: 'when a schema 3 keystore is opened',
+    tests: [
+      {
+        name: 'its audit entries move into batch records unchanged: the same entries, the chain still verifies and extends an anchor kept before',
+        async run(ctx) {
+          const anchor = await loggedWithAnchor(ctx);
+          const before = await allEntries(ctx.page);
+          expect(before.length).toBeGreaterThan(20);
+          // Stop the key worker (a fresh app page, nothing connected), then rewrite as schema 3.
+          await openHarness(ctx.page, ctx.urls.app);
+          const bare = await bareEnclave(ctx.page, ctx.urls.enclave);
+          const moved = await downgradeToV3(bare);
+          expect(moved).toBeGreaterThanOrEqual(before.length);
+          await ctx.page.evaluate(() => document.getElementById('bare')?.remove());
+          await connectHarness(ctx.page);
+          expect(await call<{ ok: boolean }>(ctx.page, 'verifyAuditLog')).toMatchObject({
+            ok: true,
+          });
+          expect(await keystoreShape(ctx)).toEqual({
+            version: 4,
+            stores: ['auditBatches', 'auditCheckpoints', 'auditHeads', 'keys', 'meta'],
+          });
+          const after = await allEntries(ctx.page);
+          expect(after.slice(0, before.length)).toEqual(before);
+          expect((await storedAudit(ctx)).slice(0, before.length)).toEqual(before);
+          // The chain goes on from where schema 3 left it.
+          const key = before.find((e) => e.op === 'sign')?.keyId as string;
+          await call(ctx.page, 'sign', key, te.encode('after the migration'));
+          const now = await call<Anchor>(ctx.page, 'auditAnchor');
+          const entries = (await allEntries(ctx.page)).filter(
+            (e) => e.seq >= anchor.checkpoint.checkpoint.seq,
+          );
+          expect(compareWithAnchor(anchor, entries, now)).toBeNull();
+          expect(await call<{ ok: boolean }>(ctx.page, 'verifyAuditLog')).toMatchObject({
+            ok: true,
+          });
         },
       },
     ],

@@ -154,8 +154,14 @@ test.describe('when a v1 keystore is opened by this version', () => {
         }),
       seeded.id,
     );
-    expect(shape.version).toBe(3);
-    expect(shape.stores).toEqual(['audit', 'auditCheckpoints', 'auditHeads', 'keys', 'meta']);
+    expect(shape.version).toBe(4);
+    expect(shape.stores).toEqual([
+      'auditBatches',
+      'auditCheckpoints',
+      'auditHeads',
+      'keys',
+      'meta',
+    ]);
     expect(shape.fields).toEqual(
       expect.arrayContaining(['atRest', 'exportMaterial', 'exportable', 'maxTokenLifetime']),
     );

@@ -6,19 +6,22 @@
  * A commit is one readwrite transaction over the audit stores, the key records and `meta`
  * ({@link AuditStore.begin}): everything it needs is read at once (the head, the keys the calls
  * used, the origin's shared rate-limit and refused-request buckets, the oldest entry), then the
- * entries, the new head, checkpoints, pruning, usage counters and buckets are written without a
- * round trip per record, and the commit is complete when the transaction is. Its durability is
+ * entries (one {@link AuditBatch} record), the new head, checkpoints, pruning, usage counters
+ * and buckets are written without a round trip per record, and the commit is complete when the
+ * transaction is. Its durability is
  * the engine's default for a readwrite transaction (docs/audit.md, "Durability").
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
 import type { AuditEntry } from '@strongroom/bridge/protocol';
 import type { IDBPDatabase, IDBPTransaction } from 'idb';
-import type {
-  AuditHead,
-  MetaRecord,
-  StoredCheckpoint,
-  StoredKeyRecord,
-  StrongroomDB,
+import {
+  AUDIT_BATCH_MAX,
+  type AuditBatch,
+  type AuditHead,
+  type MetaRecord,
+  type StoredCheckpoint,
+  type StoredKeyRecord,
+  type StrongroomDB,
 } from './schema';
 
 /**
@@ -40,6 +43,11 @@ export interface AuditCommit {
   readonly checkpoints: readonly StoredCheckpoint[];
   /** Delete entries with `seq` below this (a checkpoint covers them). */
   readonly pruneBelow: number | null;
+  /**
+   * The batch that holds the entry at `pruneBelow - 1` (from {@link AuditTransaction.boundary}),
+   * when pruning: if it also holds later entries, it is written again with those only.
+   */
+  readonly pruneThrough?: AuditBatch | undefined;
   /** Uses to add to each key's counter, and when. */
   readonly usage: ReadonlyMap<string, { count: number; at: number }>;
   /** New states of the keys' shared rate-limit buckets. */
@@ -67,7 +75,7 @@ export interface AuditState {
   readonly oldest: AuditEntry | undefined;
 }
 
-const STORES = ['audit', 'auditHeads', 'auditCheckpoints', 'keys', 'meta'] as const;
+const STORES = ['auditBatches', 'auditHeads', 'auditCheckpoints', 'keys', 'meta'] as const;
 type Stores = typeof STORES;
 
 /**
@@ -95,7 +103,7 @@ export class AuditTransaction {
       meta.get(`bucket:${origin}`),
       meta.get(`violations:${origin}`),
       this.#tx
-        .objectStore('audit')
+        .objectStore('auditBatches')
         .getAll(IDBKeyRange.bound([origin, 0], [origin, Number.MAX_SAFE_INTEGER]), 1),
     ]);
     const keys = new Map<string, StoredKeyRecord>();
@@ -109,26 +117,41 @@ export class AuditTransaction {
         ...(violations?.bucket ? { bucket: violations.bucket } : {}),
         until: violations?.until ?? 0,
       },
-      oldest: oldest[0],
+      oldest: oldest[0]?.entries[0],
     };
   }
 
-  /** The entry `seq` and whether a checkpoint is stored at it (both requests at once). */
-  async boundary(seq: number): Promise<{ entry: AuditEntry | undefined; covered: boolean }> {
-    const [entry, checkpoint] = await Promise.all([
-      this.#tx.objectStore('audit').get([this.#origin, seq]),
+  /**
+   * The entry `seq`, the batch that holds it, and whether a checkpoint is stored at it (both
+   * requests at once).
+   */
+  async boundary(
+    seq: number,
+  ): Promise<{ entry: AuditEntry | undefined; batch: AuditBatch | undefined; covered: boolean }> {
+    const [batches, checkpoint] = await Promise.all([
+      // The first batch whose last entry is at or after `seq`.
+      this.#tx
+        .objectStore('auditBatches')
+        .getAll(IDBKeyRange.bound([this.#origin, seq], [this.#origin, Number.MAX_SAFE_INTEGER]), 1),
       this.#tx.objectStore('auditCheckpoints').getKey([this.#origin, seq]),
     ]);
-    return { entry, covered: checkpoint !== undefined };
+    const batch = batches[0];
+    return {
+      entry: batch?.entries.find((e) => e.seq === seq),
+      batch,
+      covered: checkpoint !== undefined,
+    };
   }
 
   /** The `seq` of the first kept entry whose time is at least `time`, scanning from `from`. */
   async firstAtOrAfter(time: number, from: number): Promise<number | null> {
     let cursor = await this.#tx
-      .objectStore('audit')
+      .objectStore('auditBatches')
       .openCursor(IDBKeyRange.bound([this.#origin, from], [this.#origin, Number.MAX_SAFE_INTEGER]));
     while (cursor) {
-      if (cursor.value.time >= time) return cursor.value.seq;
+      for (const entry of cursor.value.entries) {
+        if (entry.seq >= from && entry.time >= time) return entry.seq;
+      }
       cursor = await cursor.continue();
     }
     return null;
@@ -151,15 +174,22 @@ export class AuditTransaction {
     const origin = this.#origin;
     // Every request is queued at once; IndexedDB runs them in order, and the transaction fails
     // as a whole if any does.
-    const audit = tx.objectStore('audit');
+    const batches = tx.objectStore('auditBatches');
     const checkpoints = tx.objectStore('auditCheckpoints');
     const requests: Promise<unknown>[] = [];
-    for (const entry of commit.entries) requests.push(audit.put(entry));
+    const last = commit.entries[commit.entries.length - 1];
+    if (last) requests.push(batches.put({ origin, seq: last.seq, entries: commit.entries }));
     for (const checkpoint of commit.checkpoints) requests.push(checkpoints.put(checkpoint));
     if (commit.pruneBelow !== null) {
-      requests.push(
-        audit.delete(IDBKeyRange.bound([origin, 0], [origin, commit.pruneBelow], false, true)),
-      );
+      const below = commit.pruneBelow;
+      // Whole batches below the cut go; the batch the cut runs through keeps its later entries.
+      requests.push(batches.delete(IDBKeyRange.bound([origin, 0], [origin, below], false, true)));
+      const through = commit.pruneThrough;
+      if (through && through.seq >= below) {
+        requests.push(
+          batches.put({ ...through, entries: through.entries.filter((e) => e.seq >= below) }),
+        );
+      }
       // Checkpoints older than the one that covers the pruned entries go too.
       requests.push(
         checkpoints.delete(
@@ -223,6 +253,13 @@ export class AuditTransaction {
   }
 }
 
+/** The entries of `batches`, in their order. */
+function flatten(batches: readonly AuditBatch[]): AuditEntry[] {
+  const out: AuditEntry[] = [];
+  for (const batch of batches) for (const entry of batch.entries) out.push(entry);
+  return out;
+}
+
 /** The audit log of one origin. */
 export class AuditStore {
   readonly #db: IDBPDatabase<StrongroomDB>;
@@ -257,7 +294,7 @@ export class AuditStore {
     entries: Promise<AuditEntry[]>[];
   }> {
     const origin = this.origin;
-    const tx = this.#db.transaction(['audit', 'auditHeads', 'auditCheckpoints'], 'readonly');
+    const tx = this.#db.transaction(['auditBatches', 'auditHeads', 'auditCheckpoints'], 'readonly');
     tx.done.catch(() => undefined); // a failure surfaces through the requests
     const checkpoints = tx
       .objectStore('auditCheckpoints')
@@ -268,22 +305,29 @@ export class AuditStore {
       hash: '0'.repeat(64),
       firstSeq: 1,
     };
-    const audit = tx.objectStore('audit');
+    const batches = tx.objectStore('auditBatches');
     const entries: Promise<AuditEntry[]>[] = [];
+    // Batches by the `seq` of their last entry: each chunk is the batches that end in it, so
+    // every stored batch from the first kept entry on is in exactly one chunk, in order.
     for (let from = head.firstSeq; ; from += chunk) {
       // The last chunk is open-ended: an entry stored beyond the head is read (and shows).
       const last = from + chunk > head.seq;
       const to = last ? Number.MAX_SAFE_INTEGER : from + chunk - 1;
-      entries.push(audit.getAll(IDBKeyRange.bound([origin, from], [origin, to])));
+      entries.push(batches.getAll(IDBKeyRange.bound([origin, from], [origin, to])).then(flatten));
       if (last) break;
     }
     return { head, checkpoints: await checkpoints, entries };
   }
 
   /** Entries with `seq` in `[from, to]`, in order. */
-  entries(from: number, to: number): Promise<AuditEntry[]> {
-    if (to < from) return Promise.resolve([]);
-    return this.#db.getAll('audit', IDBKeyRange.bound([this.origin, from], [this.origin, to]));
+  async entries(from: number, to: number): Promise<AuditEntry[]> {
+    if (to < from) return [];
+    // A batch holding an entry in the range ends at most AUDIT_BATCH_MAX - 1 entries after it.
+    const batches = await this.#db.getAll(
+      'auditBatches',
+      IDBKeyRange.bound([this.origin, from], [this.origin, to + AUDIT_BATCH_MAX - 1]),
+    );
+    return flatten(batches).filter((e) => e.seq >= from && e.seq <= to);
   }
 
   /** Checkpoints with `seq` in `[from, to]`, in order. */

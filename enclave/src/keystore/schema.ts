@@ -33,8 +33,16 @@ export const DB_NAME = 'strongroom';
  *   `versionCreatedAt` and `retired` (older versions); `state` is `active`, `revoked` or
  *   `pending-deletion`. The migration rule is in `store.ts` and docs/policy.md. The audit
  *   stores: `audit` (entries), `auditHeads` (each origin's last entry), `auditCheckpoints`.
+ * - 4: the audit entries move from `audit` (one record per entry) to `auditBatches` (one record
+ *   per commit: {@link AuditBatch}); `audit` is deleted.
  */
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
+
+/**
+ * At most this many entries in one {@link AuditBatch} (one commit's calls). Readers that look
+ * for the batch holding an entry search this far past it.
+ */
+export const AUDIT_BATCH_MAX = 512;
 
 /** A retired version of a key: kept to verify, open, unwrap and decrypt what it made. */
 export interface RetiredVersion {
@@ -198,6 +206,19 @@ export interface AuditHead {
   readonly firstSeq: number;
 }
 
+/**
+ * The entries one audit commit wrote, in one record: IndexedDB's cost is per record, so a
+ * commit of 32 calls is one put, not 32. Keyed by the origin and the `seq` of its last entry;
+ * `entries` are consecutive, in order, at most {@link AUDIT_BATCH_MAX}. Pruning deletes whole
+ * batches and rewrites the one it cuts through.
+ */
+export interface AuditBatch {
+  readonly origin: string;
+  /** The `seq` of the last entry. */
+  readonly seq: number;
+  readonly entries: readonly AuditEntry[];
+}
+
 /** A signed checkpoint as stored. */
 export interface StoredCheckpoint {
   readonly origin: string;
@@ -218,9 +239,9 @@ export interface StrongroomDB extends DBSchema {
     key: string;
     value: MetaRecord;
   };
-  audit: {
+  auditBatches: {
     key: [string, number];
-    value: AuditEntry;
+    value: AuditBatch;
   };
   auditHeads: {
     key: string;

@@ -6,7 +6,12 @@
  * the other enclave workers of this partition when a key is deleted, so their caches follow.
  */
 import { StrongroomError } from '@strongroom/bridge/errors';
-import { type KeyAlgorithm, type KeyPurpose, LIMITS } from '@strongroom/bridge/protocol';
+import {
+  type AuditEntry,
+  type KeyAlgorithm,
+  type KeyPurpose,
+  LIMITS,
+} from '@strongroom/bridge/protocol';
 import { type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
 import { DEV } from '../build-info';
 import type { AlgorithmSpec } from '../lib/algorithms';
@@ -15,6 +20,7 @@ import { loadStorageKey, probeAlgorithm, unwrapFromStorage, wrapForStorage } fro
 import { withOriginLock } from './audit-store';
 import {
   type AtRestKeyName,
+  AUDIT_BATCH_MAX,
   DB_NAME,
   DB_VERSION,
   type KeyRecord,
@@ -115,7 +121,8 @@ async function migrateToV3(
   db: IDBPDatabase<StrongroomDB>,
   tx: IDBPTransaction<StrongroomDB, ArrayLike<StoreNames<StrongroomDB>>, 'versionchange'>,
 ): Promise<void> {
-  db.createObjectStore('audit', { keyPath: ['origin', 'seq'] });
+  // `audit` (one record per entry) is replaced by `auditBatches` in v4.
+  (db as unknown as IDBPDatabase).createObjectStore('audit', { keyPath: ['origin', 'seq'] });
   db.createObjectStore('auditHeads', { keyPath: 'origin' });
   db.createObjectStore('auditCheckpoints', { keyPath: ['origin', 'seq'] });
   let cursor = await tx.objectStore('keys').openCursor();
@@ -143,6 +150,45 @@ async function migrateToV3(
   }
 }
 
+/**
+ * v3 → v4: the audit entries move from `audit`, one record each, to `auditBatches`: consecutive
+ * entries of an origin, in order, in records of at most {@link AUDIT_BATCH_MAX}. Then `audit`
+ * is deleted. Nothing is re-hashed or re-signed: the entries are the same objects.
+ */
+async function migrateToV4(
+  db: IDBPDatabase<StrongroomDB>,
+  tx: IDBPTransaction<StrongroomDB, ArrayLike<StoreNames<StrongroomDB>>, 'versionchange'>,
+): Promise<void> {
+  const batches = db.createObjectStore('auditBatches', { keyPath: ['origin', 'seq'] });
+  const old = (tx as unknown as IDBPTransaction<unknown, string[], 'versionchange'>).objectStore(
+    'audit',
+  );
+  let pending: AuditEntry[] = [];
+  const flush = async (): Promise<void> => {
+    const last = pending[pending.length - 1];
+    if (last) await batches.put({ origin: last.origin, seq: last.seq, entries: pending });
+    pending = [];
+  };
+  // The store's order is by origin, then seq.
+  let cursor = await old.openCursor();
+  while (cursor) {
+    const entry = cursor.value as AuditEntry;
+    const last = pending[pending.length - 1];
+    if (
+      last &&
+      (last.origin !== entry.origin ||
+        last.seq + 1 !== entry.seq ||
+        pending.length >= AUDIT_BATCH_MAX)
+    ) {
+      await flush();
+    }
+    pending.push(entry);
+    cursor = await cursor.continue();
+  }
+  await flush();
+  (db as unknown as IDBPDatabase).deleteObjectStore('audit');
+}
+
 /** Open (and migrate) the keystore database. Throws `STORAGE_UNAVAILABLE` when it can't. */
 export async function openKeystoreDb(): Promise<IDBPDatabase<StrongroomDB>> {
   try {
@@ -156,6 +202,7 @@ export async function openKeystoreDb(): Promise<IDBPDatabase<StrongroomDB>> {
         }
         if (oldVersion < 2) await migrateToV2(db, tx);
         if (oldVersion < 3) await migrateToV3(db, tx);
+        if (oldVersion < 4) await migrateToV4(db, tx);
       },
     });
   } catch (cause) {

@@ -55,7 +55,7 @@ import type {
   AuditTransaction,
   Throttle,
 } from '../keystore/audit-store';
-import type { StoredCheckpoint } from '../keystore/schema';
+import { AUDIT_BATCH_MAX, type AuditBatch, type StoredCheckpoint } from '../keystore/schema';
 import type { Keystore } from '../keystore/store';
 import { algorithm } from '../lib/algorithms';
 import { chainProblem, checkpointBytes, entryHash, ZERO_HASH } from '../lib/audit-chain';
@@ -102,8 +102,8 @@ interface Pending {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** At most this many calls per commit (one transaction); the rest go in the next. */
-const MAX_BATCH = 512;
+/** At most this many calls per commit (one transaction, one stored batch); the rest go in the next. */
+const MAX_BATCH = AUDIT_BATCH_MAX;
 
 /**
  * The limits a commit applies that a dev build may lower (`dev:audit-limits`): retention, the
@@ -541,11 +541,13 @@ export class AuditTrail {
     }
     keepFrom = Math.min(keepFrom, head.seq + 1); // never prune what this commit writes
     let pruneBelow: number | null = null;
+    let pruneThrough: AuditBatch | undefined;
     if (keepFrom > firstSeq) {
-      const { entry: boundary, covered } = await tx.boundary(keepFrom - 1);
+      const { entry: boundary, batch, covered } = await tx.boundary(keepFrom - 1);
       if (boundary) {
         if (!covered) sign.push({ seq: boundary.seq, hash: boundary.hash });
         pruneBelow = keepFrom;
+        pruneThrough = batch;
         firstSeq = keepFrom;
       }
     }
@@ -555,6 +557,7 @@ export class AuditTrail {
         entries,
         head: { origin: this.#store.origin, seq, hash: prev, firstSeq },
         pruneBelow,
+        pruneThrough,
         usage,
         buckets,
         originBucket: originUsed && originBucket ? originBucket : null,
