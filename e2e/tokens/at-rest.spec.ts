@@ -48,7 +48,7 @@ async function reconnect(page: Page): Promise<void> {
 }
 
 test.describe('when a v1 keystore is opened by this version', () => {
-  test('it is migrated (v2, then v3) and its keys keep working with the v1 defaults', async ({
+  test('it is migrated (v2, v3, then v4) and its keys keep working with the v1 defaults', async ({
     page,
     urls,
   }) => {
