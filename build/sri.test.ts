@@ -34,6 +34,28 @@ describe('addIntegrity', () => {
     });
   });
 
+  describe('when a reference is a file of an earlier build phase', () => {
+    it('pins it from the known files (the preloaded key worker)', () => {
+      const worker = new TextEncoder().encode('self.onmessage = () => {};');
+      const known = new Map([['assets/worker-1.js', worker]]);
+      expect(
+        addIntegrity(
+          '<link rel="preload" as="fetch" href="./assets/worker-1.js" crossorigin>',
+          bundle,
+          known,
+        ),
+      ).toBe(
+        `<link rel="preload" as="fetch" href="./assets/worker-1.js" integrity="sha384-${createHash('sha384').update(worker).digest('base64')}" crossorigin>`,
+      );
+    });
+
+    it('still fails for a file that is in neither', () => {
+      expect(() =>
+        addIntegrity('<link rel="preload" href="./assets/other.js">', bundle, new Map()),
+      ).toThrow('is not a file of this build');
+    });
+  });
+
   describe('when a tag already carries an integrity', () => {
     it('fails rather than keep a value it did not compute', () => {
       expect(() =>

@@ -19,19 +19,28 @@ function sri(data: string | Uint8Array): string {
 const TAG = /<(script|link)\b([^>]*?)\s(src|href)="([^"]+)"([^>]*)>/g;
 
 /**
- * Add `integrity` (and `crossorigin` where missing) to the HTML files of `bundle`, in place.
- * Throws when a tag already has an `integrity`, or references a bundle file it cannot find
- * (an external URL would be loaded unpinned).
+ * Files of the same release written by an earlier build phase, which this bundle references
+ * but did not emit (the enclave's key worker, preloaded by its page): release path → bytes.
  */
-export function addIntegrity(html: string, bundle: Bundle): string {
+export type KnownFiles = ReadonlyMap<string, Uint8Array>;
+
+/**
+ * Add `integrity` (and `crossorigin` where missing) to the HTML files of `bundle`, in place.
+ * A reference resolves to a file of `bundle`, else to one of `known`. Throws when a tag
+ * already has an `integrity`, or references a file it cannot find (an external URL would be
+ * loaded unpinned).
+ */
+export function addIntegrity(html: string, bundle: Bundle, known: KnownFiles = new Map()): string {
   return html.replace(
     TAG,
     (tag, name: string, before: string, attr: string, url: string, after: string) => {
       if (/\sintegrity=/.test(tag))
         throw new Error(`sri: ${url} already has an integrity attribute`);
-      const file = bundle[url.replace(/^\.\//, '')];
-      if (!file) throw new Error(`sri: ${url} is not a file of this build`);
-      const hash = sri(file.type === 'chunk' ? file.code : file.source);
+      const path = url.replace(/^\.\//, '');
+      const file = bundle[path];
+      const data = file ? (file.type === 'chunk' ? file.code : file.source) : known.get(path);
+      if (data === undefined) throw new Error(`sri: ${url} is not a file of this build`);
+      const hash = sri(data);
       const cors = /\scrossorigin\b/.test(tag) ? '' : ' crossorigin';
       return `<${name}${before} ${attr}="${url}" integrity="${hash}"${cors}${after}>`;
     },
@@ -39,7 +48,8 @@ export function addIntegrity(html: string, bundle: Bundle): string {
 }
 
 /**
- * The plugin: rewrites every emitted `.html` asset in `generateBundle` (post).
+ * The plugin: rewrites every emitted `.html` asset in `generateBundle` (post). `known`: files
+ * of an earlier build phase that the HTML may reference (see {@link KnownFiles}).
  *
  * @example
  * ```ts
@@ -47,7 +57,7 @@ export function addIntegrity(html: string, bundle: Bundle): string {
  * // <script type="module" crossorigin src="./assets/index-….js" integrity="sha384-…"></script>
  * ```
  */
-export function sriPlugin(): Plugin {
+export function sriPlugin(known: KnownFiles = new Map()): Plugin {
   return {
     name: 'strongroom:sri',
     enforce: 'post',
@@ -59,7 +69,7 @@ export function sriPlugin(): Plugin {
           if (file.type !== 'asset' || !file.fileName.endsWith('.html')) continue;
           const html =
             typeof file.source === 'string' ? file.source : new TextDecoder().decode(file.source);
-          file.source = addIntegrity(html, bundle);
+          file.source = addIntegrity(html, bundle, known);
         }
       },
     },

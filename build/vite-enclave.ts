@@ -5,8 +5,11 @@
  * 1. the key worker alone, as one self-contained file `assets/worker-[hash].js` (no imports:
  *    it runs from a blob URL, which has no base to resolve them against);
  * 2. the page, with the worker's path and sha384 compiled in as constants (the page fetches it
- *    with `fetch(url, { integrity })`), and every script and stylesheet of `index.html` pinned
- *    with sha384 SRI by {@link sriPlugin}.
+ *    with `fetch(url, { integrity })`), a `<link rel="preload" as="fetch">` of the worker in
+ *    `index.html` (so that its fetch starts while the page is parsed, not once the page's
+ *    script runs; the page's `fetch` then takes the preloaded response, and the browser checks
+ *    both integrities), and every script, stylesheet and preload of `index.html` pinned with
+ *    sha384 SRI by {@link sriPlugin}.
  *
  * The allowlist, version (the release's, when given) and dev flag are compiled in as constants; no source maps, no inline
  * assets, so the output depends only on the sources and this configuration (reproducible).
@@ -17,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type InlineConfig, type Rolldown } from 'vite';
+import { build, type InlineConfig, type Plugin, type Rolldown } from 'vite';
 import { type CheckedBundle, checkEnclaveBundle } from './bundle-check';
 import { type EnclaveBuildConfig, normalizeConfig } from './enclave-config';
 import { sha384Sri } from './release/digest';
@@ -158,7 +161,31 @@ async function buildWorker(
   return worker.fileName;
 }
 
-/** Phase 2: the page, with the worker's path and integrity compiled in. */
+/**
+ * Adds `<link rel="preload" as="fetch" href="./<worker>" crossorigin>` at the end of
+ * the page's `<head>`, after Vite's own HTML processing (so Vite does not try to resolve it as a
+ * source asset). `crossorigin` (anonymous: same-origin credentials, CORS mode) matches the
+ * page's `fetch(url, { integrity, credentials: 'same-origin' })`, which then uses the preloaded
+ * response; {@link sriPlugin} pins it with the worker's sha384 afterwards.
+ */
+function workerPreloadPlugin(workerPath: string): Plugin {
+  return {
+    name: 'strongroom:worker-preload',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: () => [
+        {
+          tag: 'link',
+          attrs: { rel: 'preload', as: 'fetch', href: `./${workerPath}`, crossorigin: true },
+          injectTo: 'head',
+        },
+      ],
+    },
+  };
+}
+
+/** Phase 2: the page, with the worker's path and integrity compiled in, and its preload. */
 async function buildPage(
   options: BuildEnclaveOptions,
   bench: BenchVariant,
@@ -177,7 +204,7 @@ async function buildPage(
       __STRONGROOM_WORKER_PATH__: JSON.stringify(workerPath),
       __STRONGROOM_WORKER_INTEGRITY__: JSON.stringify(sha384Sri(workerBytes)),
     },
-    plugins: [sriPlugin()],
+    plugins: [workerPreloadPlugin(workerPath), sriPlugin(new Map([[workerPath, workerBytes]]))],
     build: {
       ...COMMON_BUILD,
       outDir: options.outDir,

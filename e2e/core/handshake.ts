@@ -43,6 +43,33 @@ export const HANDSHAKE: readonly CoreSuite[] = [
         },
       },
       {
+        // docs/performance.md, "The key worker's script preloaded": index.html preloads the
+        // worker's script, so its fetch starts while the page is parsed. Chromium hands the
+        // preloaded response to the page's integrity-checked fetch (one fetch in all); Firefox
+        // reads it again from its HTTP cache, and WebKitGTK fetches it again. The test build is
+        // a dev build: `devBoot` lists the document's resource timing entries and its marks.
+        name: 'the key worker script is preloaded: its fetch starts before the page script runs',
+        async run({ page, urls, browserName }) {
+          await openHarness(page, urls.app);
+          await connectHarness(page);
+          const info = await call<{ devBoot?: { document: { name: string; at: number }[] } }>(
+            page,
+            'info',
+          );
+          const marks = info.devBoot?.document ?? [];
+          const fetches = marks.filter((m) =>
+            /^fetch worker-[\w-]+\.js( \(cache\))? start$/.test(m.name),
+          );
+          const boot = marks.find((m) => m.name === 'boot');
+          expect(boot).toBeDefined();
+          // The first fetch is the preload's, from the network, before the page script ran.
+          expect(fetches[0]?.name, JSON.stringify(marks)).not.toContain('(cache)');
+          expect(fetches[0]?.at).toBeLessThanOrEqual(boot?.at ?? 0);
+          // The page's own fetch: the preloaded response itself, or one more read.
+          expect(fetches.length).toBe(browserName === 'chromium' ? 1 : 2);
+        },
+      },
+      {
         name: 'dispose() rejects pending calls with ENCLAVE_UNAVAILABLE and removes the iframe',
         async run({ page, urls }) {
           await openHarness(page, urls.app);

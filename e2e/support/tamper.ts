@@ -76,7 +76,8 @@ async function planCases(dir: string): Promise<TamperCase[]> {
   }
   const html = await readFile(join(dir, 'index.html'), 'utf8');
   const script = /<script[^>]*\sintegrity="sha384-([^"]+)"/;
-  const style = /<link[^>]*\sintegrity="sha384-([^"]+)"/;
+  const style = /<link rel="stylesheet"[^>]*\sintegrity="sha384-([^"]+)"/;
+  const preload = /<link rel="preload"[^>]*\sintegrity="sha384-([^"]+)"/;
   add(
     'index.html',
     inside(html, script, 'script integrity'),
@@ -94,6 +95,22 @@ async function planCases(dir: string): Promise<TamperCase[]> {
     inside(html, /<script[^>]*\ssrc="\.\/assets\/([^"]+)"/, 'script src'),
     'the script src',
     'HANDSHAKE_TIMEOUT',
+  );
+  // The worker's preload (build/vite-enclave.ts) pinned with another hash: the browser drops
+  // the preload, the page's own fetch still checks the worker's bytes against the compiled-in
+  // pin and runs it, but the page's pins and that pin disagree, so no digest is reported.
+  add(
+    'index.html',
+    inside(html, preload, 'preload integrity'),
+    'the worker preload integrity',
+    'DIGEST_MISMATCH',
+  );
+  // A preload of a file that is not in the release: nothing runs it, but the digest names it.
+  add(
+    'index.html',
+    inside(html, /<link rel="preload"[^>]*\shref="\.\/assets\/([^"]+)"/, 'preload href'),
+    'the worker preload href',
+    'DIGEST_MISMATCH',
   );
   // Harmless to the code: the enclave runs, but its digest names another index.html.
   add('index.html', inside(html, /<title>([^<]+)</, 'title'), 'the title text', 'DIGEST_MISMATCH');

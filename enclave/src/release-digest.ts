@@ -53,6 +53,21 @@ export function documentFiles(doc: Document): LoadedFile[] | null {
 }
 
 /**
+ * `files` (the document's pins) with the key worker counted once. index.html preloads the
+ * worker's script, so `files` may already name it; that entry must carry the pin the worker was
+ * fetched with (`worker`), or `null` is returned: pins that disagree name no release.
+ *
+ * @example
+ * ```ts
+ * withWorker([{ path: 'assets/w.js', sha384: pin }], { path: 'assets/w.js', sha384: pin }); // one entry
+ * ```
+ */
+export function withWorker(files: readonly LoadedFile[], worker: LoadedFile): LoadedFile[] | null {
+  if (files.some((f) => f.path === worker.path && f.sha384 !== worker.sha384)) return null;
+  return [...files.filter((f) => f.path !== worker.path), worker];
+}
+
+/**
  * sha384 SRI of this document's `index.html`, fetched again from its URL (same origin, no
  * redirects, straight from the server: `no-store` neither reads nor writes the HTTP cache), or
  * `null` when it cannot be fetched. The URL is the document's own, query included — the bridge's
