@@ -71,12 +71,26 @@ const PROFILE_LOCKS = new Set([
   '.parentlock',
 ]);
 
-/** Copy a profile directory (while its browser may run), minus its in-use lock files. */
+/**
+ * Copy a profile directory (while its browser may run), minus its in-use lock files. A running
+ * browser replaces some files atomically through temporary files (Chromium's
+ * `.org.chromium.Chromium.*` beside `Local State`), which can vanish between listing and
+ * copying: then the copy starts again from scratch, at most three times.
+ */
 async function copyProfile(from: string, to: string): Promise<void> {
-  await cp(from, to, {
-    recursive: true,
-    filter: (source) => !PROFILE_LOCKS.has(basename(source)),
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await cp(from, to, {
+        recursive: true,
+        filter: (source) => !PROFILE_LOCKS.has(basename(source)),
+      });
+      return;
+    } catch (err) {
+      const vanished = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      if (!vanished || attempt >= 3) throw err;
+      await rm(to, { recursive: true, force: true });
+    }
+  }
 }
 
 /**
