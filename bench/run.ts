@@ -281,8 +281,8 @@ interface SizeRow {
  * What a cold start transfers from the enclave's origin: `index.html` twice (the navigation and
  * the release digest's own fetch, `release-digest.ts`), every file it pins, and the key worker
  * (pinned by its preload too, counted once: Chromium hands the preloaded response to the page's
- * fetch and Firefox reads it from its HTTP cache; WebKitGTK fetches it twice, see
- * docs/performance.md).
+ * fetch and Firefox reads it from its HTTP cache; WebKitGTK under WebDriver, which keeps no HTTP
+ * cache, fetches it twice: docs/performance.md).
  * The generated server configurations (build/enclave-config.ts) do not compress, so the bytes
  * are what they serve; gzip and brotli are what a compressing server or CDN would send.
  */

@@ -7,9 +7,10 @@
  * 2. the page, with the worker's path and sha384 compiled in as constants (the page fetches it
  *    with `fetch(url, { integrity })`), a `<link rel="preload" as="fetch">` of the worker in
  *    `index.html` (so that its fetch starts while the page is parsed, not once the page's
- *    script runs; the page's `fetch` then takes the preloaded response, and the browser checks
- *    both integrities), and every script, stylesheet and preload of `index.html` pinned with
- *    sha384 SRI by {@link sriPlugin}.
+ *    script runs; Chromium hands the preloaded response to the page's `fetch`, Firefox reads it
+ *    again from its HTTP cache, WebKitGTK fetches it again: docs/performance.md; the browser
+ *    checks the integrity of each), and every script, stylesheet and preload of `index.html`
+ *    pinned with sha384 SRI by {@link sriPlugin}.
  *
  * The allowlist, version (the release's, when given) and dev flag are compiled in as constants; no source maps, no inline
  * assets, so the output depends only on the sources and this configuration (reproducible).
@@ -165,8 +166,9 @@ async function buildWorker(
  * Adds `<link rel="preload" as="fetch" href="./<worker>" crossorigin>` at the end of
  * the page's `<head>`, after Vite's own HTML processing (so Vite does not try to resolve it as a
  * source asset). `crossorigin` (anonymous: same-origin credentials, CORS mode) matches the
- * page's `fetch(url, { integrity, credentials: 'same-origin' })`, which then uses the preloaded
- * response; {@link sriPlugin} pins it with the worker's sha384 afterwards.
+ * page's `fetch(url, { integrity, credentials: 'same-origin' })`, so an engine that hands
+ * preloads to `fetch` (Chromium) uses the preloaded response; {@link sriPlugin} pins it with the
+ * worker's sha384 afterwards.
  */
 function workerPreloadPlugin(workerPath: string): Plugin {
   return {
